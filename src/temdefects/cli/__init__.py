@@ -1,0 +1,1 @@
+"""Command line: ``temdefects <command>``; one module per command, parser in ``parser``."""

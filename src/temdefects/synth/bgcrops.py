@@ -1,0 +1,125 @@
+"""Cut background crops out of real micrographs for the real-background mode.
+
+Windows are placed at random and accepted only when they contain no excluded
+pixel: an exclusion mask (for example hand labels of the dislocations, dilated by
+a margin) and, optionally, line-like structures found by a Sato ridge filter
+(useful where labels are partial). Crops keep the source bit depth.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from temdefects.errors import InputFileError
+from temdefects.io.images import RASTER_SUFFIXES, to_unit_float
+
+
+@dataclass(frozen=True)
+class Crop:
+    y: int
+    x: int
+    size: int
+
+
+def read_raw(path: str | os.PathLike) -> np.ndarray:
+    """Read a raster image keeping its dtype; colour becomes greyscale."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(f"{path}: no such file")
+    if path.suffix.lower() in (".tif", ".tiff"):
+        import tifffile
+
+        try:
+            arr = tifffile.imread(path, key=0)
+        except Exception as exc:
+            raise InputFileError(f"{path}: cannot read TIFF ({exc})") from None
+        if arr.ndim == 3 and arr.shape[2] in (3, 4):
+            arr = cv2.cvtColor(np.ascontiguousarray(arr[..., :3]), cv2.COLOR_RGB2GRAY)
+    else:
+        arr = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        if arr is None:
+            raise InputFileError(f"{path}: cannot read image (unsupported or corrupted file)")
+        if arr.ndim == 3:
+            code = cv2.COLOR_BGRA2GRAY if arr.shape[2] == 4 else cv2.COLOR_BGR2GRAY
+            arr = cv2.cvtColor(arr, code)
+    if arr.ndim != 2:
+        raise InputFileError(f"{path}: expected a 2D image, got shape {arr.shape}")
+    return arr
+
+
+def line_mask(image: np.ndarray, *, sigmas=(1.0, 2.0, 3.0), z: float = 6.0) -> np.ndarray:
+    """Pixels on dark line-like structures: Sato ridge response above median + z * MAD."""
+    from skimage.filters import sato
+
+    response = sato(to_unit_float(image), sigmas=sigmas, black_ridges=True)
+    med = float(np.median(response))
+    mad = float(np.median(np.abs(response - med))) * 1.4826 + 1e-12
+    return response > med + z * mad
+
+
+def find_crops(shape: tuple[int, int], *, size: int, count: int, rng: np.random.Generator,
+               exclude: np.ndarray | None = None, max_overlap: float = 0.25,
+               tries: int = 2000) -> list[Crop]:
+    """Random square windows free of ``exclude`` and overlapping each other at most a little.
+
+    Parameters
+    ----------
+    shape
+        Image shape (rows, cols).
+    size
+        Side of each crop in px.
+    count
+        Wanted number of crops (fewer if not enough free space is found).
+    exclude
+        Boolean mask of pixels no crop may contain.
+    max_overlap
+        Largest fraction of a crop's area that may overlap earlier crops.
+    """
+    h, w = shape
+    if size > min(h, w):
+        return []
+    if exclude is not None and exclude.shape != (h, w):
+        raise ValueError(f"find_crops: exclusion mask {exclude.shape} does not match {shape}")
+    bad = np.zeros((h + 1, w + 1), np.int64)
+    if exclude is not None:
+        bad[1:, 1:] = np.cumsum(np.cumsum(exclude.astype(np.int64), 0), 1)
+    used = np.zeros((h, w), bool)
+    crops: list[Crop] = []
+    for _ in range(tries):
+        if len(crops) >= count:
+            break
+        y = int(rng.integers(0, h - size + 1))
+        x = int(rng.integers(0, w - size + 1))
+        n_bad = bad[y + size, x + size] - bad[y, x + size] - bad[y + size, x] + bad[y, x]
+        if n_bad:
+            continue
+        if used[y:y + size, x:x + size].mean() > max_overlap:
+            continue
+        used[y:y + size, x:x + size] = True
+        crops.append(Crop(y, x, size))
+    return crops
+
+
+def exclusion_for(image_path: Path, mask_dir: Path | None, *, dark: bool, margin: int,
+                  shape: tuple[int, int]) -> np.ndarray | None:
+    """The dilated exclusion mask of ``image_path`` from ``mask_dir`` (same stem), if any."""
+    if mask_dir is None:
+        return None
+    matches = [p for p in mask_dir.iterdir()
+               if p.stem == image_path.stem and p.suffix.lower() in RASTER_SUFFIXES]
+    if not matches:
+        return None
+    raw = read_raw(matches[0])
+    if raw.shape != shape:
+        raise InputFileError(f"{matches[0]}: mask shape {raw.shape} differs from image {shape}")
+    unit = to_unit_float(raw)
+    mask = unit < 0.5 if dark else unit > 0
+    if margin > 0:
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * margin + 1, 2 * margin + 1))
+        mask = cv2.dilate(mask.astype(np.uint8), kernel) > 0
+    return mask

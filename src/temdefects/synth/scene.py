@@ -1,0 +1,182 @@
+"""One synthetic image: sample a scene (all random choices), then render it.
+
+A *scene* is a plain JSON-compatible dict holding every sampled parameter and
+every noise seed. :func:`render_scene` is a pure function of it, so the record
+written next to an image replays it exactly, and a scene edited by hand (a
+"digital twin" of a real frame) renders too.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from temdefects.errors import ConfigError
+from temdefects.synth import draw
+from temdefects.synth.background import (
+    list_backgrounds,
+    perlin_background,
+    real_background,
+    sample_perlin_params,
+    sample_real_params,
+)
+from temdefects.synth.config import SynthConfig
+from temdefects.synth.curves import resample, visible_segments
+from temdefects.synth.microstructure import (
+    CURVE_SPACING,
+    dislocation_curve,
+    sample_artifacts,
+    sample_microstructure,
+    sample_traces,
+)
+from temdefects.synth.shapes import load_library
+
+SCENE_FORMAT = "temdefects.synth.scene/1"
+
+
+@dataclass
+class Sample:
+    """A rendered image with its ground truth.
+
+    Attributes
+    ----------
+    image : (H, W) uint8
+    masks : (K, H, W) bool, one mask per dislocation, overlaps preserved
+    lines : list of K lists of (P, 2) float arrays, the visible parts of each
+        centre line as ``x`` (column), ``y`` (row) points about 1 px apart
+    scene : the dict that :func:`render_scene` rendered
+    """
+
+    image: np.ndarray
+    masks: np.ndarray
+    lines: list
+    scene: dict = field(repr=False)
+
+
+def image_rng(seed: int, index: int) -> np.random.Generator:
+    """Generator of image ``index`` of a run with ``seed``: independent of worker count."""
+    return np.random.default_rng(np.random.SeedSequence(entropy=int(seed), spawn_key=(int(index),)))
+
+
+def sample_scene(config: SynthConfig, rng: np.random.Generator, *,
+                 backgrounds: str | os.PathLike | None = None) -> dict:
+    """Draw every random choice of one image.
+
+    Parameters
+    ----------
+    config
+        Generator configuration.
+    rng
+        The image's generator (see :func:`image_rng`).
+    backgrounds
+        Folder of real background crops; defaults to ``config.background.real.dir``.
+        Required when ``config.background.kind == "real"``.
+    """
+    shape = tuple(int(s) for s in config.size)
+    bc = config.background
+    if bc.kind == "perlin":
+        background = {"kind": "perlin", "params": sample_perlin_params(bc.perlin, rng)}
+    else:
+        folder = backgrounds or bc.real.dir
+        if folder is None:
+            raise ConfigError("background.real.dir: real backgrounds need a folder of crops "
+                              "(--backgrounds DIR)")
+        files = list_backgrounds(folder)
+        background = {"kind": "real", "params": sample_real_params(files, shape, bc.real, rng)}
+    background["levels"] = [bc.low.sample(rng), bc.high.sample(rng)]
+
+    library = load_library(config.microstructure.shape.library)
+    pileups, directions = sample_microstructure(config.microstructure, shape, rng, library,
+                                                config.drawing)
+    dislocations = []
+    for p in pileups:
+        dislocations.extend(p.pop("dislocations"))
+        p["n_dislocations"] = sum(d["pileup"] == p["id"] for d in dislocations)
+    traces = sample_traces(config.slip_traces, pileups, directions, shape, rng)
+    artifacts = sample_artifacts(config.artifacts, shape, rng)
+    dc = config.drawing
+    noise = None
+    if rng.random() < dc.noise.probability:
+        noise = {"sigma": dc.noise.sigma.sample(rng), "blur": dc.noise.blur.sample(rng),
+                 "seed": int(rng.integers(2**63))}
+    drawing = {
+        "profile": dc.profiles[int(rng.integers(len(dc.profiles)))],
+        "halo": dc.halo.sample(rng),
+        "mask_width": dc.mask_width.sample(rng),
+        "gaps_in_mask": config.microstructure.gaps_in_mask,
+        "noise": noise,
+    }
+    return {
+        "format": SCENE_FORMAT,
+        "shape": list(shape),
+        "background": background,
+        "pileups": pileups,
+        "dislocations": dislocations,
+        "traces": traces,
+        "artifacts": artifacts,
+        "drawing": drawing,
+    }
+
+
+def render_background(scene: dict, *, backgrounds: str | os.PathLike | None = None) -> np.ndarray:
+    """The background of a scene, mapped to its grey levels, as float32."""
+    shape = tuple(scene["shape"])
+    bg = scene["background"]
+    if bg["kind"] == "perlin":
+        image = perlin_background(shape, bg["params"])
+    else:
+        if backgrounds is None:
+            raise ConfigError("background.real.dir: this record uses real backgrounds; "
+                              "pass --backgrounds with their folder")
+        image = real_background(shape, bg["params"], backgrounds)
+    lo, hi = bg["levels"]
+    return (np.float32(lo) + np.float32(hi - lo) * image).astype(np.float32)
+
+
+def render_scene(scene: dict, *, backgrounds: str | os.PathLike | None = None) -> Sample:
+    """Render image, masks and centre lines of a scene (deterministic)."""
+    if scene.get("format") != SCENE_FORMAT:
+        raise ConfigError(f"scene.format: expected {SCENE_FORMAT!r}, got {scene.get('format')!r}")
+    shape = tuple(scene["shape"])
+    image = render_background(scene, backgrounds=backgrounds)
+    coords = draw._coords(shape)
+    art = scene["artifacts"]
+    if art["grain_boundary"]:
+        draw.draw_grain_boundary(image, art["grain_boundary"], coords)
+    for trace in scene["traces"]:
+        if trace["band"] and len(trace["lines"]) == 2:
+            draw.draw_band(image, trace["lines"], trace["band"], coords)
+        for line in trace["lines"]:
+            draw.draw_straight(image, line, trace["contrast"], trace["width"], coords)
+    for particle in art["dirt"]:
+        draw.draw_dirt(image, particle)
+
+    dw = scene["drawing"]
+    masks = np.zeros((len(scene["dislocations"]),) + shape, bool)
+    lines = []
+    for k, d in enumerate(scene["dislocations"]):
+        curve = dislocation_curve(d)
+        draw.draw_dislocation(image, masks[k], curve, width=d["width"], contrast=d["contrast"],
+                              blur=d["blur"], kind=dw["profile"], halo=dw["halo"], gaps=d["gaps"],
+                              mask_width=dw["mask_width"], gaps_in_mask=dw["gaps_in_mask"],
+                              spacing=CURVE_SPACING)
+        lines.append([resample(seg, 1.0) for seg in visible_segments(curve, shape)])
+
+    if art["vignetting"]:
+        draw.vignette(image, art["vignetting"], coords)
+    if dw["noise"]:
+        image = draw.add_noise(image, dw["noise"])
+    out = np.clip(np.rint(np.clip(image, 0.0, 1.0) * 255.0), 0, 255).astype(np.uint8)
+    return Sample(image=out, masks=masks, lines=lines, scene=scene)
+
+
+def generate(config: SynthConfig, seed: int, index: int, *,
+             backgrounds: str | os.PathLike | None = None) -> Sample:
+    """Sample and render image ``index`` of a run with ``seed``."""
+    if backgrounds is None and config.background.real.dir is not None:
+        backgrounds = Path(config.background.real.dir)
+    scene = sample_scene(config, image_rng(seed, index), backgrounds=backgrounds)
+    return render_scene(scene, backgrounds=backgrounds)
