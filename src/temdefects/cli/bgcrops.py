@@ -18,22 +18,42 @@ EPILOG = """examples:
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("bgcrops", help=HELP, description=HELP, epilog=EPILOG,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "bgcrops",
+        help=HELP,
+        description=HELP,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="images, folders or glob patterns")
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder")
     p.add_argument("--size", type=positive_int, default=256, help="crop side in px (default 256)")
     p.add_argument("--per-image", type=positive_int, default=8, help="crops per image (default 8)")
-    p.add_argument("--exclude", metavar="DIR",
-                   help="folder of exclusion masks with the images' file stems")
-    p.add_argument("--exclude-dark", action="store_true",
-                   help="masks are dark strokes on white (default: non-zero pixels are excluded)")
-    p.add_argument("--margin", type=non_negative_int, default=8,
-                   help="px added around excluded pixels (default 8)")
-    p.add_argument("--avoid-lines", action="store_true",
-                   help="also exclude line-like structures found by a ridge filter")
-    p.add_argument("--max-overlap", type=float, default=0.25,
-                   help="largest overlapping fraction between crops (default 0.25)")
+    p.add_argument(
+        "--exclude", metavar="DIR", help="folder of exclusion masks with the images' file stems"
+    )
+    p.add_argument(
+        "--exclude-dark",
+        action="store_true",
+        help="masks are dark strokes on white (default: non-zero pixels are excluded)",
+    )
+    p.add_argument(
+        "--margin",
+        type=non_negative_int,
+        default=8,
+        help="px added around excluded pixels (default 8)",
+    )
+    p.add_argument(
+        "--avoid-lines",
+        action="store_true",
+        help="also exclude line-like structures found by a ridge filter",
+    )
+    p.add_argument(
+        "--max-overlap",
+        type=float,
+        default=0.25,
+        help="largest overlapping fraction between crops (default 0.25)",
+    )
     p.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
     p.add_argument("--overwrite", action="store_true", help="allow a non-empty output folder")
     p.set_defaults(run=run_command)
@@ -64,30 +84,41 @@ def run_command(args) -> int:
     for path in images:
         try:
             raw = read_raw(path)
-            exclude = exclusion_for(path, mask_dir, dark=args.exclude_dark, margin=args.margin,
-                                    shape=raw.shape)
+            exclude = exclusion_for(
+                path, mask_dir, dark=args.exclude_dark, margin=args.margin, shape=raw.shape
+            )
             if args.avoid_lines:
                 lines = line_mask(raw)
                 if args.margin:
                     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * args.margin + 1,) * 2)
                     lines = cv2.dilate(lines.astype(np.uint8), k) > 0
                 exclude = lines if exclude is None else exclude | lines
-            crops = find_crops(raw.shape, size=args.size, count=args.per_image, rng=rng,
-                               exclude=exclude, max_overlap=args.max_overlap)
+            crops = find_crops(
+                raw.shape,
+                size=args.size,
+                count=args.per_image,
+                rng=rng,
+                exclude=exclude,
+                max_overlap=args.max_overlap,
+            )
         except InputFileError as exc:
             failed[str(path)] = str(exc)
             continue
         for k, c in enumerate(crops):
             name = f"{path.stem}_{k:02d}.png"
-            ok, buf = cv2.imencode(".png", np.ascontiguousarray(
-                _to_png_dtype(raw[c.y:c.y + c.size, c.x:c.x + c.size])))
+            ok, buf = cv2.imencode(
+                ".png",
+                np.ascontiguousarray(_to_png_dtype(raw[c.y : c.y + c.size, c.x : c.x + c.size])),
+            )
             atomic_write_bytes(out / name, buf.tobytes())
             index.append({"crop": name, "source": str(path), "y": c.y, "x": c.x, "size": c.size})
             written += 1
-    atomic_write_text(out / "crops.json", json.dumps(
-        {"seed": args.seed, "size": args.size, "crops": index}, indent=1) + "\n")
+    atomic_write_text(
+        out / "crops.json",
+        json.dumps({"seed": args.seed, "size": args.size, "crops": index}, indent=1) + "\n",
+    )
     print(f"wrote {written} crops from {len(images) - len(failed)} images to {out}")
-    for name, message in failed.items():
+    for message in failed.values():
         print(f"temdefects bgcrops: error: {message}", file=sys.stderr)
     return 1 if failed else 0
 

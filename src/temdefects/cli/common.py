@@ -9,7 +9,9 @@ from pathlib import Path
 from temdefects.errors import InputFileError
 
 
-def expand_inputs(items: list[str], suffixes: tuple[str, ...], *, what: str = "input") -> list[Path]:
+def expand_inputs(
+    items: list[str], suffixes: tuple[str, ...], *, what: str = "input"
+) -> list[Path]:
     """Files from paths, folders (their matching files, sorted) and glob patterns.
 
     Raises
@@ -21,8 +23,9 @@ def expand_inputs(items: list[str], suffixes: tuple[str, ...], *, what: str = "i
     for item in items:
         path = Path(item)
         if path.is_dir():
-            files = sorted(p for p in path.iterdir()
-                           if p.is_file() and p.suffix.lower() in suffixes)
+            files = sorted(
+                p for p in path.iterdir() if p.is_file() and p.suffix.lower() in suffixes
+            )
             if not files:
                 raise InputFileError(f"{path}: no {what} files ({', '.join(suffixes)}) in folder")
             found.extend(files)

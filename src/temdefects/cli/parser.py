@@ -12,8 +12,8 @@ COMMANDS = (synth, bgcrops, shapes)
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="temdefects",
-        description="Crystal defects in TEM images and videos as numbers.")
+        prog="temdefects", description="Crystal defects in TEM images and videos as numbers."
+    )
     parser.add_argument("--version", action="version", version=f"temdefects {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMANDS:

@@ -9,10 +9,18 @@ def add_parser(sub) -> None:
     p = sub.add_parser("shapes", help=HELP, description=HELP)
     p.add_argument("inputs", nargs="+", metavar="LABELME", help="labelme JSON files or folders")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="library JSON to write")
-    p.add_argument("--label", action="append", metavar="NAME",
-                   help="keep only shapes with this label (repeatable; default: all)")
-    p.add_argument("--min-length", type=float, default=10.0,
-                   help="skip annotations shorter than this chord length in px (default 10)")
+    p.add_argument(
+        "--label",
+        action="append",
+        metavar="NAME",
+        help="keep only shapes with this label (repeatable; default: all)",
+    )
+    p.add_argument(
+        "--min-length",
+        type=float,
+        default=10.0,
+        help="skip annotations shorter than this chord length in px (default 10)",
+    )
     p.set_defaults(run=run_command)
 
 
@@ -27,8 +35,9 @@ def run_command(args) -> int:
     shapes, sources, failed = {}, {}, {}
     for path in files:
         try:
-            found = from_labelme(path, labels=set(args.label) if args.label else None,
-                                 min_length=args.min_length)
+            found = from_labelme(
+                path, labels=set(args.label) if args.label else None, min_length=args.min_length
+            )
         except InputFileError as exc:
             failed[str(path)] = str(exc)
             continue

@@ -20,35 +20,62 @@ EPILOG = """examples:
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("synth", help=HELP, description=HELP, epilog=EPILOG,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "synth",
+        help=HELP,
+        description=HELP,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     out = p.add_argument_group("output")
     out.add_argument("-o", "--output", metavar="DIR", help="output folder")
     out.add_argument("-n", "--count", type=positive_int, metavar="COUNT", help="number of images")
-    out.add_argument("--overwrite", action="store_true",
-                     help="replace this generator's files in a non-empty folder (others are kept)")
-    out.add_argument("--resume", action="store_true",
-                     help="continue an interrupted run in its folder (same config and seed)")
-    out.add_argument("--preview", action="store_true",
-                     help="also write preview.png: images with their masks in colour")
+    out.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace this generator's files in a non-empty folder (others are kept)",
+    )
+    out.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted run in its folder (same config and seed)",
+    )
+    out.add_argument(
+        "--preview",
+        action="store_true",
+        help="also write preview.png: images with their masks in colour",
+    )
     cfg = p.add_argument_group("configuration")
-    cfg.add_argument("--preset", default="m2", metavar="NAME",
-                     help="built-in preset: m1, m2 (default) or dense")
-    cfg.add_argument("--config", metavar="FILE",
-                     help="YAML/JSON file whose values replace the preset's")
-    cfg.add_argument("--background", choices=("perlin", "real"),
-                     help="background kind (default: from the configuration)")
+    cfg.add_argument(
+        "--preset", default="m2", metavar="NAME", help="built-in preset: m1, m2 (default) or dense"
+    )
+    cfg.add_argument(
+        "--config", metavar="FILE", help="YAML/JSON file whose values replace the preset's"
+    )
+    cfg.add_argument(
+        "--background",
+        choices=("perlin", "real"),
+        help="background kind (default: from the configuration)",
+    )
     cfg.add_argument("--backgrounds", metavar="DIR", help="folder of real background crops")
-    cfg.add_argument("--size", type=positive_int, nargs=2, metavar=("HEIGHT", "WIDTH"),
-                     help="image size in px (default 512 512)")
+    cfg.add_argument(
+        "--size",
+        type=positive_int,
+        nargs=2,
+        metavar=("HEIGHT", "WIDTH"),
+        help="image size in px (default 512 512)",
+    )
     run = p.add_argument_group("run")
     run.add_argument("--seed", type=non_negative_int, default=0, help="run seed (default 0)")
     run.add_argument("--workers", type=positive_int, default=1, help="processes (default 1)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     other = p.add_argument_group("other modes")
     other.add_argument("--replay", metavar="RECORD", help="re-render one image from its record")
-    other.add_argument("--dump-config", action="store_true",
-                       help="print the resolved configuration as YAML and exit")
+    other.add_argument(
+        "--dump-config",
+        action="store_true",
+        help="print the resolved configuration as YAML and exit",
+    )
     other.add_argument("--list-presets", action="store_true", help="print the preset names")
     p.set_defaults(run=run_command)
 
@@ -91,16 +118,25 @@ def run_command(args) -> int:
     from temdefects.synth.dataset import generate_dataset
 
     start = time.perf_counter()
-    report = generate_dataset(args.output, config, count=args.count, seed=args.seed,
-                              workers=args.workers, backgrounds=_backgrounds(config),
-                              overwrite=args.overwrite, resume=args.resume,
-                              progress=not args.quiet)
+    report = generate_dataset(
+        args.output,
+        config,
+        count=args.count,
+        seed=args.seed,
+        workers=args.workers,
+        backgrounds=_backgrounds(config),
+        overwrite=args.overwrite,
+        resume=args.resume,
+        progress=not args.quiet,
+    )
     elapsed = time.perf_counter() - start
     n = len(report.written)
     rate = n / elapsed if elapsed > 0 else float("inf")
-    print(f"wrote {n} images ({report.dislocations} dislocations) to {report.folder} "
-          f"in {elapsed:.1f} s ({rate:.1f} images/s)"
-          + (f", {len(report.skipped)} already there" if report.skipped else ""))
+    print(
+        f"wrote {n} images ({report.dislocations} dislocations) to {report.folder} "
+        f"in {elapsed:.1f} s ({rate:.1f} images/s)"
+        + (f", {len(report.skipped)} already there" if report.skipped else "")
+    )
     if args.preview and n + len(report.skipped):
         path = _write_preview(report.folder, sorted(report.written + report.skipped)[:8])
         print(f"preview: {path}")
@@ -136,9 +172,14 @@ def _replay(args) -> int:
     if existing and not args.overwrite:
         raise TemdefectsError(f"{out}: {name}.* exists already (use --overwrite to replace)")
     sample = render_scene(record["scene"], backgrounds=backgrounds)
-    new = make_record(sample, index=record["index"], seed=record.get("seed"),
-                      config=record.get("config"), backgrounds=record.get("backgrounds"),
-                      digits=len(name))
+    new = make_record(
+        sample,
+        index=record["index"],
+        seed=record.get("seed"),
+        config=record.get("config"),
+        backgrounds=record.get("backgrounds"),
+        digits=len(name),
+    )
     path = write_sample(out, sample, new)
     print(f"replayed {args.replay} -> {path.parent / name}.* ({len(sample.masks)} dislocations)")
     if args.preview:

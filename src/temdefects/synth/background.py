@@ -23,8 +23,9 @@ def gaussian(image: np.ndarray, sigma: float) -> np.ndarray:
     """Gaussian filter with reflecting borders; ``sigma <= 0`` returns the input."""
     if sigma <= 0:
         return image
-    return cv2.GaussianBlur(image, (0, 0), sigmaX=float(sigma), sigmaY=float(sigma),
-                            borderType=cv2.BORDER_REFLECT)
+    return cv2.GaussianBlur(
+        image, (0, 0), sigmaX=float(sigma), sigmaY=float(sigma), borderType=cv2.BORDER_REFLECT
+    )
 
 
 def minmax(image: np.ndarray) -> np.ndarray:
@@ -66,18 +67,26 @@ def perlin_background(shape: tuple[int, int], params: dict, *, stages: bool = Fa
     octaves = int(params.get("octaves", 1))
     p1 = perlin(shape, params["wavelength1"], rng=rng, octaves=octaves)
     p2 = perlin(shape, params["wavelength2"], rng=rng, octaves=octaves)
-    p3 = p1 + np.float32(params["w_perlin"]) * p2
-    p3s = minmax(p3)
-    x1 = rng.uniform(-1.0, 1.0, size=shape).astype(np.float32)
-    p4 = p3s + np.float32(params["w_white"]) * x1
-    p5 = gaussian(p4, params["s1"])
-    x2 = rng.uniform(-1.0, 1.0, size=shape).astype(np.float32)
+    p1 += np.float32(params["w_perlin"]) * p2  # P3, eq. (1); in place to save memory traffic
+    p3s = minmax(p1)  # eq. (2)
+    x1 = rng.random(shape, dtype=np.float32)
+    x1 *= np.float32(2 * params["w_white"])
+    x1 -= np.float32(params["w_white"])  # w_w1 X1, X1 ~ U(-1, 1)
+    p4 = p3s + x1  # eq. (3)
+    p5 = gaussian(p4, params["s1"])  # eq. (4)
+    # One uniform draw u gives both the spikes' positions (u < density) and their
+    # values: given u < density, u / density ~ U(0, 1), so X2 = 2 u / density - 1 there.
     density = float(params["noise_density"])
-    if density < 1.0:
-        x2 *= rng.random(size=shape) < density
-    p6 = p5 + np.float32(p4.std()) * x2
-    p7 = gaussian(p6, params["s2"])
-    out = np.clip(p7, 0.0, 1.0)
+    u = rng.random(shape, dtype=np.float32)
+    if density > 0:
+        x2 = u * np.float32(2.0 / density) - 1
+        x2[u >= density] = 0
+    else:
+        x2 = np.zeros(shape, np.float32)
+    x2 *= np.float32(p4.std())
+    p6 = p5 + x2  # eq. (5)
+    p7 = gaussian(p6, params["s2"])  # eq. (6)
+    out = np.clip(p7, 0.0, 1.0, out=p7 if not stages else None)
     if stages:
         return out, {"P3*": p3s, "P4": p4, "P5": p5, "P6": p6, "P7": p7}
     return out
@@ -106,8 +115,9 @@ def list_backgrounds(folder: str | os.PathLike) -> list[Path]:
     folder = Path(folder)
     if not folder.is_dir():
         raise InputFileError(f"{folder}: background folder not found")
-    files = sorted(p for p in folder.iterdir()
-                   if p.is_file() and p.suffix.lower() in RASTER_SUFFIXES)
+    files = sorted(
+        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in RASTER_SUFFIXES
+    )
     if not files:
         raise InputFileError(f"{folder}: no background images (PNG/TIFF/JPG) in this folder")
     return files
@@ -140,8 +150,9 @@ def file_digest(path: str | os.PathLike) -> str:
     return _digest(str(path), st.st_mtime_ns, st.st_size)
 
 
-def _sample_crop(src_shape: tuple[int, int], out_shape: tuple[int, int], cfg,
-                 rng: np.random.Generator) -> dict:
+def _sample_crop(
+    src_shape: tuple[int, int], out_shape: tuple[int, int], cfg, rng: np.random.Generator
+) -> dict:
     rot = int(rng.integers(4)) if cfg.rotate90 else 0
     flip = bool(rng.integers(2)) if cfg.flip else False
     # The crop keeps the output's aspect ratio after the 90-degree rotation.
@@ -157,8 +168,9 @@ def _sample_crop(src_shape: tuple[int, int], out_shape: tuple[int, int], cfg,
     return {"box": [y0, x0, ch, cw], "rot90": rot, "flip": flip}
 
 
-def sample_real_params(files: list[Path], shape: tuple[int, int], cfg,
-                       rng: np.random.Generator) -> dict:
+def sample_real_params(
+    files: list[Path], shape: tuple[int, int], cfg, rng: np.random.Generator
+) -> dict:
     """Pick two background files and random crops, flips, rotations and an opacity."""
     picks = [int(i) for i in rng.integers(0, len(files), size=2)]
     layers = []
@@ -172,7 +184,7 @@ def sample_real_params(files: list[Path], shape: tuple[int, int], cfg,
 
 def _render_layer(image: np.ndarray, layer: dict, shape: tuple[int, int]) -> np.ndarray:
     y0, x0, ch, cw = layer["box"]
-    crop = image[y0:y0 + ch, x0:x0 + cw]
+    crop = image[y0 : y0 + ch, x0 : x0 + cw]
     crop = np.rot90(crop, layer["rot90"])
     if layer["flip"]:
         crop = crop[:, ::-1]
@@ -196,8 +208,10 @@ def real_background(shape: tuple[int, int], params: dict, folder: str | os.PathL
     for layer in params["layers"]:
         path = folder / layer["file"]
         if not path.is_file():
-            raise InputFileError(f"{path}: background image of the record not found "
-                                 "(pass --backgrounds with the folder used to generate it)")
+            raise InputFileError(
+                f"{path}: background image of the record not found "
+                "(pass --backgrounds with the folder used to generate it)"
+            )
         if file_digest(path) != layer["sha256"]:
             raise InputFileError(f"{path}: background image differs from the one recorded")
         rendered = _render_layer(load_background(path), layer, shape)

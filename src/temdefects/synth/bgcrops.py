@@ -62,9 +62,16 @@ def line_mask(image: np.ndarray, *, sigmas=(1.0, 2.0, 3.0), z: float = 6.0) -> n
     return response > med + z * mad
 
 
-def find_crops(shape: tuple[int, int], *, size: int, count: int, rng: np.random.Generator,
-               exclude: np.ndarray | None = None, max_overlap: float = 0.25,
-               tries: int = 2000) -> list[Crop]:
+def find_crops(
+    shape: tuple[int, int],
+    *,
+    size: int,
+    count: int,
+    rng: np.random.Generator,
+    exclude: np.ndarray | None = None,
+    max_overlap: float = 0.25,
+    tries: int = 2000,
+) -> list[Crop]:
     """Random square windows free of ``exclude`` and overlapping each other at most a little.
 
     Parameters
@@ -98,20 +105,24 @@ def find_crops(shape: tuple[int, int], *, size: int, count: int, rng: np.random.
         n_bad = bad[y + size, x + size] - bad[y, x + size] - bad[y + size, x] + bad[y, x]
         if n_bad:
             continue
-        if used[y:y + size, x:x + size].mean() > max_overlap:
+        if used[y : y + size, x : x + size].mean() > max_overlap:
             continue
-        used[y:y + size, x:x + size] = True
+        used[y : y + size, x : x + size] = True
         crops.append(Crop(y, x, size))
     return crops
 
 
-def exclusion_for(image_path: Path, mask_dir: Path | None, *, dark: bool, margin: int,
-                  shape: tuple[int, int]) -> np.ndarray | None:
+def exclusion_for(
+    image_path: Path, mask_dir: Path | None, *, dark: bool, margin: int, shape: tuple[int, int]
+) -> np.ndarray | None:
     """The dilated exclusion mask of ``image_path`` from ``mask_dir`` (same stem), if any."""
     if mask_dir is None:
         return None
-    matches = [p for p in mask_dir.iterdir()
-               if p.stem == image_path.stem and p.suffix.lower() in RASTER_SUFFIXES]
+    matches = [
+        p
+        for p in mask_dir.iterdir()
+        if p.stem == image_path.stem and p.suffix.lower() in RASTER_SUFFIXES
+    ]
     if not matches:
         return None
     raw = read_raw(matches[0])

@@ -42,20 +42,36 @@ class PerlinConfig:
     """Equations (1)-(6) of Govind et al. with the ranges of their Table 1."""
 
     wavelength1: Range = rng_field(
-        10, 100, min=2, max=8192,
-        doc="O1 of Table 1: lattice cell of the first Perlin field in px (its main wavelength)")
+        10,
+        100,
+        min=2,
+        max=8192,
+        doc="O1 of Table 1: lattice cell of the first Perlin field in px (its wavelength)",
+    )
     wavelength2: Range = rng_field(
-        10, 100, min=2, max=8192, doc="O2 of Table 1: lattice cell of the second Perlin field, px")
+        10, 100, min=2, max=8192, doc="O2 of Table 1: lattice cell of the second Perlin field, px"
+    )
     w_perlin: Range = rng_field(0.2, 0.4, min=0, max=10, doc="w_P, weight of P2 in eq. (1)")
-    w_white: Range = rng_field(0.5, 0.7, min=0, max=10, doc="w_w1, weight of white noise X1, eq. (3)")
+    w_white: Range = rng_field(
+        0.5, 0.7, min=0, max=10, doc="w_w1, weight of white noise X1, eq. (3)"
+    )
     s1: Range = rng_field(1.0, 1.0, min=0, max=50, doc="std of Gaussian G1, eq. (4), px")
     noise_density: Range = rng_field(
-        0.2, 0.4, min=0, max=1,
+        0.2,
+        0.4,
+        min=0,
+        max=1,
         doc="r_noise of Table 1: fraction of pixels that receive the second white noise X2 "
-            "(1.0 = dense white noise, the literal eq. (5))")
+        "(1.0 = dense white noise, the literal eq. (5))",
+    )
     s2: Range = rng_field(0.6, 0.8, min=0, max=50, doc="std of Gaussian G2, eq. (6), px")
-    octaves: int = num_field(1, min=1, max=8, integer=True,
-                             doc="Perlin octaves per field (1 = single wavelength, as the paper)")
+    octaves: int = num_field(
+        1,
+        min=1,
+        max=8,
+        integer=True,
+        doc="Perlin octaves per field (1 = single wavelength, as the paper)",
+    )
 
 
 @dataclass(frozen=True)
@@ -64,8 +80,9 @@ class RealBackgroundConfig:
 
     dir: str | None = str_field(None, doc="folder of background crops (PNG/TIFF/JPG)")
     opacity: Range = rng_field(0.2, 0.8, min=0, max=1, doc="opacity of the second crop")
-    scale: Range = rng_field(0.5, 1.0, min=0.05, max=1,
-                              doc="crop side as a fraction of the source's shorter side")
+    scale: Range = rng_field(
+        0.5, 1.0, min=0.05, max=1, doc="crop side as a fraction of the source's shorter side"
+    )
     flip: bool = bool_field(True, doc="random mirror of each crop")
     rotate90: bool = bool_field(True, doc="random multiple of 90 degrees for each crop")
 
@@ -75,14 +92,19 @@ class BackgroundConfig:
     kind: str = choice_field("perlin", ("perlin", "real"), doc="perlin or real")
     perlin: PerlinConfig = section_field(PerlinConfig)
     real: RealBackgroundConfig = section_field(RealBackgroundConfig)
-    low: Range = rng_field(0.0, 0.0, min=0, max=1,
-                            doc="grey level that background value 0 maps to (contrast range)")
-    high: Range = rng_field(1.0, 1.0, min=0, max=1, doc="grey level that background value 1 maps to")
+    low: Range = rng_field(
+        0.0, 0.0, min=0, max=1, doc="grey level that background value 0 maps to (contrast range)"
+    )
+    high: Range = rng_field(
+        1.0, 1.0, min=0, max=1, doc="grey level that background value 1 maps to"
+    )
 
     def validate(self, path: str) -> None:
         if self.low.hi > self.high.lo:
-            raise ConfigError(f"{path}.low: upper end {self.low.hi} exceeds the lower end of "
-                              f"{path}.high ({self.high.lo}); levels could invert")
+            raise ConfigError(
+                f"{path}.low: upper end {self.low.hi} exceeds the lower end of "
+                f"{path}.high ({self.high.lo}); levels could invert"
+            )
 
 
 @dataclass(frozen=True)
@@ -90,23 +112,37 @@ class PileupConfig:
     """Pile-ups between pairs of slip traces (section 3.3)."""
 
     count: Range = rng_field(1, 4, min=0, max=100, integer=True, doc="pile-ups per image")
-    directions: Range = rng_field(1, 3, min=1, max=100, integer=True,
-                                   doc="distinct slip directions per image")
-    angle: Range = rng_field(0, 180, min=-360, max=360,
-                              doc="alpha: direction of the slip traces, degrees from the x axis")
-    angle_jitter: Range = rng_field(0, 3, min=0, max=90,
-                                     doc="deviation of a pile-up from its slip direction, degrees")
-    slip_width: Range = rng_field(60, 350, min=2, max=16384,
-                                   doc="delta-d: distance between the two slip traces, px")
-    dislocations: Range = rng_field(1, 8, min=1, max=500, integer=True,
-                                     doc="dislocations per pile-up")
-    spacing: Range = rng_field(8, 40, min=0.5, max=16384,
-                                doc="gap between the leading dislocation and the next, px")
-    spacing_growth: Range = rng_field(1.0, 1.3, min=0.2, max=5,
-                                       doc="ratio of successive gaps (>1: pile-up law, wider behind)")
-    spacing_jitter: float = num_field(0.15, min=0, max=0.9, doc="relative random change of each gap")
-    margin: float = num_field(0.1, min=-1, max=0.5,
-                              doc="start points p0 lie inside the image shrunk by this fraction")
+    directions: Range = rng_field(
+        1, 3, min=1, max=100, integer=True, doc="distinct slip directions per image"
+    )
+    angle: Range = rng_field(
+        0,
+        180,
+        min=-360,
+        max=360,
+        doc="alpha: direction of the slip traces, degrees from the x axis",
+    )
+    angle_jitter: Range = rng_field(
+        0, 3, min=0, max=90, doc="deviation of a pile-up from its slip direction, degrees"
+    )
+    slip_width: Range = rng_field(
+        60, 350, min=2, max=16384, doc="delta-d: distance between the two slip traces, px"
+    )
+    dislocations: Range = rng_field(
+        1, 8, min=1, max=500, integer=True, doc="dislocations per pile-up"
+    )
+    spacing: Range = rng_field(
+        8, 40, min=0.5, max=16384, doc="gap between the leading dislocation and the next, px"
+    )
+    spacing_growth: Range = rng_field(
+        1.0, 1.3, min=0.2, max=5, doc="ratio of successive gaps (>1: pile-up law, wider behind)"
+    )
+    spacing_jitter: float = num_field(
+        0.15, min=0, max=0.9, doc="relative random change of each gap"
+    )
+    margin: float = num_field(
+        0.1, min=-1, max=0.5, doc="start points p0 lie inside the image shrunk by this fraction"
+    )
 
 
 @dataclass(frozen=True)
@@ -114,41 +150,55 @@ class ShapeConfig:
     """Line shape of each dislocation: a cubic spline through support points."""
 
     library: str | None = str_field(
-        "builtin", doc="'builtin', a shape-library JSON path, or null for random shapes only")
+        "builtin", doc="'builtin', a shape-library JSON path, or null for random shapes only"
+    )
     library_probability: float = prob_field(
-        0.5, doc="chance that a pile-up takes its base shape from the library")
-    support_points: Range = rng_field(5, 9, min=3, max=64, integer=True,
-                                       doc="support points of a random shape")
-    bow: Range = rng_field(0.0, 0.35, min=0, max=2,
-                            doc="bulge of a random shape, in units of its chord length")
-    asymmetry: Range = rng_field(-0.3, 0.3, min=-0.45, max=0.45,
-                                  doc="shift of the bulge apex along the chord (fraction)")
-    jitter: Range = rng_field(0.0, 0.03, min=0, max=1,
-                               doc="random deviation of each support point, chord units")
-    variation: Range = rng_field(0.0, 0.2, min=0, max=2,
-                                  doc="per-dislocation relative change of the pile-up's bulge")
-    inclination: Range = rng_field(-40, 40, min=-80, max=80,
-                                    doc="angle between the chord and the slip-plane normal, deg")
-    roughness: Range = rng_field(0.0, 0.8, min=0, max=20,
-                                  doc="amplitude (std) of small-scale waviness, px")
-    roughness_length: Range = rng_field(4, 12, min=0.5, max=1000,
-                                         doc="correlation length of the waviness along the line, px")
+        0.5, doc="chance that a pile-up takes its base shape from the library"
+    )
+    support_points: Range = rng_field(
+        5, 9, min=3, max=64, integer=True, doc="support points of a random shape"
+    )
+    bow: Range = rng_field(
+        0.0, 0.35, min=0, max=2, doc="bulge of a random shape, in units of its chord length"
+    )
+    asymmetry: Range = rng_field(
+        -0.3, 0.3, min=-0.45, max=0.45, doc="shift of the bulge apex along the chord (fraction)"
+    )
+    jitter: Range = rng_field(
+        0.0, 0.03, min=0, max=1, doc="random deviation of each support point, chord units"
+    )
+    variation: Range = rng_field(
+        0.0, 0.2, min=0, max=2, doc="per-dislocation relative change of the pile-up's bulge"
+    )
+    inclination: Range = rng_field(
+        -40, 40, min=-80, max=80, doc="angle between the chord and the slip-plane normal, deg"
+    )
+    roughness: Range = rng_field(
+        0.0, 0.8, min=0, max=20, doc="amplitude (std) of small-scale waviness, px"
+    )
+    roughness_length: Range = rng_field(
+        4, 12, min=0.5, max=1000, doc="correlation length of the waviness along the line, px"
+    )
 
 
 @dataclass(frozen=True)
 class MicrostructureConfig:
-    max_dislocations: int = num_field(20, min=0, max=1000, integer=True,
-                                      doc="cap on dislocations per image (N of the model)")
+    max_dislocations: int = num_field(
+        20, min=0, max=1000, integer=True, doc="cap on dislocations per image (N of the model)"
+    )
     min_visible_length: float = num_field(
-        15.0, min=0, max=100000, doc="dislocations with less length inside the image are dropped")
+        15.0, min=0, max=100000, doc="dislocations with less length inside the image are dropped"
+    )
     pileups: PileupConfig = section_field(PileupConfig)
     shape: ShapeConfig = section_field(ShapeConfig)
     discontinuous_probability: float = prob_field(
-        0.1, doc="chance that a dislocation is drawn with gaps in its contrast")
+        0.1, doc="chance that a dislocation is drawn with gaps in its contrast"
+    )
     gaps: Range = rng_field(1, 2, min=1, max=20, integer=True, doc="gaps of a discontinuous line")
     gap_length: Range = rng_field(4, 16, min=0.5, max=10000, doc="length of each gap, px")
     gaps_in_mask: bool = bool_field(
-        False, doc="also cut the gaps out of the mask (default: the mask stays continuous)")
+        False, doc="also cut the gaps out of the mask (default: the mask stays continuous)"
+    )
 
 
 @dataclass(frozen=True)
@@ -156,31 +206,44 @@ class SlipTraceConfig:
     """Slip traces: faint straight lines that are never part of any mask."""
 
     probability: float = prob_field(0.5, doc="chance that a pile-up's two traces are drawn")
-    contrast: Range = rng_field(-0.12, 0.12, min=-1, max=1,
-                                 doc="relative intensity change on a trace (<0 dark, >0 bright)")
+    contrast: Range = rng_field(
+        -0.12, 0.12, min=-1, max=1, doc="relative intensity change on a trace (<0 dark, >0 bright)"
+    )
     width: Range = rng_field(1.0, 2.0, min=0.3, max=50, doc="trace line width, px")
     band_probability: float = prob_field(
-        0.3, doc="chance that the band between the traces differs in brightness")
-    band_contrast: Range = rng_field(-0.1, 0.1, min=-1, max=1,
-                                      doc="relative brightness change inside the slip band")
-    extra: Range = rng_field(0, 2, min=0, max=200, integer=True,
-                              doc="additional traces with no dislocations (distractors)")
+        0.3, doc="chance that the band between the traces differs in brightness"
+    )
+    band_contrast: Range = rng_field(
+        -0.1, 0.1, min=-1, max=1, doc="relative brightness change inside the slip band"
+    )
+    extra: Range = rng_field(
+        0,
+        2,
+        min=0,
+        max=200,
+        integer=True,
+        doc="additional traces with no dislocations (distractors)",
+    )
 
 
 @dataclass(frozen=True)
 class ArtifactConfig:
     dirt: Range = rng_field(0, 8, min=0, max=10000, integer=True, doc="dirt particles per image")
     dirt_radius: Range = rng_field(1.0, 6.0, min=0.3, max=500, doc="dirt particle radius, px")
-    dirt_contrast: Range = rng_field(0.1, 0.6, min=-1, max=1,
-                                      doc="darkening of dirt particles (negative: bright)")
+    dirt_contrast: Range = rng_field(
+        0.1, 0.6, min=-1, max=1, doc="darkening of dirt particles (negative: bright)"
+    )
     grain_boundary_probability: float = prob_field(0.1, doc="chance of a grain boundary")
-    grain_boundary_step: Range = rng_field(-0.25, 0.25, min=-1, max=1,
-                                            doc="relative brightness step across the boundary")
-    grain_boundary_line: Range = rng_field(-0.2, 0.2, min=-1, max=1,
-                                            doc="relative contrast of the boundary line itself")
+    grain_boundary_step: Range = rng_field(
+        -0.25, 0.25, min=-1, max=1, doc="relative brightness step across the boundary"
+    )
+    grain_boundary_line: Range = rng_field(
+        -0.2, 0.2, min=-1, max=1, doc="relative contrast of the boundary line itself"
+    )
     vignetting_probability: float = prob_field(0.3, doc="chance of a darkened image border")
-    vignetting_strength: Range = rng_field(0.1, 0.6, min=0, max=1,
-                                            doc="darkening at the image corners")
+    vignetting_strength: Range = rng_field(
+        0.1, 0.6, min=0, max=1, doc="darkening at the image corners"
+    )
 
 
 @dataclass(frozen=True)
@@ -189,7 +252,9 @@ class NoiseConfig:
 
     probability: float = prob_field(0.5, doc="chance that noise is added after drawing")
     sigma: Range = rng_field(0.0, 0.05, min=0, max=1, doc="std of Gaussian noise (grey levels 0-1)")
-    blur: Range = rng_field(0.0, 0.7, min=0, max=20, doc="std of the Gaussian that smooths the noise, px")
+    blur: Range = rng_field(
+        0.0, 0.7, min=0, max=20, doc="std of the Gaussian that smooths the noise, px"
+    )
 
 
 @dataclass(frozen=True)
@@ -197,13 +262,16 @@ class DrawingConfig:
     """Section 3.4: how lines and masks are drawn."""
 
     line_width: Range = rng_field(1.2, 3.4, min=0.3, max=100, doc="drawn line width, px")
-    contrast: Range = rng_field(0.3, 0.85, min=0.0, max=1.0,
-                                 doc="darkening of a line relative to the local background")
+    contrast: Range = rng_field(
+        0.3, 0.85, min=0.0, max=1.0, doc="darkening of a line relative to the local background"
+    )
     line_blur: Range = rng_field(0.0, 0.8, min=0, max=50, doc="std of the blur of drawn lines, px")
     profiles: tuple = choices_field(
-        ("flat", "gaussian", "realistic"), PROFILES,
+        ("flat", "gaussian", "realistic"),
+        PROFILES,
         doc="line profiles to pick from per image: flat (anti-aliased, the paper), gaussian, "
-            "realistic (dark core with a soft halo)")
+        "realistic (dark core with a soft halo)",
+    )
     halo: Range = rng_field(0.25, 0.5, min=0, max=1, doc="depth of the soft halo of 'realistic'")
     mask_width: Range = rng_field(5.0, 5.0, min=1, max=100, doc="line width of the masks, px")
     noise: NoiseConfig = section_field(NoiseConfig)
@@ -263,8 +331,9 @@ def config_from_dict(data: dict) -> SynthConfig:
     return parse_section(SynthConfig, data, "")
 
 
-def load_config(preset: str | None = "m2", path: str | os.PathLike | None = None,
-                overrides: dict | None = None) -> SynthConfig:
+def load_config(
+    preset: str | None = "m2", path: str | os.PathLike | None = None, overrides: dict | None = None
+) -> SynthConfig:
     """Resolve a configuration: preset, then a user file, then overrides, merged in that order.
 
     Parameters

@@ -1,7 +1,9 @@
 """Files of one synthetic image, all sharing its zero-padded index as stem.
 
 ``000000.png``  the image (uint8 greyscale)
-``000000.npz``  ``masks``: (K, H, W) bool, one mask per dislocation, overlaps kept
+``000000.npz``  one mask per dislocation, overlaps kept, bit-packed: ``masks_packed``
+                = ``np.packbits(masks, axis=-1)`` and ``shape`` = (K, H, W);
+                :func:`read_masks` returns the (K, H, W) bool array
 ``000000.csv``  centre lines: ``dislocation, segment, x, y`` (x = column, y = row, px)
 ``000000.json`` the record: every parameter and seed, the configuration and the
                 package version; written last, so its presence marks a complete image.
@@ -38,33 +40,80 @@ def stem(index: int, digits: int = 6) -> str:
 
 
 def encode_npz(**arrays: np.ndarray) -> bytes:
-    """An ``.npz`` archive (``np.load`` reads it) with fixed timestamps, so bytes repeat."""
+    """An ``.npz`` archive (``np.load`` reads it) with fixed timestamps, so bytes repeat.
+
+    Deflate level 1 is twice as fast as the default and still ~25 KiB for 20 masks.
+    """
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         for name, arr in arrays.items():
+            npy = io.BytesIO()
+            np.lib.format.write_array(npy, np.ascontiguousarray(arr), allow_pickle=False)
             info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            with zf.open(info, "w", force_zip64=True) as fh:
-                np.lib.format.write_array(fh, np.ascontiguousarray(arr), allow_pickle=False)
+            zf.writestr(info, npy.getvalue(), compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
     return buf.getvalue()
+
+
+def encode_masks(masks: np.ndarray) -> bytes:
+    """``.npz`` bytes of (K, H, W) bool masks, bit-packed along the last axis.
+
+    Packing makes the file 8 times smaller before compression and compressing
+    four times faster than a bool array; :func:`read_masks` unpacks.
+    """
+    masks = np.asarray(masks, bool)
+    if masks.ndim != 3:
+        raise ValueError(f"encode_masks: expected (K, H, W) masks, got shape {masks.shape}")
+    return encode_npz(
+        masks_packed=np.packbits(masks, axis=-1), shape=np.array(masks.shape, np.int64)
+    )
+
+
+def read_masks(path: str | os.PathLike) -> np.ndarray:
+    """(K, H, W) bool masks from a file written by :func:`encode_masks`."""
+    path = Path(path)
+    try:
+        with np.load(path) as data:
+            k, h, w = (int(v) for v in data["shape"])
+            packed = data["masks_packed"]
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        raise InputFileError(f"{path}: not a readable mask file ({exc})") from None
+    return np.unpackbits(packed, axis=-1, count=w).astype(bool).reshape(k, h, w)
 
 
 def encode_lines(lines: list) -> str:
     """CSV text of centre lines (one row per point)."""
-    rows = ["dislocation,segment,x,y"]
+    blocks = []
     for k, segments in enumerate(lines):
         for s, pts in enumerate(segments):
-            rows.extend(f"{k},{s},{x:.2f},{y:.2f}" for x, y in pts)
-    return "\n".join(rows) + "\n"
+            pts = np.asarray(pts, np.float64).reshape(-1, 2)
+            blocks.append(np.column_stack([np.full(len(pts), k), np.full(len(pts), s), pts]))
+    if not blocks:
+        return "dislocation,segment,x,y\n"
+    rows = np.concatenate(blocks)
+    # One C-level format call for all rows (a Python loop per row is 5x slower).
+    body = ("%d,%d,%.2f,%.2f\n" * len(rows)) % tuple(rows.ravel().tolist())
+    return "dislocation,segment,x,y\n" + body
 
 
 def software_versions() -> dict:
-    return {"temdefects": __version__, "numpy": np.__version__, "scipy": scipy.__version__,
-            "opencv": cv2.__version__, "python": platform.python_version()}
+    return {
+        "temdefects": __version__,
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "opencv": cv2.__version__,
+        "python": platform.python_version(),
+    }
 
 
-def make_record(sample: Sample, *, index: int, seed: int | None, config: dict | None,
-                backgrounds: str | None, digits: int = 6) -> dict:
+def make_record(
+    sample: Sample,
+    *,
+    index: int,
+    seed: int | None,
+    config: dict | None,
+    backgrounds: str | None,
+    digits: int = 6,
+) -> dict:
     """The JSON record of a sample (see the module docstring)."""
     name = stem(index, digits)
     return {
@@ -83,13 +132,16 @@ def make_record(sample: Sample, *, index: int, seed: int | None, config: dict | 
 
 def write_sample(folder: str | os.PathLike, sample: Sample, record: dict) -> Path:
     """Write the four files of a sample into ``folder``; returns the record path."""
+    # No fsync: a run interrupted by a crash is completed by --resume (the record,
+    # written last, marks complete images) and every file is still renamed atomically.
     folder = Path(folder)
     files = record["files"]
-    atomic_write_bytes(folder / files["image"], encode_png(sample.image))
-    atomic_write_bytes(folder / files["masks"], encode_npz(masks=sample.masks))
-    atomic_write_text(folder / files["lines"], encode_lines(sample.lines))
+    atomic_write_bytes(folder / files["image"], encode_png(sample.image), fsync=False)
+    atomic_write_bytes(folder / files["masks"], encode_masks(sample.masks), fsync=False)
+    atomic_write_text(folder / files["lines"], encode_lines(sample.lines), fsync=False)
     path = folder / (Path(files["image"]).stem + ".json")
-    atomic_write_text(path, json.dumps(record, indent=1) + "\n")
+    # Compact JSON uses the C encoder (an indented dump is several times slower).
+    atomic_write_text(path, json.dumps(record, separators=(",", ":")) + "\n", fsync=False)
     return path
 
 
@@ -103,19 +155,23 @@ def read_record(path: str | os.PathLike) -> dict:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputFileError(f"{path}: not a readable JSON record ({exc})") from None
     if not isinstance(record, dict) or record.get("format") != RECORD_FORMAT:
-        raise InputFileError(f"{path}: not a temdefects synthetic-image record "
-                             f"(expected format {RECORD_FORMAT!r})")
+        raise InputFileError(
+            f"{path}: not a temdefects synthetic-image record (expected format {RECORD_FORMAT!r})"
+        )
     return record
 
 
 def read_lines(path: str | os.PathLike, count: int) -> list:
     """Centre lines from a CSV written by :func:`encode_lines` (``count`` dislocations)."""
     lines: list = [[] for _ in range(count)]
-    data = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
+    rows = Path(path).read_text("utf-8").splitlines()[1:]
+    if not rows:
+        return lines
+    data = np.array([r.split(",") for r in rows if r], dtype=np.float64)
     for k in range(count):
-        rows = data[data[:, 0] == k] if data.size else data
-        for s in np.unique(rows[:, 1]).astype(int) if rows.size else []:
-            lines[k].append(rows[rows[:, 1] == s][:, 2:4])
+        own = data[data[:, 0] == k]
+        for s in np.unique(own[:, 1]).astype(int):
+            lines[k].append(own[own[:, 1] == s][:, 2:4])
     return lines
 
 
@@ -128,7 +184,6 @@ def read_sample(folder: str | os.PathLike, index: int | str) -> Sample:
     image = cv2.imread(str(folder / files["image"]), cv2.IMREAD_UNCHANGED)
     if image is None:
         raise InputFileError(f"{folder / files['image']}: cannot read image")
-    with np.load(folder / files["masks"]) as data:
-        masks = data["masks"]
+    masks = read_masks(folder / files["masks"])
     lines = read_lines(folder / files["lines"], masks.shape[0])
     return Sample(image=image, masks=masks, lines=lines, scene=record["scene"])

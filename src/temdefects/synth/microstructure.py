@@ -21,7 +21,7 @@ from temdefects.synth.curves import (
     visible_length,
 )
 
-CURVE_SPACING = 0.25  # px between points of the dense centre lines
+CURVE_SPACING = 1.0  # px between vertices of the dense centre lines (distances are exact)
 
 
 def dislocation_curve(dislocation: dict) -> np.ndarray:
@@ -29,8 +29,9 @@ def dislocation_curve(dislocation: dict) -> np.ndarray:
     dense = spline_through(np.asarray(dislocation["support"], float), spacing=CURVE_SPACING)
     rough = dislocation.get("roughness")
     if rough and rough["amplitude"] > 0:
-        dense = add_roughness(dense, rough["amplitude"], rough["length"], rough["seed"],
-                              spacing=CURVE_SPACING)
+        dense = add_roughness(
+            dense, rough["amplitude"], rough["length"], rough["seed"], spacing=CURVE_SPACING
+        )
     return dense
 
 
@@ -47,8 +48,15 @@ def random_shape(cfg, rng: np.random.Generator) -> np.ndarray:
     return np.column_stack([s, bow * bump / peak])
 
 
-def _place(shape: np.ndarray, centre: np.ndarray, u: np.ndarray, n: np.ndarray, width: float,
-           inclination_deg: float, side: float) -> np.ndarray:
+def _place(
+    shape: np.ndarray,
+    centre: np.ndarray,
+    u: np.ndarray,
+    n: np.ndarray,
+    width: float,
+    inclination_deg: float,
+    side: float,
+) -> np.ndarray:
     """Map a normalised shape onto the chord across the slip band around ``centre``."""
     tan_b = np.tan(np.radians(inclination_deg))
     a = centre - 0.5 * width * (n + tan_b * u)
@@ -72,8 +80,16 @@ def _dislocation_shapes(base: np.ndarray, k: int, cfg, rng: np.random.Generator)
     return shapes
 
 
-def sample_pileup(cfg, direction_deg: float, shape_hw: tuple[int, int], rng: np.random.Generator,
-                  library: dict, budget: int, drawing_cfg, pileup_id: int) -> dict:
+def sample_pileup(
+    cfg,
+    direction_deg: float,
+    shape_hw: tuple[int, int],
+    rng: np.random.Generator,
+    library: dict,
+    budget: int,
+    drawing_cfg,
+    pileup_id: int,
+) -> dict:
     """One pile-up with at most ``budget`` dislocations (see the module docstring)."""
     pc, sc, mc = cfg.pileups, cfg.shape, cfg
     h, w = shape_hw
@@ -122,9 +138,11 @@ def sample_pileup(cfg, direction_deg: float, shape_hw: tuple[int, int], rng: np.
             "width": drawing_cfg.line_width.sample(rng),
             "contrast": drawing_cfg.contrast.sample(rng),
             "blur": drawing_cfg.line_blur.sample(rng),
-            "roughness": {"amplitude": sc.roughness.sample(rng),
-                          "length": sc.roughness_length.sample(rng),
-                          "seed": int(rng.integers(2**63))},
+            "roughness": {
+                "amplitude": sc.roughness.sample(rng),
+                "length": sc.roughness_length.sample(rng),
+                "seed": int(rng.integers(2**63)),
+            },
             "gaps": [],
         }
         if rng.random() < mc.discontinuous_probability:
@@ -139,18 +157,28 @@ def sample_pileup(cfg, direction_deg: float, shape_hw: tuple[int, int], rng: np.
         "slip_width": float(width),
         "inclination": float(inclination),
         "gaps": [float(g) for g in gaps],
-        "traces": [line_through_image(p0 - 0.5 * width * n, alpha, shape_hw),
-                   line_through_image(p0 + 0.5 * width * n, alpha, shape_hw)],
+        "traces": [
+            line_through_image(p0 - 0.5 * width * n, alpha, shape_hw),
+            line_through_image(p0 + 0.5 * width * n, alpha, shape_hw),
+        ],
         "dislocations": dislocations,
     }
 
 
-def sample_microstructure(cfg, shape_hw: tuple[int, int], rng: np.random.Generator,
-                          library: dict, drawing_cfg) -> tuple[list, list]:
-    """Pile-ups and the flat list of visible dislocations for one image.
+def sample_microstructure(
+    cfg,
+    shape_hw: tuple[int, int],
+    rng: np.random.Generator,
+    library: dict,
+    drawing_cfg,
+    curves: list | None = None,
+) -> tuple[list, list]:
+    """Pile-ups (each with its visible dislocations) and the slip directions of one image.
 
     Dislocations with less than ``min_visible_length`` px inside the image are
-    dropped; the total is capped at ``max_dislocations``.
+    dropped; the total is capped at ``max_dislocations``. When ``curves`` is a
+    list, the dense centre lines of the kept dislocations are appended to it in
+    order, so rendering need not compute them again.
     """
     pc = cfg.pileups
     n_dirs = pc.directions.sample(rng)
@@ -159,39 +187,54 @@ def sample_microstructure(cfg, shape_hw: tuple[int, int], rng: np.random.Generat
     for pid in range(pc.count.sample(rng)):
         budget = cfg.max_dislocations - len(kept)
         direction = directions[int(rng.integers(len(directions)))]
-        pileup = sample_pileup(cfg, direction, shape_hw, rng, library, max(budget, 0),
-                               drawing_cfg, pid)
-        visible = [d for d in pileup["dislocations"]
-                   if visible_length(dislocation_curve(d), shape_hw) >= cfg.min_visible_length]
+        pileup = sample_pileup(
+            cfg, direction, shape_hw, rng, library, max(budget, 0), drawing_cfg, pid
+        )
+        visible = []
+        for d in pileup["dislocations"]:
+            curve = dislocation_curve(d)
+            if visible_length(curve, shape_hw) >= cfg.min_visible_length:
+                visible.append(d)
+                if curves is not None:
+                    curves.append(curve)
         pileup["dislocations"] = visible
         kept.extend(visible)
         pileups.append(pileup)
     return pileups, directions
 
 
-def sample_traces(cfg, pileups: list, directions: list, shape_hw: tuple[int, int],
-                  rng: np.random.Generator) -> list:
+def sample_traces(
+    cfg, pileups: list, directions: list, shape_hw: tuple[int, int], rng: np.random.Generator
+) -> list:
     """Slip traces to draw: each pile-up's pair (by chance) and extra distractor traces."""
     h, w = shape_hw
     traces = []
     for p in pileups:
         if rng.random() < cfg.probability:
-            traces.append({
-                "lines": p["traces"],
-                "contrast": cfg.contrast.sample(rng),
-                "width": cfg.width.sample(rng),
-                "band": cfg.band_contrast.sample(rng) if rng.random() < cfg.band_probability
-                else 0.0,
-            })
+            traces.append(
+                {
+                    "lines": p["traces"],
+                    "contrast": cfg.contrast.sample(rng),
+                    "width": cfg.width.sample(rng),
+                    "band": cfg.band_contrast.sample(rng)
+                    if rng.random() < cfg.band_probability
+                    else 0.0,
+                }
+            )
     for _ in range(cfg.extra.sample(rng)):
         if directions and rng.random() < 0.7:
             angle = directions[int(rng.integers(len(directions)))] + rng.normal(0.0, 1.0)
         else:
             angle = rng.uniform(0.0, 180.0)
         point = [rng.uniform(0, w), rng.uniform(0, h)]
-        traces.append({"lines": [line_through_image(point, angle, shape_hw)],
-                       "contrast": cfg.contrast.sample(rng), "width": cfg.width.sample(rng),
-                       "band": 0.0})
+        traces.append(
+            {
+                "lines": [line_through_image(point, angle, shape_hw)],
+                "contrast": cfg.contrast.sample(rng),
+                "width": cfg.width.sample(rng),
+                "band": 0.0,
+            }
+        )
     return traces
 
 
@@ -206,20 +249,25 @@ def sample_artifacts(cfg, shape_hw: tuple[int, int], rng: np.random.Generator) -
         for _ in range(int(rng.integers(1, 4))):
             c = centre + rng.normal(0.0, 0.4 * r, size=2)
             a = r * rng.uniform(0.5, 1.0)
-            blobs.append([float(c[0]), float(c[1]), a, a * rng.uniform(0.4, 1.0),
-                          rng.uniform(0.0, 180.0)])
-        dirt.append({"blobs": blobs, "contrast": cfg.dirt_contrast.sample(rng),
-                     "blur": 0.3 * r})
+            blobs.append(
+                [float(c[0]), float(c[1]), a, a * rng.uniform(0.4, 1.0), rng.uniform(0.0, 180.0)]
+            )
+        dirt.append({"blobs": blobs, "contrast": cfg.dirt_contrast.sample(rng), "blur": 0.3 * r})
     gb = None
     if rng.random() < cfg.grain_boundary_probability:
-        gb = {"line": line_through_image([rng.uniform(0, w), rng.uniform(0, h)],
-                                         rng.uniform(0.0, 180.0), shape_hw),
-              "step": cfg.grain_boundary_step.sample(rng),
-              "line_contrast": cfg.grain_boundary_line.sample(rng),
-              "width": rng.uniform(1.0, 3.0)}
+        gb = {
+            "line": line_through_image(
+                [rng.uniform(0, w), rng.uniform(0, h)], rng.uniform(0.0, 180.0), shape_hw
+            ),
+            "step": cfg.grain_boundary_step.sample(rng),
+            "line_contrast": cfg.grain_boundary_line.sample(rng),
+            "width": rng.uniform(1.0, 3.0),
+        }
     vignetting = None
     if rng.random() < cfg.vignetting_probability:
-        vignetting = {"centre": [rng.uniform(0.3, 0.7) * w, rng.uniform(0.3, 0.7) * h],
-                      "strength": cfg.vignetting_strength.sample(rng),
-                      "power": rng.uniform(2.0, 4.0)}
+        vignetting = {
+            "centre": [rng.uniform(0.3, 0.7) * w, rng.uniform(0.3, 0.7) * h],
+            "strength": cfg.vignetting_strength.sample(rng),
+            "power": rng.uniform(2.0, 4.0),
+        }
     return {"dirt": dirt, "grain_boundary": gb, "vignetting": vignetting}

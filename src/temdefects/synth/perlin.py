@@ -17,8 +17,9 @@ def _fade(t: np.ndarray) -> np.ndarray:
     return t * t * t * (t * (t * 6.0 - 15.0) + 10.0)
 
 
-def perlin_single(shape: tuple[int, int], wavelength: float, *,
-                  rng: np.random.Generator | int | None) -> np.ndarray:
+def perlin_single(
+    shape: tuple[int, int], wavelength: float, *, rng: np.random.Generator | int | None
+) -> np.ndarray:
     """One octave of Perlin noise.
 
     Parameters
@@ -33,6 +34,16 @@ def perlin_single(shape: tuple[int, int], wavelength: float, *,
     Returns
     -------
     ndarray of float32, shape ``shape``, values in about [-1, 1] (zero mean).
+
+    Notes
+    -----
+    With lattice gradients ``g_ij``, cell coordinates ``(fx, fy)`` and fade
+    weights ``W_0 = 1 - fade(f)``, ``W_1 = fade(f)``, classic Perlin noise is
+    ``sum_ij W_i(y) W_j(x) [gx_ij (fx - j) + gy_ij (fy - i)]``. Every factor
+    depends on the row or on the column alone, so the whole field is two matrix
+    products, ``Ay @ Gx @ Bx.T + Ay' @ Gy @ Bx'.T``, with interpolation matrices
+    that have two non-zeros per row: the same values as a per-pixel evaluation,
+    computed by BLAS.
     """
     rows, cols = (int(s) for s in shape)
     if rows < 1 or cols < 1:
@@ -46,27 +57,37 @@ def perlin_single(shape: tuple[int, int], wavelength: float, *,
     u = np.arange(cols, dtype=np.float64) / wavelength + off_x
     iy = np.floor(v).astype(np.intp)
     ix = np.floor(u).astype(np.intp)
-    fy = (v - iy).astype(np.float32)[:, None]
-    fx = (u - ix).astype(np.float32)[None, :]
+    fy, fx = v - iy, u - ix
     angles = rng.uniform(0.0, 2.0 * np.pi, size=(int(iy[-1]) + 2, int(ix[-1]) + 2))
-    gx = np.cos(angles).astype(np.float32)
-    gy = np.sin(angles).astype(np.float32)
+    gx, gy = np.cos(angles), np.sin(angles)
+    wy, wx = _fade(fy), _fade(fx)
 
-    def corner(dy: int, dx: int) -> np.ndarray:
-        r = (iy + dy)[:, None]
-        c = (ix + dx)[None, :]
-        return gx[r, c] * (fx - dx) + gy[r, c] * (fy - dy)
+    def interp(index, n, w0, w1):
+        out = np.zeros((len(index), n))
+        out[np.arange(len(index)), index] = w0
+        out[np.arange(len(index)), index + 1] = w1
+        return out
 
-    n00, n01, n10, n11 = corner(0, 0), corner(0, 1), corner(1, 0), corner(1, 1)
-    wx, wy = _fade(fx), _fade(fy)
-    top = n00 + wx * (n01 - n00)
-    bottom = n10 + wx * (n11 - n10)
+    n_y, n_x = angles.shape
+    ay = interp(iy, n_y, 1 - wy, wy)  # W_i(y)
+    ay_f = interp(iy, n_y, (1 - wy) * fy, wy * (fy - 1))  # W_i(y) (fy - i)
+    bx_f = interp(ix, n_x, (1 - wx) * fx, wx * (fx - 1))  # W_j(x) (fx - j)
+    bx = interp(ix, n_x, 1 - wx, wx)  # W_j(x)
+    left = np.concatenate([ay @ gx, ay_f @ gy], axis=1).astype(np.float32)
+    right = np.concatenate([bx_f, bx], axis=1).astype(np.float32)
     # sqrt(2) scales the theoretical range [-sqrt(1/2), sqrt(1/2)] to about [-1, 1].
-    return (np.float32(np.sqrt(2.0)) * (top + wy * (bottom - top))).astype(np.float32)
+    return (left @ right.T) * np.float32(np.sqrt(2.0))
 
 
-def perlin(shape: tuple[int, int], wavelength: float, *, rng: np.random.Generator | int | None,
-           octaves: int = 1, persistence: float = 0.5, lacunarity: float = 2.0) -> np.ndarray:
+def perlin(
+    shape: tuple[int, int],
+    wavelength: float,
+    *,
+    rng: np.random.Generator | int | None,
+    octaves: int = 1,
+    persistence: float = 0.5,
+    lacunarity: float = 2.0,
+) -> np.ndarray:
     """Perlin noise with optional fractal octaves.
 
     Octave ``k`` has wavelength ``wavelength / lacunarity**k`` and amplitude
@@ -78,5 +99,6 @@ def perlin(shape: tuple[int, int], wavelength: float, *, rng: np.random.Generato
     out = perlin_single(shape, wavelength, rng=rng)
     for k in range(1, octaves):
         out += np.float32(persistence**k) * perlin_single(
-            shape, wavelength / lacunarity**k, rng=rng)
+            shape, wavelength / lacunarity**k, rng=rng
+        )
     return out

@@ -24,7 +24,7 @@ def overlay(image: np.ndarray, masks: np.ndarray, *, alpha: float = 0.6) -> np.n
     if masks.ndim != 3 or masks.shape[1:] != image.shape:
         raise ValueError(f"overlay: masks {masks.shape} do not match image {image.shape}")
     out = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR).astype(np.float32)
-    for m, colour in zip(masks, palette(len(masks))):
+    for m, colour in zip(masks, palette(len(masks)), strict=True):
         out[m] = (1 - alpha) * out[m] + alpha * colour.astype(np.float32)
     return out.astype(np.uint8)
 
@@ -49,9 +49,18 @@ def preview_grid(samples: list, *, columns: int = 4, cell: int = 256) -> np.ndar
         pair = [cv2.resize(p, (cell, cell), interpolation=cv2.INTER_AREA) for p in pair]
         tile = np.concatenate([pair[0], np.full((cell, 4, 3), 255, np.uint8), pair[1]], axis=1)
         label = f"{len(s.masks)} dislocations"
-        cv2.putText(tile, label, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3, cv2.LINE_AA)
-        cv2.putText(tile, label, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1,
-                    cv2.LINE_AA)
+        (tw, th), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.45, 1)
+        cv2.rectangle(tile, (2, 2), (10 + tw, 10 + th + base), (0, 0, 0), thickness=-1)
+        cv2.putText(
+            tile,
+            label,
+            (6, 6 + th),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.45,
+            (255, 255, 255),
+            1,
+            cv2.LINE_AA,
+        )
         tiles.append(tile)
     columns = min(columns, len(tiles))
     blank = np.full_like(tiles[0], 255)
@@ -61,7 +70,7 @@ def preview_grid(samples: list, *, columns: int = 4, cell: int = 256) -> np.ndar
     rows = []
     for r in range(0, len(tiles), columns):
         row = []
-        for t in tiles[r:r + columns]:
+        for t in tiles[r : r + columns]:
             row.extend([t, np.full((t.shape[0], gap, 3), 255, np.uint8)])
         rows.append(np.concatenate(row[:-1], axis=1))
         rows.append(np.full((gap, rows[-1].shape[1], 3), 255, np.uint8))

@@ -61,8 +61,13 @@ def image_rng(seed: int, index: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(entropy=int(seed), spawn_key=(int(index),)))
 
 
-def sample_scene(config: SynthConfig, rng: np.random.Generator, *,
-                 backgrounds: str | os.PathLike | None = None) -> dict:
+def sample_scene(
+    config: SynthConfig,
+    rng: np.random.Generator,
+    *,
+    backgrounds: str | os.PathLike | None = None,
+    curves: list | None = None,
+) -> dict:
     """Draw every random choice of one image.
 
     Parameters
@@ -74,6 +79,9 @@ def sample_scene(config: SynthConfig, rng: np.random.Generator, *,
     backgrounds
         Folder of real background crops; defaults to ``config.background.real.dir``.
         Required when ``config.background.kind == "real"``.
+    curves
+        Optional empty list that receives the dense centre line of every
+        dislocation (reused by :func:`render_scene`).
     """
     shape = tuple(int(s) for s in config.size)
     bc = config.background
@@ -82,15 +90,17 @@ def sample_scene(config: SynthConfig, rng: np.random.Generator, *,
     else:
         folder = backgrounds or bc.real.dir
         if folder is None:
-            raise ConfigError("background.real.dir: real backgrounds need a folder of crops "
-                              "(--backgrounds DIR)")
+            raise ConfigError(
+                "background.real.dir: real backgrounds need a folder of crops (--backgrounds DIR)"
+            )
         files = list_backgrounds(folder)
         background = {"kind": "real", "params": sample_real_params(files, shape, bc.real, rng)}
     background["levels"] = [bc.low.sample(rng), bc.high.sample(rng)]
 
     library = load_library(config.microstructure.shape.library)
-    pileups, directions = sample_microstructure(config.microstructure, shape, rng, library,
-                                                config.drawing)
+    pileups, directions = sample_microstructure(
+        config.microstructure, shape, rng, library, config.drawing, curves
+    )
     dislocations = []
     for p in pileups:
         dislocations.extend(p.pop("dislocations"))
@@ -100,8 +110,11 @@ def sample_scene(config: SynthConfig, rng: np.random.Generator, *,
     dc = config.drawing
     noise = None
     if rng.random() < dc.noise.probability:
-        noise = {"sigma": dc.noise.sigma.sample(rng), "blur": dc.noise.blur.sample(rng),
-                 "seed": int(rng.integers(2**63))}
+        noise = {
+            "sigma": dc.noise.sigma.sample(rng),
+            "blur": dc.noise.blur.sample(rng),
+            "seed": int(rng.integers(2**63)),
+        }
     drawing = {
         "profile": dc.profiles[int(rng.integers(len(dc.profiles)))],
         "halo": dc.halo.sample(rng),
@@ -129,54 +142,78 @@ def render_background(scene: dict, *, backgrounds: str | os.PathLike | None = No
         image = perlin_background(shape, bg["params"])
     else:
         if backgrounds is None:
-            raise ConfigError("background.real.dir: this record uses real backgrounds; "
-                              "pass --backgrounds with their folder")
+            raise ConfigError(
+                "background.real.dir: this record uses real backgrounds; "
+                "pass --backgrounds with their folder"
+            )
         image = real_background(shape, bg["params"], backgrounds)
     lo, hi = bg["levels"]
     return (np.float32(lo) + np.float32(hi - lo) * image).astype(np.float32)
 
 
-def render_scene(scene: dict, *, backgrounds: str | os.PathLike | None = None) -> Sample:
-    """Render image, masks and centre lines of a scene (deterministic)."""
+def render_scene(
+    scene: dict, *, backgrounds: str | os.PathLike | None = None, curves: list | None = None
+) -> Sample:
+    """Render image, masks and centre lines of a scene (deterministic).
+
+    ``curves`` may pass the dense centre lines that :func:`sample_scene` computed.
+    """
     if scene.get("format") != SCENE_FORMAT:
         raise ConfigError(f"scene.format: expected {SCENE_FORMAT!r}, got {scene.get('format')!r}")
     shape = tuple(scene["shape"])
     image = render_background(scene, backgrounds=backgrounds)
-    coords = draw._coords(shape)
     art = scene["artifacts"]
+    # Full-image pixel coordinates, only when a half-plane, a band or vignetting needs them.
+    needs_coords = (
+        art["grain_boundary"] or art["vignetting"] or any(t["band"] for t in scene["traces"])
+    )
+    coords = draw._coords(shape) if needs_coords else None
     if art["grain_boundary"]:
         draw.draw_grain_boundary(image, art["grain_boundary"], coords)
     for trace in scene["traces"]:
         if trace["band"] and len(trace["lines"]) == 2:
             draw.draw_band(image, trace["lines"], trace["band"], coords)
         for line in trace["lines"]:
-            draw.draw_straight(image, line, trace["contrast"], trace["width"], coords)
+            draw.draw_straight(image, line, trace["contrast"], trace["width"])
     for particle in art["dirt"]:
         draw.draw_dirt(image, particle)
 
     dw = scene["drawing"]
     masks = np.zeros((len(scene["dislocations"]),) + shape, bool)
     lines = []
-    for k, d in enumerate(scene["dislocations"]):
-        curve = dislocation_curve(d)
-        draw.draw_dislocation(image, masks[k], curve, width=d["width"], contrast=d["contrast"],
-                              blur=d["blur"], kind=dw["profile"], halo=dw["halo"], gaps=d["gaps"],
-                              mask_width=dw["mask_width"], gaps_in_mask=dw["gaps_in_mask"],
-                              spacing=CURVE_SPACING)
+    if curves is None or len(curves) != len(scene["dislocations"]):
+        curves = [dislocation_curve(d) for d in scene["dislocations"]]
+    for k, (d, curve) in enumerate(zip(scene["dislocations"], curves, strict=True)):
+        draw.draw_dislocation(
+            image,
+            masks[k],
+            curve,
+            width=d["width"],
+            contrast=d["contrast"],
+            blur=d["blur"],
+            kind=dw["profile"],
+            halo=dw["halo"],
+            gaps=d["gaps"],
+            mask_width=dw["mask_width"],
+            gaps_in_mask=dw["gaps_in_mask"],
+            spacing=CURVE_SPACING,
+        )
         lines.append([resample(seg, 1.0) for seg in visible_segments(curve, shape)])
 
     if art["vignetting"]:
         draw.vignette(image, art["vignetting"], coords)
     if dw["noise"]:
         image = draw.add_noise(image, dw["noise"])
-    out = np.clip(np.rint(np.clip(image, 0.0, 1.0) * 255.0), 0, 255).astype(np.uint8)
+    out = (np.clip(image, 0.0, 1.0) * np.float32(255.0) + np.float32(0.5)).astype(np.uint8)
     return Sample(image=out, masks=masks, lines=lines, scene=scene)
 
 
-def generate(config: SynthConfig, seed: int, index: int, *,
-             backgrounds: str | os.PathLike | None = None) -> Sample:
+def generate(
+    config: SynthConfig, seed: int, index: int, *, backgrounds: str | os.PathLike | None = None
+) -> Sample:
     """Sample and render image ``index`` of a run with ``seed``."""
     if backgrounds is None and config.background.real.dir is not None:
         backgrounds = Path(config.background.real.dir)
-    scene = sample_scene(config, image_rng(seed, index), backgrounds=backgrounds)
-    return render_scene(scene, backgrounds=backgrounds)
+    curves: list = []
+    scene = sample_scene(config, image_rng(seed, index), backgrounds=backgrounds, curves=curves)
+    return render_scene(scene, backgrounds=backgrounds, curves=curves)

@@ -42,18 +42,35 @@ class Range:
         return [float(self.lo), float(self.hi)]
 
 
-def rng_field(lo: float, hi: float, *, min: float | None = None, max: float | None = None,
-              integer: bool = False, doc: str = ""):
+def rng_field(
+    lo: float,
+    hi: float,
+    *,
+    min: float | None = None,
+    max: float | None = None,
+    integer: bool = False,
+    doc: str = "",
+):
     """A :class:`Range` field with bounds that both ends must respect."""
-    return field(default=Range(lo, hi, integer), metadata={
-        "kind": "range", "min": min, "max": max, "integer": integer, "doc": doc})
+    return field(
+        default=Range(lo, hi, integer),
+        metadata={"kind": "range", "min": min, "max": max, "integer": integer, "doc": doc},
+    )
 
 
-def num_field(default: float, *, min: float | None = None, max: float | None = None,
-              integer: bool = False, doc: str = ""):
+def num_field(
+    default: float,
+    *,
+    min: float | None = None,
+    max: float | None = None,
+    integer: bool = False,
+    doc: str = "",
+):
     """A scalar number field with bounds."""
-    return field(default=default, metadata={
-        "kind": "number", "min": min, "max": max, "integer": integer, "doc": doc})
+    return field(
+        default=default,
+        metadata={"kind": "number", "min": min, "max": max, "integer": integer, "doc": doc},
+    )
 
 
 def prob_field(default: float, *, doc: str = ""):
@@ -65,17 +82,21 @@ def bool_field(default: bool, *, doc: str = ""):
     return field(default=default, metadata={"kind": "bool", "doc": doc})
 
 
-def choice_field(default: str | None, choices: Sequence[str], *, nullable: bool = False,
-                 doc: str = ""):
+def choice_field(
+    default: str | None, choices: Sequence[str], *, nullable: bool = False, doc: str = ""
+):
     """One string out of ``choices`` (or None when ``nullable``)."""
-    return field(default=default, metadata={
-        "kind": "choice", "choices": tuple(choices), "nullable": nullable, "doc": doc})
+    return field(
+        default=default,
+        metadata={"kind": "choice", "choices": tuple(choices), "nullable": nullable, "doc": doc},
+    )
 
 
 def choices_field(default: Sequence[str], choices: Sequence[str], *, doc: str = ""):
     """A non-empty list of strings out of ``choices`` (one is picked per use)."""
-    return field(default=tuple(default), metadata={
-        "kind": "choices", "choices": tuple(choices), "doc": doc})
+    return field(
+        default=tuple(default), metadata={"kind": "choices", "choices": tuple(choices), "doc": doc}
+    )
 
 
 def str_field(default: str | None, *, nullable: bool = True, doc: str = ""):
@@ -154,7 +175,8 @@ def _parse_value(value: Any, meta: Mapping, path: str) -> Any:
         for i, item in enumerate(value):
             if item not in meta["choices"]:
                 raise ConfigError(
-                    f"{path}[{i}]: expected one of {list(meta['choices'])}, got {item!r}")
+                    f"{path}[{i}]: expected one of {list(meta['choices'])}, got {item!r}"
+                )
         return tuple(value)
     if kind == "str":
         if value is None and meta.get("nullable"):
@@ -167,8 +189,10 @@ def _parse_value(value: Any, meta: Mapping, path: str) -> Any:
             value = [value, value]
         if not (isinstance(value, Sequence) and len(value) == 2):
             raise ConfigError(f"{path}: expected [height, width] in pixels, got {value!r}")
-        out = tuple(_parse_number(v, {"integer": True, "min": 16, "max": 16384}, f"{path}[{i}]")
-                    for i, v in enumerate(value))
+        out = tuple(
+            _parse_number(v, {"integer": True, "min": 16, "max": 16384}, f"{path}[{i}]")
+            for i, v in enumerate(value)
+        )
         return out
     raise AssertionError(f"unknown field kind {kind}")  # pragma: no cover
 
@@ -234,7 +258,18 @@ def describe(cls, prefix: str = "") -> list[tuple[str, str, str]]:
 
 
 __all__ = [
-    "Range", "bool_field", "choice_field", "choices_field", "deep_merge", "describe",
-    "num_field", "parse_section", "prob_field", "rng_field", "section_field", "size_field",
-    "str_field", "to_plain",
+    "Range",
+    "bool_field",
+    "choice_field",
+    "choices_field",
+    "deep_merge",
+    "describe",
+    "num_field",
+    "parse_section",
+    "prob_field",
+    "rng_field",
+    "section_field",
+    "size_field",
+    "str_field",
+    "to_plain",
 ]

@@ -44,15 +44,18 @@ BUILTIN = _builtin()
 
 
 def normalise(points: np.ndarray, *, max_points: int = MAX_SUPPORT_POINTS) -> np.ndarray:
-    """Map a polyline to chord ``(0, 0) -> (1, 0)`` and resample it evenly.
+    """Map a polyline to the chord ``(0, 0) -> (1, 0)``.
+
+    The vertices are kept (hand-clicked points are the spline's support points);
+    a polyline with more than ``max_points`` vertices is resampled to that many
+    points evenly spaced in arc length. Normalising twice changes nothing.
 
     Parameters
     ----------
     points
         (P, 2) array of ``x, y`` coordinates, P >= 2.
     max_points
-        Number of output points, evenly spaced in arc length (fewer when the
-        input has fewer).
+        Largest number of output points.
 
     Raises
     ------
@@ -74,9 +77,11 @@ def normalise(points: np.ndarray, *, max_points: int = MAX_SUPPORT_POINTS) -> np
     seg = np.hypot(*np.diff(out, axis=0).T)
     keep = np.concatenate([[True], seg > 1e-9])
     out, seg = out[keep], seg[seg > 1e-9]
-    n = min(max_points, len(out))
+    out[0], out[-1] = (0.0, 0.0), (1.0, 0.0)
+    if len(out) <= max_points:
+        return out
     arc = np.concatenate([[0.0], np.cumsum(seg)])
-    t = np.linspace(0.0, arc[-1], n)
+    t = np.linspace(0.0, arc[-1], max_points)
     return np.column_stack([np.interp(t, arc, out[:, 0]), np.interp(t, arc, out[:, 1])])
 
 
@@ -93,8 +98,7 @@ def load_library(source: str | os.PathLike | None) -> dict[str, np.ndarray]:
         data = json.loads(path.read_text("utf-8"))
         if data.get("format") != FORMAT:
             raise ValueError(f"expected format {FORMAT!r}")
-        shapes = {str(s["name"]): normalise(np.asarray(s["points"], float))
-                  for s in data["shapes"]}
+        shapes = {str(s["name"]): normalise(np.asarray(s["points"], float)) for s in data["shapes"]}
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InputFileError(f"{path}: not a valid shape library ({exc})") from None
     if not shapes:
@@ -102,8 +106,9 @@ def load_library(source: str | os.PathLike | None) -> dict[str, np.ndarray]:
     return shapes
 
 
-def save_library(path: str | os.PathLike, shapes: dict[str, np.ndarray], *,
-                 sources: dict[str, str] | None = None) -> Path:
+def save_library(
+    path: str | os.PathLike, shapes: dict[str, np.ndarray], *, sources: dict[str, str] | None = None
+) -> Path:
     """Write shapes as a library JSON (atomically)."""
     items = []
     for name, pts in shapes.items():
@@ -115,8 +120,9 @@ def save_library(path: str | os.PathLike, shapes: dict[str, np.ndarray], *,
     return atomic_write_text(path, text + "\n")
 
 
-def from_labelme(path: str | os.PathLike, *, labels: set[str] | None = None,
-                 min_length: float = 10.0) -> dict[str, np.ndarray]:
+def from_labelme(
+    path: str | os.PathLike, *, labels: set[str] | None = None, min_length: float = 10.0
+) -> dict[str, np.ndarray]:
     """Normalised shapes from the line strips, lines and polygons of a labelme JSON.
 
     Parameters

@@ -1,0 +1,117 @@
+"""Speed of the synthetic generator against the paper's own tool chain.
+
+Both render the same scenes (preset m2, 512x512, Perlin backgrounds) in one
+process, with one thread each, and write image, masks and JSON (temdefects is
+timed for sampling the scene too, the reference only for rendering and
+writing). temdefects writes PNG + one .npz with all masks + CSV centre lines +
+JSON record; the reference (see
+``paper_toolchain.py``) evaluates Perlin noise pixel by pixel with the ``noise``
+package and draws image and every mask with Matplotlib. Then images/second of
+``generate_dataset`` with 1 and 2 worker processes.
+
+Run: ``python benchmarks/bench_synth.py [--ref-images 4] [--images 60]
+[--worker-images 300]``
+(needs ``pip install -e .[bench]`` for the ``noise`` package).
+Target (issue 2): at least 25 times faster per process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import paper_toolchain  # noqa: E402
+from temdefects.synth.config import load_config  # noqa: E402
+from temdefects.synth.dataset import generate_dataset, single_threaded  # noqa: E402
+from temdefects.synth.files import make_record, write_sample  # noqa: E402
+from temdefects.synth.scene import image_rng, render_scene, sample_scene  # noqa: E402
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--ref-images", type=int, default=4, help="images for the reference")
+    ap.add_argument("--images", type=int, default=60, help="images for temdefects")
+    ap.add_argument(
+        "--worker-images",
+        type=int,
+        default=300,
+        help="images per generate_dataset run (1 and 2 workers)",
+    )
+    ap.add_argument("--preset", default="m2")
+    ap.add_argument("--seed", type=int, default=123)
+    args = ap.parse_args()
+
+    config = load_config(args.preset)
+    scenes = [sample_scene(config, image_rng(args.seed, i)) for i in range(args.images)]
+    n_disl = sum(len(s["dislocations"]) for s in scenes) / len(scenes)
+    print(
+        f"machine: {platform.processor() or platform.machine()}, python "
+        f"{platform.python_version()}; preset {args.preset}, {config.size[0]}x{config.size[1]},"
+        f" {n_disl:.1f} dislocations per image on average"
+    )
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        (tmp / "ours").mkdir()
+        (tmp / "ref").mkdir()
+        # One thread on both sides: the comparison is per process.
+        with single_threaded():
+            render_scene(scenes[0])  # warm caches and imports on both sides
+            t0 = time.perf_counter()
+            for i in range(len(scenes)):
+                # The whole generator: sampling too (the reference gets its scenes for free).
+                curves: list = []
+                scene = sample_scene(config, image_rng(args.seed, i), curves=curves)
+                sample = render_scene(scene, curves=curves)
+                write_sample(
+                    tmp / "ours",
+                    sample,
+                    make_record(
+                        sample, index=i, seed=args.seed, config=config.to_dict(), backgrounds=None
+                    ),
+                )
+            ours = (time.perf_counter() - t0) / len(scenes)
+
+            paper_toolchain.render_and_write(scenes[0], tmp / "ref", "warmup")
+            t0 = time.perf_counter()
+            for i, scene in enumerate(scenes[: args.ref_images]):
+                paper_toolchain.render_and_write(scene, tmp / "ref", f"{i:06d}")
+            ref = (time.perf_counter() - t0) / min(args.ref_images, len(scenes))
+
+        print(
+            f"reference (noise.pnoise2 per pixel + Matplotlib): {ref * 1e3:8.1f} ms/image "
+            f"({1 / ref:6.2f} images/s)"
+        )
+        print(
+            f"temdefects (one process):                         {ours * 1e3:8.1f} ms/image "
+            f"({1 / ours:6.2f} images/s)"
+        )
+        print(f"speed-up per process: {ref / ours:.1f}x  (target >= 25x)")
+
+        for workers in (1, 2):
+            out = tmp / f"w{workers}"
+            t0 = time.perf_counter()
+            generate_dataset(
+                out,
+                config,
+                count=args.worker_images,
+                seed=args.seed,
+                workers=workers,
+                progress=False,
+            )
+            dt = time.perf_counter() - t0
+            print(
+                f"generate_dataset, {workers} worker(s): {args.worker_images / dt:6.2f} "
+                f"images/s ({args.worker_images} images, files written, start-up included)"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,29 @@
+import pytest
+
+from temdefects.io import atomic
+from temdefects.io.atomic import atomic_write_bytes, atomic_write_text
+
+
+def test_replaces_whole_file_and_leaves_no_temporary(tmp_path):
+    path = tmp_path / "out.txt"
+    path.write_text("old")
+    atomic_write_text(path, "new content")
+    assert path.read_text() == "new content"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+@pytest.mark.parametrize("fsync", [True, False])
+def test_permissions_are_those_of_a_normal_file(tmp_path, fsync):
+    # mkstemp alone would leave 0600; finished files get 0666 minus the umask.
+    path = atomic_write_bytes(tmp_path / "a.bin", b"x", fsync=fsync)
+    assert path.stat().st_mode & 0o777 == atomic._MODE
+    assert atomic._MODE == 0o666 & ~atomic._UMASK
+
+
+def test_failed_write_keeps_the_old_file(tmp_path):
+    path = tmp_path / "keep.txt"
+    path.write_text("precious")
+    with pytest.raises(TypeError):
+        atomic_write_bytes(path, object())  # type: ignore[arg-type]
+    assert path.read_text() == "precious"
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]

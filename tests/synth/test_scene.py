@@ -1,0 +1,159 @@
+import json
+
+import numpy as np
+import pytest
+
+from temdefects.synth.curves import visible_length
+from temdefects.synth.microstructure import dislocation_curve
+from temdefects.synth.scene import generate, render_scene
+
+from .helpers import distance_to, quiet_config, scene_for, without
+
+
+def flat_config(**kw):
+    return quiet_config(
+        drawing={
+            "profiles": ["flat"],
+            "line_blur": 0.0,
+            "line_width": [1.5, 3.0],
+            "mask_width": 5,
+            "contrast": [0.5, 0.8],
+            **kw,
+        },
+        microstructure={"discontinuous_probability": 0.0},
+    )
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_one_mask_per_dislocation_containing_its_line_and_nothing_else(seed):
+    config = flat_config()
+    scene = scene_for(config, seed=seed)
+    full = render_scene(scene)
+    n = len(scene["dislocations"])
+    assert full.masks.shape == (n, 128, 128) and full.masks.dtype == bool
+    assert n > 0
+    for k in range(n):
+        mask = full.masks[k]
+        assert mask.any()
+        # Pixels darkened by line k (it alone on the background) lie in mask k.
+        alone = render_scene(without(scene, dislocations={k}, traces=set()))
+        bare = render_scene(without(scene, dislocations=set(), traces=set()))
+        drop = bare.image.astype(int) - alone.image.astype(int)
+        strong = drop >= max(3, 0.5 * drop.max())
+        assert strong.any() and mask[strong].all()
+        # Every mask pixel is within mask_width / 2 of line k's centre line.
+        curve = dislocation_curve(scene["dislocations"][k])
+        assert distance_to(curve, np.argwhere(mask)).max() <= 2.5 + 1e-6
+
+
+def test_slip_traces_are_never_in_masks():
+    config = flat_config()
+    config = quiet_config(
+        drawing={"profiles": ["flat"], "line_blur": 0.0},
+        slip_traces={"probability": 1.0, "contrast": [-0.5, -0.4], "extra": 3},
+    )
+    scene = scene_for(config, seed=5)
+    assert scene["traces"]
+    full = render_scene(scene)
+    no_traces = render_scene(without(scene, traces=set()))
+    assert np.array_equal(full.masks, no_traces.masks)
+    traced = (no_traces.image.astype(int) - full.image.astype(int)) > 10
+    union = full.masks.any(axis=0)
+    assert traced.sum() > 100
+    # Trace pixels only fall in masks where a dislocation line crosses them.
+    curves = [dislocation_curve(d) for d in scene["dislocations"]]
+    suspects = np.argwhere(traced & union)
+    if len(suspects):
+        assert distance_to(curves, suspects).max() <= 2.5 + 1e-6
+    only_traces = render_scene(without(scene, dislocations=set()))
+    assert only_traces.masks.shape[0] == 0 and (only_traces.image != full.image).any()
+
+
+def test_replay_from_json_is_identical():
+    config = quiet_config(drawing={"noise": {"probability": 1.0, "sigma": [0.02, 0.04]}})
+    s = generate(config, seed=11, index=3)
+    scene = json.loads(json.dumps(s.scene))
+    again = render_scene(scene)
+    assert np.array_equal(s.image, again.image) and np.array_equal(s.masks, again.masks)
+
+
+def test_seeds_per_index():
+    config = quiet_config()
+    a, b, c = generate(config, 1, 0), generate(config, 1, 0), generate(config, 1, 1)
+    assert np.array_equal(a.image, b.image)
+    assert not np.array_equal(a.image, c.image)
+
+
+def test_cap_and_minimum_visible_length():
+    config = quiet_config(
+        microstructure={
+            "max_dislocations": 5,
+            "min_visible_length": 30,
+            "pileups": {"count": 6, "dislocations": [4, 8]},
+        }
+    )
+    for i in range(5):
+        s = generate(config, 2, i)
+        assert len(s.masks) <= 5
+        for d in s.scene["dislocations"]:
+            assert visible_length(dislocation_curve(d), (128, 128)) >= 30
+
+
+def test_dense_pileup_of_fourteen_a_few_pixels_apart():
+    config = quiet_config(
+        "dense",
+        size=(256, 256),
+        microstructure={
+            "pileups": {
+                "count": 1,
+                "dislocations": 14,
+                "spacing": 3.0,
+                "spacing_growth": 1.0,
+                "spacing_jitter": 0.0,
+                "margin": 0.45,
+                "slip_width": 120,
+            },
+            "min_visible_length": 0,
+        },
+    )
+    s = generate(config, 0, 0)
+    assert len(s.masks) == 14
+    assert s.scene["pileups"][0]["gaps"] == pytest.approx([3.0] * 13)
+    # Neighbouring masks (3 px mask width) stay distinct objects.
+    assert not np.array_equal(s.masks[0], s.masks[1])
+
+
+def test_gaps_fade_the_line_but_not_the_mask():
+    config = flat_config()
+    scene = scene_for(config, seed=1)
+    scene = without(scene, dislocations={0}, traces=set())
+    d = scene["dislocations"][0]
+    solid = render_scene(scene)
+    d["gaps"] = [[0.5, 20.0]]
+    gapped = render_scene(scene)
+    assert np.array_equal(solid.masks, gapped.masks)
+    assert gapped.image.astype(int).sum() > solid.image.astype(int).sum()
+    scene["drawing"]["gaps_in_mask"] = True
+    cut = render_scene(scene)
+    assert cut.masks.sum() < solid.masks.sum()
+
+
+def test_noise_after_drawing_covers_lines():
+    config = flat_config()
+    scene = scene_for(config, seed=2)
+    clean = render_scene(scene)
+    scene["drawing"]["noise"] = {"sigma": 0.05, "blur": 0.0, "seed": 3}
+    noisy = render_scene(scene)
+    diff = noisy.image.astype(float) - clean.image.astype(float)
+    on_line = clean.masks.any(axis=0)
+    assert diff[on_line].std() == pytest.approx(0.05 * 255, rel=0.25)
+    assert diff[~on_line].std() == pytest.approx(0.05 * 255, rel=0.25)
+
+
+def test_centre_lines_match_masks():
+    s = generate(flat_config(), 4, 0)
+    assert len(s.lines) == len(s.masks)
+    for lines, mask in zip(s.lines, s.masks, strict=True):
+        pts = np.concatenate(lines)
+        cols, rows = np.rint(pts[:, 0]).astype(int), np.rint(pts[:, 1]).astype(int)
+        assert mask[rows, cols].mean() > 0.99
