@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from temdefects.synth.config import SynthConfig
-from temdefects.synth.schema import describe
+from temdefects.schema import describe
 
 ROOT = Path(__file__).resolve().parents[1]
 

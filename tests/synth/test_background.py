@@ -15,7 +15,7 @@ from temdefects.synth.background import (
 )
 from temdefects.synth.config import RealBackgroundConfig
 from temdefects.synth.perlin import perlin
-from temdefects.synth.schema import Range
+from temdefects.schema import Range
 
 SHAPE = (128, 128)
 

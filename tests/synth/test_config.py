@@ -12,7 +12,7 @@ from temdefects.synth.config import (
     load_config,
     preset_dict,
 )
-from temdefects.synth.schema import Range
+from temdefects.schema import Range
 
 
 def test_presets_exist_and_load():

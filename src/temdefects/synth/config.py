@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from temdefects.errors import ConfigError, InputFileError
-from temdefects.synth.schema import (
+from temdefects.schema import (
     Range,
     bool_field,
     choice_field,

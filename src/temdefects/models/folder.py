@@ -1,0 +1,121 @@
+"""The self-describing model folder.
+
+``config.json``       architecture, encoder, N, input scaling, training recipe,
+                      seed and package version (everything to rebuild the model)
+``model.safetensors`` the weights
+``metrics.json``      measured results (optional)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import torch
+
+from temdefects import __version__
+from temdefects.errors import ConfigError, InputFileError
+from temdefects.io.atomic import atomic_write_bytes, atomic_write_text
+from temdefects.models.config import ModelConfig
+from temdefects.models.net import DislocationNet
+
+FORMAT = "temdefects.model/1"
+CONFIG, WEIGHTS, METRICS = "config.json", "model.safetensors", "metrics.json"
+
+
+def save_model(folder: str | os.PathLike, model: DislocationNet, *, record: dict | None = None,
+               metrics: dict | None = None, half: bool = False) -> Path:
+    """Write a model folder (atomically, file by file) and return its path.
+
+    Parameters
+    ----------
+    record
+        Anything that rebuilds the model: training configuration, data recipe,
+        seed. Stored under ``"training"`` in ``config.json``.
+    half
+        Store the weights as float16 (half the size; loading casts back).
+    """
+    from safetensors.torch import save
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    if half:
+        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+    atomic_write_bytes(folder / WEIGHTS, save(state, metadata={"format": FORMAT}))
+    config = {"format": FORMAT, "temdefects_version": __version__,
+              "model": model.config.to_dict(), "training": record or {}}
+    atomic_write_text(folder / CONFIG, json.dumps(config, indent=1) + "\n")
+    if metrics is not None:
+        atomic_write_text(folder / METRICS, json.dumps(metrics, indent=1) + "\n")
+    return folder
+
+
+def read_config(folder: str | os.PathLike) -> dict:
+    """The parsed ``config.json`` of a model folder (checked)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputFileError(f"{folder}: model folder not found")
+    path = folder / CONFIG
+    if not path.is_file():
+        raise InputFileError(f"{path}: missing (not a temdefects model folder)")
+    try:
+        config = json.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputFileError(f"{path}: corrupted ({exc})") from None
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise InputFileError(f"{path}: not a temdefects model configuration "
+                             f"(expected format {FORMAT!r})")
+    return config
+
+
+def default_model_path() -> Path:
+    """Folder of the model shipped with the package."""
+    return Path(__file__).resolve().parent / "default"
+
+
+def load(path: str | os.PathLike | None = None, *,
+         device: str | torch.device = "cpu") -> DislocationNet:
+    """Rebuild a model from its folder, in eval mode.
+
+    ``path=None`` loads the default model shipped with the package. The
+    returned module carries ``.config`` (a :class:`ModelConfig`) and ``.record``
+    (the whole ``config.json``).
+
+    Raises
+    ------
+    InputFileError
+        If the folder, its configuration or its weights are missing or corrupted.
+    """
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    if path is None:
+        path = default_model_path()
+        if not (path / CONFIG).is_file():
+            raise InputFileError(f"{path}: no default model is installed with this version; "
+                                 "pass a model folder (temdefects train writes one)")
+    folder = Path(path)
+    record = read_config(folder)
+    try:
+        config = ModelConfig.from_dict(record.get("model", {}), "model")
+    except ConfigError as exc:
+        raise InputFileError(f"{folder / CONFIG}: {exc}") from None
+    weights = folder / WEIGHTS
+    if not weights.is_file():
+        raise InputFileError(f"{weights}: missing")
+    try:
+        state = load_file(str(weights))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise InputFileError(f"{weights}: corrupted ({exc})") from None
+    model = DislocationNet(config)
+    try:
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v
+                               for k, v in state.items()})
+    except RuntimeError as exc:
+        first = str(exc).splitlines()[0]
+        raise InputFileError(f"{weights}: weights do not fit the configured model ({first})"
+                             ) from None
+    model.record = record
+    return model.to(device).eval()
