@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from temdefects.synth.config import SynthConfig
 from temdefects.schema import describe
+from temdefects.synth.config import SynthConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 

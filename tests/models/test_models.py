@@ -7,7 +7,7 @@ import torch
 from temdefects.errors import ConfigError, InputFileError
 from temdefects.models import ModelConfig, build_model, load, predict, save_model
 
-TINY = {"arch": "unet", "encoder": "resnet18", "n_masks": 4}
+TINY = {"arch": "unet", "encoder": "resnet18", "n_masks": 4, "decoder_base": 4}
 
 
 @pytest.fixture(scope="module")
@@ -20,15 +20,22 @@ def tiny_model():
 def test_default_is_the_papers_configuration():
     cfg = ModelConfig()
     assert (cfg.arch, cfg.encoder, cfg.n_masks, cfg.in_channels) == (
-        "unetplusplus", "resnet50", 20, 1)
+        "unetplusplus",
+        "resnet50",
+        20,
+        1,
+    )
 
 
-@pytest.mark.parametrize("data,field", [
-    ({"arch": "transformer9000"}, "model.arch"),
-    ({"encoder": "resnet-nope"}, "model.encoder"),
-    ({"n_masks": 0}, "model.n_masks"),
-    ({"colour": 3}, "model.colour"),
-])
+@pytest.mark.parametrize(
+    "data,field",
+    [
+        ({"arch": "transformer9000"}, "model.arch"),
+        ({"encoder": "resnet-nope"}, "model.encoder"),
+        ({"n_masks": 0}, "model.n_masks"),
+        ({"colour": 3}, "model.colour"),
+    ],
+)
 def test_config_errors_name_the_field(data, field):
     with pytest.raises(ConfigError, match=field):
         ModelConfig.from_dict(data)
@@ -64,10 +71,18 @@ def test_standardized_input_ignores_brightness_and_contrast(tiny_model):
 
 @pytest.mark.parametrize("half", [False, True])
 def test_folder_round_trip(tmp_path, tiny_model, half):
-    save_model(tmp_path / "m", tiny_model, record={"seed": 3, "recipe": "test"},
-               metrics={"length_score": 0.5}, half=half)
+    save_model(
+        tmp_path / "m",
+        tiny_model,
+        record={"seed": 3, "recipe": "test"},
+        metrics={"length_score": 0.5},
+        half=half,
+    )
     assert sorted(p.name for p in (tmp_path / "m").iterdir()) == [
-        "config.json", "metrics.json", "model.safetensors"]
+        "config.json",
+        "metrics.json",
+        "model.safetensors",
+    ]
     loaded = load(tmp_path / "m")
     assert not loaded.training and loaded.record["training"]["seed"] == 3
     image = np.random.default_rng(2).random((64, 64)).astype(np.float32)
@@ -101,3 +116,13 @@ def test_weights_of_another_architecture_are_refused(tmp_path, tiny_model):
     (folder / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(InputFileError, match="do not fit"):
         load(folder)
+
+
+def test_decoder_width_is_configurable():
+    small = build_model({**TINY, "decoder_base": 2})
+    default = build_model({**TINY, "decoder_base": 16})
+    n = [sum(p.numel() for p in m.net.decoder.parameters()) for m in (small, default)]
+    assert n[0] < n[1] / 10
+    assert small.config.decoder_channels == (32, 16, 8, 4, 2)
+    with pytest.raises(ConfigError, match="decoder_base: only for"):
+        ModelConfig.from_dict({"arch": "fpn", "encoder": "resnet18", "decoder_base": 8})

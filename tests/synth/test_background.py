@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from temdefects.errors import InputFileError
+from temdefects.schema import Range
 from temdefects.synth.background import (
     gaussian,
     list_backgrounds,
@@ -15,7 +16,6 @@ from temdefects.synth.background import (
 )
 from temdefects.synth.config import RealBackgroundConfig
 from temdefects.synth.perlin import perlin
-from temdefects.schema import Range
 
 SHAPE = (128, 128)
 

@@ -4,6 +4,7 @@ import pytest
 import yaml
 
 from temdefects.errors import ConfigError, InputFileError
+from temdefects.schema import Range
 from temdefects.synth.config import (
     SynthConfig,
     config_from_dict,
@@ -12,7 +13,6 @@ from temdefects.synth.config import (
     load_config,
     preset_dict,
 )
-from temdefects.schema import Range
 
 
 def test_presets_exist_and_load():

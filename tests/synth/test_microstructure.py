@@ -44,8 +44,8 @@ def test_pileup_spacing_follows_the_sampled_gaps():
 
 
 def test_random_shape_has_its_apex_where_asked():
-    from temdefects.synth.config import ShapeConfig
     from temdefects.schema import Range
+    from temdefects.synth.config import ShapeConfig
 
     cfg = ShapeConfig(
         support_points=Range(41, 41, True), bow=Range(0.3, 0.3), asymmetry=Range(0.2, 0.2)

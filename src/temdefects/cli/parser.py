@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 from temdefects import __version__
-from temdefects.cli import bgcrops, shapes, synth
+from temdefects.cli import bgcrops, evaluate, shapes, synth, train
 
-COMMANDS = (synth, bgcrops, shapes)
+COMMANDS = (synth, bgcrops, shapes, train, evaluate)
 
 
 def build_parser() -> argparse.ArgumentParser:

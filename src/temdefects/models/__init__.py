@@ -11,5 +11,14 @@ from temdefects.models.folder import default_model_path, load, read_config, save
 from temdefects.models.net import DislocationNet, build_model
 from temdefects.models.predict import predict
 
-__all__ = ["ARCHITECTURES", "DislocationNet", "ModelConfig", "build_model", "default_model_path",
-           "load", "predict", "read_config", "save_model"]
+__all__ = [
+    "ARCHITECTURES",
+    "DislocationNet",
+    "ModelConfig",
+    "build_model",
+    "default_model_path",
+    "load",
+    "predict",
+    "read_config",
+    "save_model",
+]

@@ -24,8 +24,14 @@ FORMAT = "temdefects.model/1"
 CONFIG, WEIGHTS, METRICS = "config.json", "model.safetensors", "metrics.json"
 
 
-def save_model(folder: str | os.PathLike, model: DislocationNet, *, record: dict | None = None,
-               metrics: dict | None = None, half: bool = False) -> Path:
+def save_model(
+    folder: str | os.PathLike,
+    model: DislocationNet,
+    *,
+    record: dict | None = None,
+    metrics: dict | None = None,
+    half: bool = False,
+) -> Path:
     """Write a model folder (atomically, file by file) and return its path.
 
     Parameters
@@ -44,8 +50,12 @@ def save_model(folder: str | os.PathLike, model: DislocationNet, *, record: dict
     if half:
         state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
     atomic_write_bytes(folder / WEIGHTS, save(state, metadata={"format": FORMAT}))
-    config = {"format": FORMAT, "temdefects_version": __version__,
-              "model": model.config.to_dict(), "training": record or {}}
+    config = {
+        "format": FORMAT,
+        "temdefects_version": __version__,
+        "model": model.config.to_dict(),
+        "training": record or {},
+    }
     atomic_write_text(folder / CONFIG, json.dumps(config, indent=1) + "\n")
     if metrics is not None:
         atomic_write_text(folder / METRICS, json.dumps(metrics, indent=1) + "\n")
@@ -65,8 +75,9 @@ def read_config(folder: str | os.PathLike) -> dict:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputFileError(f"{path}: corrupted ({exc})") from None
     if not isinstance(config, dict) or config.get("format") != FORMAT:
-        raise InputFileError(f"{path}: not a temdefects model configuration "
-                             f"(expected format {FORMAT!r})")
+        raise InputFileError(
+            f"{path}: not a temdefects model configuration (expected format {FORMAT!r})"
+        )
     return config
 
 
@@ -75,8 +86,9 @@ def default_model_path() -> Path:
     return Path(__file__).resolve().parent / "default"
 
 
-def load(path: str | os.PathLike | None = None, *,
-         device: str | torch.device = "cpu") -> DislocationNet:
+def load(
+    path: str | os.PathLike | None = None, *, device: str | torch.device = "cpu"
+) -> DislocationNet:
     """Rebuild a model from its folder, in eval mode.
 
     ``path=None`` loads the default model shipped with the package. The
@@ -94,8 +106,10 @@ def load(path: str | os.PathLike | None = None, *,
     if path is None:
         path = default_model_path()
         if not (path / CONFIG).is_file():
-            raise InputFileError(f"{path}: no default model is installed with this version; "
-                                 "pass a model folder (temdefects train writes one)")
+            raise InputFileError(
+                f"{path}: no default model is installed with this version; "
+                "pass a model folder (temdefects train writes one)"
+            )
     folder = Path(path)
     record = read_config(folder)
     try:
@@ -111,11 +125,13 @@ def load(path: str | os.PathLike | None = None, *,
         raise InputFileError(f"{weights}: corrupted ({exc})") from None
     model = DislocationNet(config)
     try:
-        model.load_state_dict({k: v.float() if v.is_floating_point() else v
-                               for k, v in state.items()})
+        model.load_state_dict(
+            {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+        )
     except RuntimeError as exc:
         first = str(exc).splitlines()[0]
-        raise InputFileError(f"{weights}: weights do not fit the configured model ({first})"
-                             ) from None
+        raise InputFileError(
+            f"{weights}: weights do not fit the configured model ({first})"
+        ) from None
     model.record = record
     return model.to(device).eval()

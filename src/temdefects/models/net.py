@@ -11,10 +11,22 @@ from temdefects.models.config import ModelConfig
 def _smp_model(cfg: ModelConfig) -> nn.Module:
     import segmentation_models_pytorch as smp
 
-    aux = {"classes": cfg.n_masks, "dropout": 0.0} if cfg.objectness else None
+    from temdefects.models.config import DECODER_WIDTH_ARCHS
+
+    kwargs = {}
+    if cfg.objectness:
+        kwargs["aux_params"] = {"classes": cfg.n_masks, "dropout": 0.0}
+    if cfg.arch in DECODER_WIDTH_ARCHS:
+        kwargs["decoder_channels"] = cfg.decoder_channels
     # encoder_weights=None: nothing is ever downloaded.
-    return smp.create_model(cfg.arch, encoder_name=cfg.encoder, encoder_weights=None,
-                            in_channels=cfg.in_channels, classes=cfg.n_masks, aux_params=aux)
+    return smp.create_model(
+        cfg.arch,
+        encoder_name=cfg.encoder,
+        encoder_weights=None,
+        in_channels=cfg.in_channels,
+        classes=cfg.n_masks,
+        **kwargs,
+    )
 
 
 class DislocationNet(nn.Module):
@@ -41,11 +53,15 @@ class DislocationNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         if x.ndim != 4 or x.shape[1] != self.config.in_channels:
-            raise ValueError(f"DislocationNet: expected (B, {self.config.in_channels}, H, W) "
-                             f"input, got {tuple(x.shape)}")
+            raise ValueError(
+                f"DislocationNet: expected (B, {self.config.in_channels}, H, W) "
+                f"input, got {tuple(x.shape)}"
+            )
         if x.shape[2] % self.multiple or x.shape[3] % self.multiple:
-            raise ValueError(f"DislocationNet: H and W must be multiples of {self.multiple}, "
-                             f"got {tuple(x.shape[2:])}")
+            raise ValueError(
+                f"DislocationNet: H and W must be multiples of {self.multiple}, "
+                f"got {tuple(x.shape[2:])}"
+            )
         out = self.net(self.scale(x))
         if isinstance(out, tuple):
             return out[0], out[1]

@@ -22,8 +22,9 @@ def _as_unit(image: np.ndarray) -> np.ndarray:
 
 
 @torch.no_grad()
-def predict(model: DislocationNet, images, *, batch_size: int = 4,
-            device: str | torch.device | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+def predict(
+    model: DislocationNet, images, *, batch_size: int = 4, device: str | torch.device | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Mask probabilities for one image or a list of equally sized images.
 
     Parameters
@@ -55,7 +56,7 @@ def predict(model: DislocationNet, images, *, batch_size: int = 4,
     device = device or next(model.parameters()).device
     probs, scores = [], []
     for start in range(0, len(arrays), batch_size):
-        chunk = np.stack(arrays[start:start + batch_size])[:, None]
+        chunk = np.stack(arrays[start : start + batch_size])[:, None]
         if ph or pw:
             chunk = np.pad(chunk, ((0, 0), (0, 0), (0, ph), (0, pw)), mode="reflect")
         logits, obj = model(torch.from_numpy(chunk).to(device))

@@ -175,6 +175,26 @@ def read_lines(path: str | os.PathLike, count: int) -> list:
     return lines
 
 
+def list_samples(folder: str | os.PathLike) -> list[str]:
+    """Stems of the complete images of a generated folder (those with a record), sorted."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputFileError(f"{folder}: dataset folder not found")
+    return sorted(p.stem for p in folder.glob("*.json") if p.stem.isdigit())
+
+
+def read_image_and_masks(folder: str | os.PathLike, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Image (H, W) uint8 and masks (K, H, W) bool of one generated image (no record parse)."""
+    folder = Path(folder)
+    image = cv2.imread(str(folder / f"{name}.png"), cv2.IMREAD_UNCHANGED)
+    if image is None or image.ndim != 2:
+        raise InputFileError(f"{folder / (name + '.png')}: cannot read image")
+    masks = read_masks(folder / f"{name}.npz")
+    if masks.shape[1:] != image.shape:
+        raise InputFileError(f"{folder / (name + '.npz')}: masks do not match the image size")
+    return image, masks
+
+
 def read_sample(folder: str | os.PathLike, index: int | str) -> Sample:
     """Read image, masks, centre lines and scene of one generated image."""
     folder = Path(folder)

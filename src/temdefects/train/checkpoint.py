@@ -1,0 +1,49 @@
+"""Resumable training state: model, optimiser, schedule, scaler, log and position."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import torch
+
+from temdefects.errors import InputFileError, TemdefectsError
+from temdefects.io.atomic import atomic_write_bytes
+
+
+def save_checkpoint(path: Path, config, model, opt, sched, scaler, tlog, state: dict) -> None:
+    """Write ``checkpoints/last.pt`` atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buf = io.BytesIO()
+    torch.save(
+        {
+            "config": config.to_dict(),
+            "model": model.state_dict(),
+            "optimizer": opt.state_dict(),
+            "scheduler": sched.state_dict(),
+            "scaler": scaler.state_dict(),
+            "log": tlog.state(),
+            "state": dict(state),
+        },
+        buf,
+    )
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def load_checkpoint(path: Path, config, model, opt, sched, scaler, tlog) -> dict:
+    """Restore a checkpoint into freshly built objects; returns the loop position."""
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # torch raises many types for damaged files
+        raise InputFileError(f"{path}: cannot read checkpoint ({exc})") from None
+    if ckpt.get("config") != config.to_dict():
+        raise TemdefectsError(
+            f"{path.parent.parent}: the configuration differs from the run "
+            "being resumed (resume with the same CONFIG)"
+        )
+    model.load_state_dict(ckpt["model"])
+    opt.load_state_dict(ckpt["optimizer"])
+    sched.load_state_dict(ckpt["scheduler"])
+    scaler.load_state_dict(ckpt["scaler"])
+    tlog.restore(ckpt["log"])
+    return ckpt["state"]

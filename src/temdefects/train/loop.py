@@ -1,0 +1,319 @@
+"""The training loop: AdamW, warm-up + cosine schedule, AMP on CUDA, best-by-metric,
+resumable checkpoints, CSV log and loss-curve plot.
+
+``OUT`` becomes a model folder (``config.json``, ``model.safetensors`` of the
+best epoch by the paper's metric on the test set, ``metrics.json``) plus
+``train_config.yaml``, ``log.csv``, ``loss_curve.png`` and
+``checkpoints/last.pt`` (everything needed to resume).
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from temdefects import __version__
+from temdefects.errors import TemdefectsError
+from temdefects.io.atomic import atomic_write_text
+from temdefects.losses import matched_dice_loss
+from temdefects.models import build_model, save_model
+from temdefects.train import data as tdata
+from temdefects.train.checkpoint import load_checkpoint, save_checkpoint
+from temdefects.train.config import TrainConfig, dump_train_config
+from temdefects.train.evaluate import evaluate_split
+from temdefects.train.log import TrainLog
+
+
+@dataclass
+class Run:
+    """Everything a training run needs, resolved from its configuration."""
+
+    config: TrainConfig
+    out: Path
+    device: torch.device
+    train_set: torch.utils.data.Dataset
+    n_train: int
+    test_folder: Path
+    test_names: list
+    record: dict
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise TemdefectsError("device: CUDA requested but no GPU is available")
+    return torch.device(name)
+
+
+def lr_factor(step: int, total: int, warmup: float, schedule: str) -> float:
+    """Multiplier of the peak learning rate at ``step`` (linear warm-up, then cosine)."""
+    n_warm = int(round(warmup * total))
+    if n_warm and step < n_warm:
+        return (step + 1) / n_warm
+    if schedule == "constant":
+        return 1.0
+    progress = (step - n_warm) / max(1, total - n_warm)
+    return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+
+def prepare(config: TrainConfig, out: Path, *, progress: bool) -> Run:
+    """Datasets and the reproducibility record of a run."""
+    dc = config.data
+    record = {
+        "train_config": config.to_dict(),
+        "seed": config.seed,
+        "temdefects_version": __version__,
+        "torch_version": torch.__version__,
+        "python": platform.python_version(),
+    }
+    if dc.source == "synth":
+        from temdefects.synth.config import load_config
+        from temdefects.synth.dataset import generate_dataset
+
+        synth = load_config(dc.preset, dc.synth_config)
+        if dc.backgrounds:
+            synth = load_config(
+                dc.preset,
+                dc.synth_config,
+                {
+                    "background": {
+                        "kind": "real",
+                        "real": {"dir": str(Path(dc.backgrounds).resolve())},
+                    }
+                },
+            )
+        n_train = config.steps_per_epoch * dc.batch_size
+        train_set = tdata.SynthSamples(
+            synth,
+            config.seed,
+            config.augment,
+            crop=dc.crop,
+            min_mask_pixels=dc.min_mask_pixels,
+            backgrounds=synth.background.real.dir,
+        )
+        record["data"] = {
+            "source": "synth",
+            "generator_config": synth.to_dict(),
+            "train_seed": config.seed,
+        }
+        if dc.test_folder:
+            test_folder = Path(dc.test_folder)
+        else:
+            test_folder = out / "testset"
+            generate_dataset(
+                test_folder,
+                synth,
+                count=dc.test_images,
+                seed=dc.test_seed,
+                backgrounds=synth.background.real.dir,
+                resume=test_folder.exists(),
+                progress=progress,
+            )
+        test_names = tdata.list_samples(test_folder)[: dc.test_images]
+        record["data"]["test_set"] = {
+            "folder": str(test_folder.resolve()),
+            "seed": dc.test_seed,
+            "images": len(test_names),
+        }
+    else:
+        names, test_folder, test_names = tdata.split_folder(
+            dc.folder, dc.train_images, dc.test_images, dc.test_folder
+        )
+        n_train = len(names)
+        train_set = tdata.FolderSamples(
+            dc.folder,
+            names,
+            config.seed,
+            config.augment,
+            crop=dc.crop,
+            min_mask_pixels=dc.min_mask_pixels,
+        )
+        record["data"] = {
+            "source": "folder",
+            "folder": str(Path(dc.folder).resolve()),
+            "train_images": n_train,
+            "test_set": {"folder": str(test_folder.resolve()), "images": len(test_names)},
+        }
+    if not test_names:
+        raise TemdefectsError(f"{test_folder}: the test set is empty")
+    return Run(
+        config,
+        out,
+        resolve_device(config.device),
+        train_set,
+        n_train,
+        test_folder,
+        test_names,
+        record,
+    )
+
+
+def _loader(run: Run, keys: list) -> DataLoader:
+    dc = run.config.data
+    return DataLoader(
+        run.train_set,
+        batch_size=dc.batch_size,
+        sampler=keys,
+        collate_fn=tdata.collate,
+        num_workers=dc.workers,
+        worker_init_fn=tdata.worker_init if dc.workers else None,
+        persistent_workers=False,
+        pin_memory=run.device.type == "cuda",
+    )
+
+
+def _loss(config: TrainConfig, logits, objectness, masks) -> torch.Tensor:
+    lc = config.loss
+    return matched_dice_loss(
+        torch.sigmoid(logits.float()),
+        masks,
+        matching=lc.matching,
+        smooth=lc.smooth,
+        empty_weight=lc.empty_weight,
+        objectness=objectness.float() if objectness is not None else None,
+        objectness_weight=lc.objectness_weight,
+    )
+
+
+def train(
+    config: TrainConfig, out: str | Path, *, resume: bool = False, progress: bool = True, log=print
+) -> dict:
+    """Train a model as configured; returns the best epoch's metrics.
+
+    Raises
+    ------
+    TemdefectsError
+        If ``out`` holds a run and ``resume`` is not set, or the configuration
+        differs from the run being resumed.
+    """
+    from tqdm import tqdm
+
+    out = Path(out)
+    ckpt_path = out / "checkpoints" / "last.pt"
+    if not resume and ckpt_path.exists():
+        raise TemdefectsError(
+            f"{out}: holds a training run (use --resume to continue it, or another output folder)"
+        )
+    if resume and not ckpt_path.exists():
+        raise TemdefectsError(f"{out}: nothing to resume (no checkpoints/last.pt)")
+    out.mkdir(parents=True, exist_ok=True)
+    run = prepare(config, out, progress=progress)
+    dev, oc = run.device, config.optim
+
+    with torch.random.fork_rng(devices=[]):  # reproducible init, global state untouched
+        torch.manual_seed(config.seed)
+        model = build_model(config.model).to(dev)
+    opt = torch.optim.AdamW(model.parameters(), lr=oc.lr, weight_decay=oc.weight_decay)
+    steps_per_epoch = (
+        config.steps_per_epoch
+        if config.data.source == "synth"
+        else max(1, math.ceil(run.n_train / config.data.batch_size))
+    )
+    total = steps_per_epoch * oc.epochs
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: lr_factor(s, total, oc.warmup, oc.schedule)
+    )
+    use_amp = oc.amp and dev.type == "cuda"
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    tlog = TrainLog(out)
+    state = {
+        "epoch": 0,
+        "step": 0,
+        "batches_done": 0,
+        "best": -1.0,
+        "best_epoch": None,
+        "elapsed": 0.0,
+    }
+    if resume:
+        state = load_checkpoint(ckpt_path, config, model, opt, sched, scaler, tlog)
+        log(f"resuming {out} at epoch {state['epoch'] + 1}, step {state['step']}")
+    atomic_write_text(out / "train_config.yaml", dump_train_config(config))
+
+    bar = tqdm(
+        total=total,
+        initial=state["step"],
+        desc="train",
+        unit="step",
+        disable=not progress,
+        file=sys.stderr,
+    )
+    start = time.perf_counter() - state["elapsed"]
+    try:
+        for epoch in range(state["epoch"], oc.epochs):
+            keys = tdata.epoch_keys(
+                config.data.source,
+                epoch,
+                steps_per_epoch * config.data.batch_size
+                if config.data.source == "synth"
+                else run.n_train,
+                config.seed,
+            )
+            keys = keys[state["batches_done"] * config.data.batch_size :]
+            model.train()
+            losses = []
+            for images, masks in _loader(run, keys):
+                images, masks = images.to(dev, non_blocking=True), masks.to(dev)
+                with torch.autocast(dev.type, enabled=use_amp):
+                    logits, obj = model(images)
+                loss = _loss(config, logits, obj, masks)
+                opt.zero_grad(set_to_none=True)
+                scaler.scale(loss).backward()
+                if oc.grad_clip:
+                    scaler.unscale_(opt)
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), oc.grad_clip)
+                scaler.step(opt)
+                scaler.update()
+                sched.step()
+                losses.append(float(loss.detach()))
+                state["step"] += 1
+                state["batches_done"] += 1
+                bar.update()
+                bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}", epoch=epoch + 1)
+                if state["step"] % oc.checkpoint_every == 0:
+                    state["elapsed"] = time.perf_counter() - start
+                    save_checkpoint(ckpt_path, config, model, opt, sched, scaler, tlog, state)
+            tlog.add_train(epoch + 1, state["step"], losses, sched.get_last_lr()[0])
+            state["epoch"], state["batches_done"] = epoch + 1, 0
+            if (epoch + 1) % config.eval.every == 0 or epoch + 1 == oc.epochs:
+                metrics = evaluate_split(
+                    model, run.test_folder, run.test_names, config, dev, loss_fn=_loss
+                )
+                tlog.add_test(epoch + 1, metrics)
+                if metrics["length_score"] > state["best"]:
+                    state["best"], state["best_epoch"] = metrics["length_score"], epoch + 1
+                    best = {**metrics, "epoch": epoch + 1, "step": state["step"]}
+                    state["elapsed"] = time.perf_counter() - start
+                    save_model(out, model, record=_record(run, state, dev), metrics=best)
+                log(
+                    f"epoch {epoch + 1}/{oc.epochs}: train loss {np.mean(losses):.4f}, "
+                    f"test loss {metrics['loss']:.4f}, length score "
+                    f"{metrics['length_score']:.3f}, F1 {metrics['f1']:.3f}"
+                )
+            state["elapsed"] = time.perf_counter() - start
+            tlog.write()
+            save_checkpoint(ckpt_path, config, model, opt, sched, scaler, tlog, state)
+    finally:
+        bar.close()
+    return tlog.best_metrics()
+
+
+def _record(run: Run, state: dict, dev: torch.device) -> dict:
+    return {
+        **run.record,
+        "best_epoch": state["best_epoch"],
+        "steps": state["step"],
+        "wall_seconds": round(state["elapsed"], 1),
+        "device": str(dev),
+        "device_name": torch.cuda.get_device_name(dev)
+        if dev.type == "cuda"
+        else platform.processor() or platform.machine(),
+    }

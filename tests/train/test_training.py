@@ -1,0 +1,133 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from temdefects.errors import ConfigError, TemdefectsError
+from temdefects.models import load
+from temdefects.synth.config import load_config
+from temdefects.synth.dataset import generate_dataset
+from temdefects.train import train, train_config_from_dict
+from temdefects.train.loop import lr_factor
+
+
+@pytest.fixture(scope="module")
+def small_set(tmp_path_factory):
+    """Eight 64x64 images: six to train on, two as the test split."""
+    folder = tmp_path_factory.mktemp("set")
+    config = load_config(
+        "m2",
+        overrides={
+            "size": [64, 64],
+            "drawing": {"noise": {"probability": 0.0}},
+            "microstructure": {"max_dislocations": 3, "min_visible_length": 20},
+            "artifacts": {"dirt": 0},
+        },
+    )
+    generate_dataset(folder, config, count=8, seed=2, progress=False)
+    return folder
+
+
+def config_for(folder, **optim):
+    return train_config_from_dict(
+        {
+            "seed": 1,
+            "device": "cpu",
+            "model": {"arch": "unet", "encoder": "mobilenet_v2", "n_masks": 4, "decoder_base": 4},
+            "data": {
+                "source": "folder",
+                "folder": str(folder),
+                "test_images": 2,
+                "crop": 0,
+                "batch_size": 2,
+                "min_mask_pixels": 1,
+            },
+            "augment": {
+                "noise_probability": 0,
+                "brightness_probability": 0,
+                "contrast_probability": 0,
+                "equalize_probability": 0,
+            },
+            "loss": {"matching": "hungarian"},
+            "optim": {
+                "lr": 3e-3,
+                "epochs": 4,
+                "warmup": 0.0,
+                "schedule": "constant",
+                "checkpoint_every": 1000,
+                **optim,
+            },
+            "eval": {"every": 4},
+        }
+    )
+
+
+def test_tiny_model_learns(tmp_path, small_set):
+    best = train(
+        config_for(small_set, epochs=12, lr=1e-2),
+        tmp_path / "run",
+        progress=False,
+        log=lambda *_: None,
+    )
+    rows = (tmp_path / "run" / "log.csv").read_text().splitlines()
+    losses = [float(r.split(",")[3]) for r in rows[1:]]
+    assert len(losses) == 12 and losses[-1] < losses[0] - 0.1
+    assert 0.0 <= best["length_score"] <= 1.0
+    model = load(tmp_path / "run")  # the output folder is a model folder
+    assert model.config.n_masks == 4
+    record = json.loads((tmp_path / "run" / "config.json").read_text())["training"]
+    assert record["seed"] == 1 and record["data"]["source"] == "folder"
+    assert (tmp_path / "run" / "loss_curve.png").stat().st_size > 1000
+
+
+def test_resume_reproduces_an_uninterrupted_run(tmp_path, small_set):
+    quiet = {"progress": False, "log": lambda *_: None}
+    train(config_for(small_set), tmp_path / "straight", **quiet)
+    # The same run stopped after two epochs and resumed.
+    train(config_for(small_set, epochs=2), tmp_path / "split", **quiet)
+    ckpt = torch.load(tmp_path / "split" / "checkpoints" / "last.pt", weights_only=False)
+    ckpt["config"]["optim"]["epochs"] = 4  # as if interrupted, not finished
+    torch.save(ckpt, tmp_path / "split" / "checkpoints" / "last.pt")
+    train(config_for(small_set), tmp_path / "split", resume=True, **quiet)
+    a = torch.load(tmp_path / "straight" / "checkpoints" / "last.pt", weights_only=False)
+    b = torch.load(tmp_path / "split" / "checkpoints" / "last.pt", weights_only=False)
+    assert a["state"]["step"] == b["state"]["step"] == 12
+    assert a["model"].keys() == b["model"].keys()
+    assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])
+
+
+def test_run_folder_is_protected(tmp_path, small_set):
+    quiet = {"progress": False, "log": lambda *_: None}
+    cfg = config_for(small_set, epochs=1)
+    train(cfg, tmp_path / "r", **quiet)
+    with pytest.raises(TemdefectsError, match="--resume"):
+        train(cfg, tmp_path / "r", **quiet)
+    with pytest.raises(TemdefectsError, match="nothing to resume"):
+        train(cfg, tmp_path / "new", resume=True, **quiet)
+    with pytest.raises(TemdefectsError, match="configuration differs"):
+        train(config_for(small_set, epochs=1, lr=1e-2), tmp_path / "r", resume=True, **quiet)
+
+
+@pytest.mark.parametrize(
+    "data,field",
+    [
+        ({"data": {"crop": 100}}, r"data\.crop: must be a multiple of 32"),
+        ({"data": {"source": "folder"}}, r"data\.folder"),
+        ({"loss": {"objectness_weight": 1.0}}, "model.objectness"),
+        ({"loss": {"matching": "random"}}, r"loss\.matching"),
+        ({"model": {"encoder": "nope"}}, r"model\.encoder"),
+        ({"optim": {"lr": -1}}, r"optim\.lr"),
+    ],
+)
+def test_config_errors(data, field):
+    with pytest.raises(ConfigError, match=field):
+        train_config_from_dict(data)
+
+
+def test_learning_rate_schedule():
+    f = [lr_factor(s, 100, 0.1, "cosine") for s in range(100)]
+    assert f[0] == pytest.approx(0.1) and f[9] == pytest.approx(1.0)
+    assert f[10] == pytest.approx(1.0) and f[-1] < 0.01
+    assert np.all(np.diff(f[10:]) <= 1e-12)
+    assert lr_factor(50, 100, 0.0, "constant") == 1.0
