@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 from temdefects import __version__
-from temdefects.cli import bgcrops, evaluate, shapes, synth, train
+from temdefects.cli import analyze, bgcrops, evaluate, finetune, labels, shapes, synth, track, train
 
-COMMANDS = (synth, bgcrops, shapes, train, evaluate)
+COMMANDS = (synth, bgcrops, shapes, train, evaluate, analyze, finetune, labels, track)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -34,10 +34,12 @@ from temdefects.metrics.skeleton import (
     skeleton_length,
     skeletonize_mask,
 )
+from temdefects.metrics.coverage import CoverageMatch, match_by_coverage
 from temdefects.metrics.summary import aggregate, evaluate_image
 
 __all__ = [
     "CRITERIA",
+    "CoverageMatch",
     "InstanceMatch",
     "aggregate",
     "binarize_predictions",
@@ -52,6 +54,7 @@ __all__ = [
     "length_score",
     "mask_curve_distance",
     "mask_skeleton_length",
+    "match_by_coverage",
     "match_instances",
     "pair_length_score",
     "skeleton_length",

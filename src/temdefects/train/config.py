@@ -146,6 +146,11 @@ class TrainConfig:
     name: str = str_field("run", nullable=False, doc="label of the run")
     seed: int = num_field(0, min=0, max=2**62, integer=True, doc="seed of every random step")
     device: str = choice_field("auto", ("auto", "cpu", "cuda"), doc="auto: CUDA when present")
+    init: str | None = str_field(
+        None,
+        doc="model folder whose weights start the training (fine-tuning); its model "
+        "section must equal this one",
+    )
     model: ModelConfig = section_field(ModelConfig)
     data: DataConfig = section_field(DataConfig)
     augment: AugmentConfig = section_field(AugmentConfig)

@@ -212,6 +212,8 @@ def train(
     with torch.random.fork_rng(devices=[]):  # reproducible init, global state untouched
         torch.manual_seed(config.seed)
         model = build_model(config.model).to(dev)
+    if config.init:
+        run.record["init"] = _initialise(model, config)
     opt = torch.optim.AdamW(model.parameters(), lr=oc.lr, weight_decay=oc.weight_decay)
     steps_per_epoch = (
         config.steps_per_epoch
@@ -304,6 +306,20 @@ def train(
     finally:
         bar.close()
     return tlog.best_metrics()
+
+
+def _initialise(model, config: TrainConfig) -> dict:
+    """Load the weights of ``config.init`` into ``model``; returns what to record."""
+    from temdefects.models import load
+
+    base = load(config.init)
+    if base.config != config.model:
+        raise TemdefectsError(
+            f"init: the model of {config.init} ({base.config.to_dict()}) "
+            "differs from this configuration's model section"
+        )
+    model.load_state_dict(base.state_dict())
+    return {"folder": str(Path(config.init).resolve()), "record": base.record}
 
 
 def _record(run: Run, state: dict, dev: torch.device) -> dict:

@@ -1,0 +1,168 @@
+"""Writers of analysis results: JSON per frame, overlay, labelme, ImageJ ROIs, tables."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from temdefects import __version__
+from temdefects.io.atomic import atomic_write_text
+from temdefects.io.images import write_png
+
+FORMAT = "temdefects.dislocations/1"
+TABLE_COLUMNS = (
+    "image",
+    "source",
+    "frame",
+    "id",
+    "length_px",
+    "length_nm",
+    "mean_curvature_per_px",
+    "max_curvature_per_px",
+    "score",
+    "x_start",
+    "y_start",
+    "x_end",
+    "y_end",
+)
+
+
+def frame_record(result, *, model: str | None, settings: dict) -> dict:
+    """JSON-compatible description of one frame's dislocations."""
+    ps = result.pixel_size
+    return {
+        "format": FORMAT,
+        "temdefects_version": __version__,
+        "name": result.name,
+        "source": result.source,
+        "frame": result.index,
+        "image_shape": list(result.shape),
+        "pixel_size_nm": ps,
+        "resample_factor": result.factor,
+        "model": model,
+        "settings": settings,
+        "dislocations": [
+            {
+                "id": d.id,
+                "points": np.round(d.points, 3).tolist(),
+                "length_px": round(d.length, 3),
+                "length_nm": round(d.length * ps, 3) if ps else None,
+                "mean_curvature_per_px": d.mean_curvature,
+                "max_curvature_per_px": d.max_curvature,
+                "score": round(d.score, 4),
+                "channel": d.channel,
+            }
+            for d in result.dislocations
+        ],
+    }
+
+
+def table_rows(result) -> list[dict]:
+    ps = result.pixel_size
+    return [
+        {
+            "image": result.name,
+            "source": result.source,
+            "frame": result.index,
+            "id": d.id,
+            "length_px": f"{d.length:.3f}",
+            "length_nm": f"{d.length * ps:.3f}" if ps else "",
+            "mean_curvature_per_px": f"{d.mean_curvature:.6f}",
+            "max_curvature_per_px": f"{d.max_curvature:.6f}",
+            "score": f"{d.score:.4f}",
+            "x_start": f"{d.points[0, 0]:.2f}",
+            "y_start": f"{d.points[0, 1]:.2f}",
+            "x_end": f"{d.points[-1, 0]:.2f}",
+            "y_end": f"{d.points[-1, 1]:.2f}",
+        }
+        for d in result.dislocations
+    ]
+
+
+def write_table(path: Path, rows: list[dict]) -> None:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=TABLE_COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_text(path, buf.getvalue())
+
+
+def overlay(result) -> np.ndarray:
+    """BGR overlay: each dislocation in its own colour with its id."""
+    from temdefects.synth.preview import palette
+
+    image = (np.clip(result.image, 0, 1) * 255 + 0.5).astype(np.uint8)
+    out = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    scale = max(1.0, max(result.shape) / 512)
+    thick = max(1, round(2 * scale))
+    for d, colour in zip(result.dislocations, palette(len(result.dislocations)), strict=True):
+        col = tuple(int(c) for c in colour)
+        pts = np.round(d.points * 16).astype(np.int32)
+        cv2.polylines(out, [pts], False, col, thick, cv2.LINE_AA, shift=4)
+        x, y = d.points[len(d.points) // 2]
+        org = (int(np.clip(x + 4, 0, out.shape[1] - 20)), int(np.clip(y - 4, 12, out.shape[0])))
+        cv2.putText(
+            out,
+            str(d.id),
+            org,
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.45 * scale,
+            (0, 0, 0),
+            thick + 2,
+            cv2.LINE_AA,
+        )
+        cv2.putText(
+            out, str(d.id), org, cv2.FONT_HERSHEY_SIMPLEX, 0.45 * scale, col, thick, cv2.LINE_AA
+        )
+    return out
+
+
+PLAIN_IMAGES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+
+
+def _labelme_image(folder: Path, result) -> Path:
+    """The image labelme opens: the source file itself when it is a plain single image,
+    else the frame written as ``<name>.png`` beside the annotation."""
+    source = Path(result.source) if result.source else None
+    if (
+        source is not None
+        and source.suffix.lower() in PLAIN_IMAGES
+        and result.index == 0
+        and result.name == source.stem
+        and source.is_file()
+    ):
+        return source.resolve()
+    path = folder / f"{result.name}.png"
+    write_png(path, (np.clip(result.image, 0, 1) * 255 + 0.5).astype(np.uint8))
+    return path
+
+
+def write_frame(out: Path, result, *, model: str | None, settings: dict) -> dict:
+    """Write JSON, overlay, labelme and ROI files of one frame; returns the record."""
+    from temdefects.io.imagej import write_imagej_rois
+    from temdefects.io.labelme import write_labelme
+
+    record = frame_record(result, model=model, settings=settings)
+    for sub in ("json", "overlays", "labelme", "rois"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "json" / f"{result.name}.json", json.dumps(record, indent=1) + "\n")
+    write_png(out / "overlays" / f"{result.name}.png", overlay(result))
+    curves = [d.points for d in result.dislocations]
+    write_labelme(
+        out / "labelme" / f"{result.name}.json",
+        curves,
+        image_path=_labelme_image(out / "labelme", result),
+        image_shape=result.shape,
+        extra={"temdefects": {"frame": result.index, "ids": [d.id for d in result.dislocations]}},
+    )
+    write_imagej_rois(
+        out / "rois" / f"{result.name}.zip",
+        curves,
+        names=[f"dislocation-{d.id:03d}" for d in result.dislocations],
+    )
+    return record

@@ -1,0 +1,168 @@
+"""From N predicted masks to dislocation curves (Govind et al., section 6.4).
+
+1. Binarise every channel at ``threshold``; drop channels with fewer than
+   ``min_size`` pixels (and, with an objectness head, those scored below
+   ``min_objectness``).
+2. Split a channel that holds several disjoint pieces into one candidate per
+   piece of at least ``min_size`` pixels.
+3. Merge duplicates: the paper calls two masks the same dislocation when their
+   Dice loss is below 0.5, i.e. their Dice coefficient above ``merge_dice``
+   (0.5); of such a group the most confident mask (highest mean probability,
+   times the objectness when present) is kept.
+4. Lee skeleton, the longest path through the skeleton graph (robust to spurs
+   and small loops), a smoothing spline and ``n_points`` equally spaced points;
+   length and curvature along the curve. Curves shorter than ``min_length`` px
+   are dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from temdefects.geometry import mask_to_curve, split_components
+
+
+@dataclass(frozen=True)
+class PostprocessOptions:
+    threshold: float = 0.5
+    min_size: int = 30
+    merge_dice: float = 0.5
+    min_length: float = 10.0
+    n_points: int = 50
+    min_objectness: float = 0.0
+    smoothing: float | None = None
+
+    def __post_init__(self):
+        if not 0.0 < self.threshold < 1.0:
+            raise ValueError(f"threshold: must be in (0, 1), got {self.threshold}")
+        if not 0.0 < self.merge_dice <= 1.0:
+            raise ValueError(f"merge_dice: must be in (0, 1], got {self.merge_dice}")
+        if self.min_size < 1 or self.n_points < 2 or self.min_length < 0:
+            raise ValueError("min_size >= 1, n_points >= 2 and min_length >= 0 are required")
+
+
+@dataclass(frozen=True, eq=False)
+class Dislocation:
+    """One dislocation as a curve; coordinates in pixels, x = column, y = row."""
+
+    id: int
+    points: np.ndarray  # (n_points, 2)
+    length: float  # px
+    mean_curvature: float  # mean |curvature|, 1/px
+    max_curvature: float  # 1/px
+    score: float  # confidence in [0, 1]
+    channel: int  # network output channel it came from
+    area: int  # mask pixels
+
+
+@dataclass(frozen=True, eq=False)
+class _Candidate:
+    mask: np.ndarray  # bool crop
+    box: tuple[int, int, int, int]  # y0, x0, y1, x1 (exclusive)
+    score: float
+    channel: int
+
+
+def _bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    if rows.size == 0:
+        return None
+    return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
+
+
+def _dice(a: _Candidate, b: _Candidate) -> float:
+    y0, x0 = max(a.box[0], b.box[0]), max(a.box[1], b.box[1])
+    y1, x1 = min(a.box[2], b.box[2]), min(a.box[3], b.box[3])
+    if y0 >= y1 or x0 >= x1:
+        return 0.0
+    ma = a.mask[y0 - a.box[0] : y1 - a.box[0], x0 - a.box[1] : x1 - a.box[1]]
+    mb = b.mask[y0 - b.box[0] : y1 - b.box[0], x0 - b.box[1] : x1 - b.box[1]]
+    inter = np.count_nonzero(ma & mb)
+    return 2.0 * inter / (a.mask.sum() + b.mask.sum())
+
+
+def candidates(
+    probs: np.ndarray, objectness: np.ndarray | None, opt: PostprocessOptions
+) -> list[_Candidate]:
+    """Binarised, split candidate masks with their confidence (steps 1-2)."""
+    out = []
+    for c, prob in enumerate(probs):
+        if objectness is not None and objectness[c] < opt.min_objectness:
+            continue
+        binary = prob > opt.threshold
+        box = _bbox(binary)
+        if box is None:
+            continue
+        y0, x0, y1, x1 = box
+        crop, pcrop = binary[y0:y1, x0:x1], prob[y0:y1, x0:x1]
+        if np.count_nonzero(crop) < opt.min_size:
+            continue
+        for piece in split_components(crop, min_size=opt.min_size):
+            pb = _bbox(piece)
+            sub = piece[pb[0] : pb[2], pb[1] : pb[3]]
+            score = float(pcrop[pb[0] : pb[2], pb[1] : pb[3]][sub].mean())
+            if objectness is not None:
+                score *= float(objectness[c])
+            out.append(_Candidate(sub, (y0 + pb[0], x0 + pb[1], y0 + pb[2], x0 + pb[3]), score, c))
+    return out
+
+
+def merge_duplicates(cands: list[_Candidate], merge_dice: float) -> list[_Candidate]:
+    """Keep the most confident of every group of masks with Dice > ``merge_dice`` (step 3)."""
+    kept: list[_Candidate] = []
+    for cand in sorted(cands, key=lambda c: -c.score):
+        if all(_dice(cand, k) <= merge_dice for k in kept):
+            kept.append(cand)
+    return kept
+
+
+def postprocess(
+    probs: np.ndarray,
+    *,
+    objectness: np.ndarray | None = None,
+    options: PostprocessOptions | None = None,
+) -> list[Dislocation]:
+    """Dislocations from the (N, H, W) mask probabilities of one image.
+
+    Parameters
+    ----------
+    probs
+        Probabilities in [0, 1], one channel per predicted mask.
+    objectness
+        Optional (N,) per-channel probabilities of the objectness head.
+    options
+        Thresholds and sizes (see the module docstring).
+
+    Returns
+    -------
+    Dislocations sorted by decreasing confidence, ids 1, 2, ...
+    """
+    opt = options or PostprocessOptions()
+    probs = np.asarray(probs)
+    if probs.ndim != 3:
+        raise ValueError(f"postprocess: expected (N, H, W) probabilities, got {probs.shape}")
+    if objectness is not None and np.shape(objectness) != (probs.shape[0],):
+        raise ValueError(
+            f"postprocess: objectness {np.shape(objectness)} does not match {probs.shape[0]} masks"
+        )
+    out = []
+    for cand in merge_duplicates(candidates(probs, objectness, opt), opt.merge_dice):
+        curve = mask_to_curve(cand.mask, n_points=opt.n_points, min_size=1, smoothing=opt.smoothing)
+        if curve is None or curve.length < opt.min_length:
+            continue
+        pts = curve.points + np.array([cand.box[1], cand.box[0]], float)
+        out.append(
+            Dislocation(
+                id=len(out) + 1,
+                points=pts,
+                length=float(curve.length),
+                mean_curvature=float(curve.stats.mean_abs_curvature),
+                max_curvature=float(curve.stats.max_abs_curvature),
+                score=cand.score,
+                channel=cand.channel,
+                area=int(cand.mask.sum()),
+            )
+        )
+    return out

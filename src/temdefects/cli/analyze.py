@@ -1,0 +1,190 @@
+"""``temdefects analyze``: dislocations in micrographs and videos as curves."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+HELP = "find every dislocation in images, stacks or videos and write curves, tables, overlays"
+
+EPILOG = """inputs: PNG, JPG, BMP, TIFF (stacks too), DM3/DM4, EMD, SER, MRC, MP4/AVI/MOV/MKV,
+folders and glob patterns. Writes into OUT:
+  dislocations.csv        every dislocation of every frame (lengths in px and nm)
+  json/<frame>.json       50 points per dislocation (x = column, y = row, px), length, curvature
+  overlays/<frame>.png    each dislocation in its own colour with its id
+  labelme/<frame>.json    line strips that open in labelme for correction
+  rois/<frame>.zip        ImageJ/Fiji ROI set
+  summary.json            every input with its status
+example:
+  temdefects analyze movie.mp4 frames/ -o results/ --model runs/m2 --pixel-size 0.8
+"""
+
+OWN = ("dislocations.csv", "summary.json", "json", "overlays", "labelme", "rois")
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "analyze",
+        help=HELP,
+        description=HELP,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="files, folders or glob patterns")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder")
+    p.add_argument("--model", metavar="DIR", help="model folder (default: the installed model)")
+    p.add_argument(
+        "--pixel-size",
+        type=float,
+        metavar="NM",
+        help="nm per pixel when the file does not say (overrides metadata)",
+    )
+    g = p.add_argument_group("post-processing")
+    g.add_argument("--threshold", type=float, default=0.5, help="mask threshold (default 0.5)")
+    g.add_argument("--min-size", type=int, default=30, help="smallest mask in px (default 30)")
+    g.add_argument(
+        "--min-length", type=float, default=10.0, help="shortest dislocation in px (default 10)"
+    )
+    g.add_argument(
+        "--merge-dice",
+        type=float,
+        default=0.5,
+        help="masks with a larger Dice are one dislocation (default 0.5, the paper)",
+    )
+    g.add_argument(
+        "--min-objectness",
+        type=float,
+        default=0.0,
+        help="drop masks the objectness head scores lower (default 0)",
+    )
+    s = p.add_argument_group("size")
+    s.add_argument(
+        "--max-side",
+        type=int,
+        default=2048,
+        help="larger frames are downscaled to this side for inference (default 2048)",
+    )
+    s.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="resample every frame by this factor first (default 1)",
+    )
+    p.add_argument("--overwrite", action="store_true", help="allow a non-empty output folder")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=run_command)
+
+
+def _options(args):
+    from temdefects.analysis import AnalysisOptions, PostprocessOptions
+    from temdefects.errors import TemdefectsError
+
+    try:
+        return AnalysisOptions(
+            postprocess=PostprocessOptions(
+                threshold=args.threshold,
+                min_size=args.min_size,
+                merge_dice=args.merge_dice,
+                min_length=args.min_length,
+                min_objectness=args.min_objectness,
+            ),
+            max_side=args.max_side,
+            scale=args.scale,
+        )
+    except ValueError as exc:
+        raise TemdefectsError(str(exc)) from None
+
+
+def run_command(args) -> int:
+    from tqdm import tqdm
+
+    from temdefects.analysis import analyze_image
+    from temdefects.analysis.outputs import table_rows, write_frame, write_table
+    from temdefects.errors import InputFileError, TemdefectsError
+    from temdefects.io.atomic import atomic_write_text
+    from temdefects.io.frames import count_frames, expand_inputs, iter_frames
+    from temdefects.models import load
+
+    options = _options(args)
+    if args.pixel_size is not None and not args.pixel_size > 0:
+        raise TemdefectsError(f"--pixel-size: must be > 0, got {args.pixel_size}")
+    out = Path(args.output)
+    if out.exists() and any(p.name not in OWN for p in out.iterdir()):
+        if not args.overwrite:
+            raise TemdefectsError(f"{out}: output folder is not empty (use --overwrite)")
+    elif out.exists() and any(out.iterdir()) and not args.overwrite:
+        raise TemdefectsError(f"{out}: holds earlier results (use --overwrite)")
+    files = expand_inputs(args.inputs)
+    model = load(args.model)
+    model_name = str(Path(args.model).resolve()) if args.model else "default"
+    out.mkdir(parents=True, exist_ok=True)
+    settings = {
+        "threshold": args.threshold,
+        "min_size": args.min_size,
+        "min_length": args.min_length,
+        "merge_dice": args.merge_dice,
+        "min_objectness": args.min_objectness,
+        "max_side": args.max_side,
+        "scale": args.scale,
+        "pixel_size_override_nm": args.pixel_size,
+    }
+
+    totals = [count_frames(f) for f in files]
+    total = sum(t for t in totals if t) if all(totals) else None
+    bar = tqdm(total=total, desc="analyze", unit="frame", disable=args.quiet, file=sys.stderr)
+    rows, report, failed = [], [], 0
+    start = time.perf_counter()
+    try:
+        for path in files:
+            entry = {"input": str(path), "frames": 0, "dislocations": 0, "status": "ok"}
+            try:
+                for frame in iter_frames(path, pixel_size=args.pixel_size):
+                    result = analyze_image(
+                        model,
+                        frame.image,
+                        options=options,
+                        name=frame.name,
+                        source=str(path),
+                        index=frame.index,
+                        pixel_size=frame.pixel_size,
+                    )
+                    write_frame(out, result, model=model_name, settings=settings)
+                    rows.extend(table_rows(result))
+                    entry["frames"] += 1
+                    entry["dislocations"] += len(result.dislocations)
+                    entry["pixel_size_nm"] = frame.pixel_size
+                    bar.update()
+            except InputFileError as exc:
+                entry.update(status="failed", error=str(exc))
+                failed += 1
+                print(f"temdefects analyze: error: {exc}", file=sys.stderr)
+            report.append(entry)
+    finally:
+        bar.close()
+    elapsed = time.perf_counter() - start
+    write_table(out / "dislocations.csv", rows)
+    frames = sum(e["frames"] for e in report)
+    atomic_write_text(
+        out / "summary.json",
+        json.dumps(
+            {
+                "model": model_name,
+                "settings": settings,
+                "inputs": report,
+                "frames": frames,
+                "dislocations": len(rows),
+                "failed": failed,
+                "seconds": round(elapsed, 2),
+            },
+            indent=1,
+        )
+        + "\n",
+    )
+    print(
+        f"analyzed {frames} frames of {len(files) - failed} inputs: {len(rows)} dislocations "
+        f"in {elapsed:.1f} s; results in {out}" + (f"; {failed} inputs failed" if failed else "")
+    )
+    return 1 if failed else 0

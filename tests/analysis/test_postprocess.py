@@ -1,0 +1,71 @@
+import cv2
+import numpy as np
+import pytest
+
+from temdefects.analysis.postprocess import PostprocessOptions, postprocess
+
+
+def line_mask(p0, p1, shape=(128, 128), width=5):
+    m = np.zeros(shape, np.uint8)
+    cv2.line(m, p0, p1, 1, width)
+    return m.astype(bool)
+
+
+A = line_mask((10, 20), (110, 30))
+B = line_mask((20, 80), (100, 110))
+C = line_mask((60, 5), (64, 60))
+
+
+def stack(*masks, values=None):
+    values = values or [0.9] * len(masks)
+    return np.stack([m * v for m, v in zip(masks, values, strict=True)]).astype(np.float32)
+
+
+def test_one_curve_per_dislocation_with_fifty_points():
+    found = postprocess(stack(A, B, C))
+    assert len(found) == 3 and [d.id for d in found] == [1, 2, 3]
+    for d in found:
+        assert d.points.shape == (50, 2)
+        seg = np.hypot(*np.diff(d.points, axis=0).T)
+        assert seg.std() / seg.mean() < 0.02  # equally spaced
+    lengths = sorted(d.length for d in found)
+    assert lengths[-1] == pytest.approx(np.hypot(100, 10), abs=4)
+
+
+def test_duplicates_are_merged_keeping_the_most_confident():
+    shifted = np.roll(A, 1, axis=0)
+    found = postprocess(stack(A, shifted, B, values=[0.6, 0.95, 0.9]))
+    assert len(found) == 2
+    assert {d.channel for d in found} == {1, 2}  # channel 0 was the weaker copy
+
+
+def test_disjoint_pieces_in_one_mask_are_split():
+    found = postprocess(stack(A | B))
+    assert len(found) == 2
+
+
+def test_empty_tiny_and_short_masks_are_dropped():
+    tiny = np.zeros((128, 128), bool)
+    tiny[5:8, 5:8] = True
+    short = line_mask((40, 100), (47, 100))
+    probs = stack(A, tiny, short, np.zeros((128, 128), bool))
+    found = postprocess(probs, options=PostprocessOptions(min_size=30, min_length=20))
+    assert len(found) == 1
+
+
+def test_objectness_gates_and_scores():
+    probs = stack(A, B)
+    found = postprocess(
+        probs, objectness=np.array([0.9, 0.1]), options=PostprocessOptions(min_objectness=0.5)
+    )
+    assert len(found) == 1 and found[0].channel == 0
+    assert found[0].score == pytest.approx(0.9 * 0.9, rel=1e-5)
+
+
+def test_validation():
+    with pytest.raises(ValueError, match="expected"):
+        postprocess(np.zeros((4, 4)))
+    with pytest.raises(ValueError, match="objectness"):
+        postprocess(stack(A), objectness=np.ones(3))
+    with pytest.raises(ValueError, match="threshold"):
+        PostprocessOptions(threshold=1.5)

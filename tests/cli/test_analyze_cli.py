@@ -1,0 +1,128 @@
+import json
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from temdefects.cli.main import main
+from temdefects.io.imagej import read_imagej_rois
+from temdefects.io.labelme import read_labelme
+from temdefects.models import build_model, save_model
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = build_model(
+            {"arch": "unet", "encoder": "mobilenet_v2", "n_masks": 4, "decoder_base": 4}
+        )
+    return save_model(tmp_path_factory.mktemp("model"), model)
+
+
+@pytest.fixture()
+def inputs(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for name in ("a.png", "b.png"):
+        cv2.imwrite(str(folder / name), (rng.random((64, 80)) * 255).astype(np.uint8))
+    import tifffile
+
+    tifffile.imwrite(
+        folder / "stack.tif",
+        (rng.random((3, 48, 48)) * 4000).astype(np.uint16),
+        photometric="minisblack",
+    )
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nbroken")
+    return folder
+
+
+def test_batch_finishes_good_inputs_and_reports_bad_ones(tmp_path, inputs, model_dir, capsys):
+    out = tmp_path / "out"
+    code = main(
+        [
+            "analyze",
+            str(inputs),
+            "-o",
+            str(out),
+            "--model",
+            str(model_dir),
+            "-q",
+            "--pixel-size",
+            "0.5",
+            "--min-size",
+            "5",
+            "--min-length",
+            "3",
+        ]
+    )
+    stdout, err = capsys.readouterr()
+    assert code == 1 and "broken.png" in err and err.count("\n") == 1
+    summary = json.loads((out / "summary.json").read_text())
+    status = {e["input"].split("/")[-1]: e for e in summary["inputs"]}
+    assert status["broken.png"]["status"] == "failed"
+    assert status["stack.tif"]["frames"] == 3 and status["a.png"]["frames"] == 1
+    names = sorted(p.stem for p in (out / "json").iterdir())
+    assert names == ["a", "b", "stack_f00000", "stack_f00001", "stack_f00002"]
+    rec = json.loads((out / "json" / "a.json").read_text())
+    assert rec["pixel_size_nm"] == 0.5 and rec["image_shape"] == [64, 80]
+    doc = read_labelme(out / "labelme" / "a.json")
+    assert doc.shape == (64, 80) and len(doc.shapes) == len(rec["dislocations"])
+    for shape, d in zip(doc.shapes, rec["dislocations"], strict=True):
+        assert shape.shape_type == "linestrip" and shape.label == "dislocation"
+        assert np.allclose(shape.points, d["points"], atol=1e-2)
+    assert len(read_imagej_rois(out / "rois" / "a.zip")) == len(rec["dislocations"])
+    assert (out / "labelme" / "stack_f00001.png").is_file()  # stack frames get an image
+    table = (out / "dislocations.csv").read_text().splitlines()
+    assert len(table) - 1 == summary["dislocations"]
+
+
+def test_refuses_a_folder_with_other_files(tmp_path, inputs, model_dir, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    code = main(["analyze", str(inputs / "a.png"), "-o", str(out), "--model", str(model_dir), "-q"])
+    assert code == 1 and "not empty" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--threshold", "2"], "threshold"),
+        (["--pixel-size", "-1"], "pixel-size"),
+        (["--max-side", "4"], "max_side"),
+    ],
+)
+def test_bad_parameters(tmp_path, inputs, model_dir, capsys, args, message):
+    code = main(
+        [
+            "analyze",
+            str(inputs / "a.png"),
+            "-o",
+            str(tmp_path / "o"),
+            "--model",
+            str(model_dir),
+            "-q",
+            *args,
+        ]
+    )
+    assert code == 1 and message in capsys.readouterr().err
+
+
+def test_missing_model_and_inputs(tmp_path, inputs, capsys):
+    code = main(
+        [
+            "analyze",
+            str(inputs / "a.png"),
+            "-o",
+            str(tmp_path / "o"),
+            "--model",
+            str(tmp_path / "nomodel"),
+            "-q",
+        ]
+    )
+    assert code == 1 and "model folder not found" in capsys.readouterr().err
+    code = main(["analyze", str(tmp_path / "nothing.png"), "-o", str(tmp_path / "o"), "-q"])
+    assert code == 1 and "nothing.png" in capsys.readouterr().err

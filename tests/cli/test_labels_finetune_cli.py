@@ -1,0 +1,174 @@
+import json
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from temdefects.cli.main import main
+from temdefects.models import build_model, load, save_model
+from temdefects.synth.files import read_sample
+
+
+def write_frame(folder, name, rng):
+    image = (rng.random((64, 96)) * 120 + 60).astype(np.uint8)
+    cv2.line(image, (5, 10), (90, 20), 20, 2)
+    cv2.line(image, (10, 50), (80, 40), 20, 2)
+    cv2.imwrite(str(folder / f"{name}.png"), image)
+    strokes = np.full((64, 96), 255, np.uint8)
+    cv2.line(strokes, (5, 10), (90, 20), 0, 1)
+    cv2.line(strokes, (10, 50), (80, 40), 0, 1)
+    return strokes
+
+
+@pytest.fixture()
+def labelled(tmp_path):
+    images, labels = tmp_path / "images", tmp_path / "labels"
+    images.mkdir()
+    labels.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        strokes = write_frame(images, f"frame_{i}", rng)
+        cv2.imwrite(str(labels / f"FRAME_{i}.PNG"), strokes)  # case differs, as in real sets
+    doc = {
+        "version": "5.4.1",
+        "imagePath": "images/frame_0.png",
+        "imageHeight": 64,
+        "imageWidth": 96,
+        "shapes": [
+            {"label": "dislocation", "shape_type": "linestrip", "points": [[5, 10], [90, 20]]},
+            {"label": "trace", "shape_type": "line", "points": [[0, 0], [95, 63]]},
+        ],
+    }
+    (tmp_path / "frame_0.json").write_text(json.dumps(doc))
+    return tmp_path
+
+
+def test_strokes_become_one_mask_per_dislocation(labelled, tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(
+        [
+            "labelme-to-masks",
+            str(labelled / "labels"),
+            "--images",
+            str(labelled / "images"),
+            "--dark-strokes",
+            "-o",
+            str(out),
+        ]
+    )
+    assert code == 0 and "3 labelled frames (6 dislocations)" in capsys.readouterr().out
+    s = read_sample(out, 1)
+    assert s.image.shape == (64, 96) and s.masks.shape == (2, 64, 96)
+    assert s.scene is None and all(len(seg) == 1 for seg in s.lines)
+    # Masks are 5 px wide bands around the strokes.
+    assert 5 * 80 < s.masks[0].sum() < 5 * 100
+    record = json.loads((out / "000001.json").read_text())
+    assert record["labelled"]["image"].endswith("frame_1.png")
+
+
+def test_labelme_input_and_label_filter(labelled, tmp_path, capsys):
+    out = tmp_path / "lm"
+    code = main(
+        [
+            "labelme-to-masks",
+            str(labelled / "frame_0.json"),
+            "--label",
+            "dislocation",
+            "-o",
+            str(out),
+        ]
+    )
+    assert code == 0
+    assert read_sample(out, 0).masks.shape == (1, 64, 96)
+
+
+def test_conversion_errors(labelled, tmp_path, capsys):
+    code = main(["labelme-to-masks", str(labelled / "labels"), "-o", str(tmp_path / "x")])
+    assert code == 1 and "--images" in capsys.readouterr().err
+    (labelled / "labels" / "orphan.png").write_bytes(
+        cv2.imencode(".png", np.zeros((8, 8), np.uint8))[1].tobytes()
+    )
+    code = main(
+        [
+            "labelme-to-masks",
+            str(labelled / "labels"),
+            "--images",
+            str(labelled / "images"),
+            "--dark-strokes",
+            "-o",
+            str(tmp_path / "y"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 1 and "orphan.png" in err and (tmp_path / "y" / "000002.json").exists()
+
+
+def test_finetune_starts_from_the_base_model_and_records_it(labelled, tmp_path, capsys):
+    data = tmp_path / "data"
+    assert (
+        main(
+            [
+                "labelme-to-masks",
+                str(labelled / "labels"),
+                "--images",
+                str(labelled / "images"),
+                "--dark-strokes",
+                "-o",
+                str(data),
+            ]
+        )
+        == 0
+    )
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        base = build_model(
+            {"arch": "unet", "encoder": "mobilenet_v2", "n_masks": 4, "decoder_base": 4}
+        )
+    base_dir = save_model(
+        tmp_path / "base", base, record={"train_config": {"loss": {"matching": "hungarian"}}}
+    )
+    out = tmp_path / "tuned"
+    code = main(
+        [
+            "finetune",
+            "--model",
+            str(base_dir),
+            "--data",
+            str(data),
+            "-o",
+            str(out),
+            "--epochs",
+            "2",
+            "--crop",
+            "64",
+            "--batch-size",
+            "2",
+            "--device",
+            "cpu",
+            "-q",
+        ]
+    )
+    assert code == 0
+    tuned = load(out)
+    record = tuned.record["training"]
+    assert record["init"]["folder"] == str(base_dir.resolve())
+    assert record["train_config"]["loss"]["matching"] == "hungarian"
+    changed = [
+        not torch.equal(a, b)
+        for a, b in zip(base.state_dict().values(), tuned.state_dict().values(), strict=True)
+    ]
+    assert any(changed)
+    code = main(
+        [
+            "finetune",
+            "--model",
+            str(tmp_path / "nope"),
+            "--data",
+            str(data),
+            "-o",
+            str(tmp_path / "t2"),
+            "-q",
+        ]
+    )
+    assert code == 1 and "model folder not found" in capsys.readouterr().err
