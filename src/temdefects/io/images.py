@@ -18,6 +18,40 @@ from temdefects.io.atomic import atomic_write_bytes
 RASTER_SUFFIXES = (".png", ".tif", ".tiff", ".jpg", ".jpeg", ".bmp")
 
 
+def read_raw(path: str | os.PathLike) -> np.ndarray:
+    """Read a raster image as a 2D array in its own dtype (colour -> luminance).
+
+    Multi-page TIFF files return their first page.
+
+    Raises
+    ------
+    InputFileError
+        If the file is missing, unreadable or not a 2D/colour image.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(f"{path}: no such file")
+    if path.suffix.lower() in (".tif", ".tiff"):
+        import tifffile
+
+        try:
+            arr = tifffile.imread(path, key=0)
+        except Exception as exc:  # tifffile raises many types for corrupt files
+            raise InputFileError(f"{path}: cannot read TIFF ({exc})") from None
+        if arr.ndim == 3 and arr.shape[2] in (3, 4):
+            arr = cv2.cvtColor(np.ascontiguousarray(arr[..., :3]), cv2.COLOR_RGB2GRAY)
+    else:
+        arr = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        if arr is None:
+            raise InputFileError(f"{path}: cannot read image (unsupported or corrupted file)")
+        if arr.ndim == 3 and arr.shape[2] in (3, 4):
+            code = cv2.COLOR_BGRA2GRAY if arr.shape[2] == 4 else cv2.COLOR_BGR2GRAY
+            arr = cv2.cvtColor(arr, code)
+    if arr.ndim != 2:
+        raise InputFileError(f"{path}: expected a 2D image, got shape {arr.shape}")
+    return arr
+
+
 def read_grey(path: str | os.PathLike) -> np.ndarray:
     """Read a raster image as a 2D float32 array scaled to [0, 1].
 
@@ -30,24 +64,7 @@ def read_grey(path: str | os.PathLike) -> np.ndarray:
     InputFileError
         If the file is missing, unreadable or not a 2D/3-channel image.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise InputFileError(f"{path}: no such file")
-    if path.suffix.lower() in (".tif", ".tiff"):
-        import tifffile
-
-        try:
-            arr = tifffile.imread(path, key=0)
-        except Exception as exc:  # tifffile raises many types for corrupt files
-            raise InputFileError(f"{path}: cannot read TIFF ({exc})") from None
-    else:
-        arr = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-        if arr is None:
-            raise InputFileError(f"{path}: cannot read image (unsupported or corrupted file)")
-        if arr.ndim == 3 and arr.shape[2] in (3, 4):
-            code = cv2.COLOR_BGRA2GRAY if arr.shape[2] == 4 else cv2.COLOR_BGR2GRAY
-            arr = cv2.cvtColor(arr, code)
-    return to_unit_float(arr, name=str(path))
+    return to_unit_float(read_raw(path), name=str(path))
 
 
 def to_unit_float(arr: np.ndarray, *, name: str = "image") -> np.ndarray:

@@ -17,6 +17,7 @@ import torch
 from temdefects import __version__
 from temdefects.errors import ConfigError, InputFileError
 from temdefects.io.atomic import atomic_write_bytes, atomic_write_text
+from temdefects.io.records import read_json_record
 from temdefects.models.config import ModelConfig
 from temdefects.models.net import DislocationNet
 
@@ -67,18 +68,12 @@ def read_config(folder: str | os.PathLike) -> dict:
     folder = Path(folder)
     if not folder.is_dir():
         raise InputFileError(f"{folder}: model folder not found")
-    path = folder / CONFIG
-    if not path.is_file():
-        raise InputFileError(f"{path}: missing (not a temdefects model folder)")
-    try:
-        config = json.loads(path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputFileError(f"{path}: corrupted ({exc})") from None
-    if not isinstance(config, dict) or config.get("format") != FORMAT:
-        raise InputFileError(
-            f"{path}: not a temdefects model configuration (expected format {FORMAT!r})"
-        )
-    return config
+    return read_json_record(
+        folder / CONFIG,
+        expected_format=FORMAT,
+        what="temdefects model configuration",
+        missing="missing (not a temdefects model folder)",
+    )
 
 
 def default_model_path() -> Path:

@@ -8,7 +8,6 @@ a margin) and, optionally, line-like structures found by a Sato ridge filter
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import cv2
 import numpy as np
 
 from temdefects.errors import InputFileError
-from temdefects.io.images import RASTER_SUFFIXES, to_unit_float
+from temdefects.io.images import RASTER_SUFFIXES, read_raw, to_unit_float
 
 
 @dataclass(frozen=True)
@@ -24,32 +23,6 @@ class Crop:
     y: int
     x: int
     size: int
-
-
-def read_raw(path: str | os.PathLike) -> np.ndarray:
-    """Read a raster image keeping its dtype; colour becomes greyscale."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputFileError(f"{path}: no such file")
-    if path.suffix.lower() in (".tif", ".tiff"):
-        import tifffile
-
-        try:
-            arr = tifffile.imread(path, key=0)
-        except Exception as exc:
-            raise InputFileError(f"{path}: cannot read TIFF ({exc})") from None
-        if arr.ndim == 3 and arr.shape[2] in (3, 4):
-            arr = cv2.cvtColor(np.ascontiguousarray(arr[..., :3]), cv2.COLOR_RGB2GRAY)
-    else:
-        arr = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-        if arr is None:
-            raise InputFileError(f"{path}: cannot read image (unsupported or corrupted file)")
-        if arr.ndim == 3:
-            code = cv2.COLOR_BGRA2GRAY if arr.shape[2] == 4 else cv2.COLOR_BGR2GRAY
-            arr = cv2.cvtColor(arr, code)
-    if arr.ndim != 2:
-        raise InputFileError(f"{path}: expected a 2D image, got shape {arr.shape}")
-    return arr
 
 
 def line_mask(image: np.ndarray, *, sigmas=(1.0, 2.0, 3.0), z: float = 6.0) -> np.ndarray:

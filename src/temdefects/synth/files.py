@@ -29,6 +29,7 @@ from temdefects import __version__
 from temdefects.errors import InputFileError
 from temdefects.io.atomic import atomic_write_bytes, atomic_write_text
 from temdefects.io.images import encode_png
+from temdefects.io.records import read_json_record
 from temdefects.synth.scene import Sample
 
 RECORD_FORMAT = "temdefects.synth.record/1"
@@ -147,18 +148,12 @@ def write_sample(folder: str | os.PathLike, sample: Sample, record: dict) -> Pat
 
 def read_record(path: str | os.PathLike) -> dict:
     """Load and check a record JSON."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputFileError(f"{path}: record not found")
-    try:
-        record = json.loads(path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputFileError(f"{path}: not a readable JSON record ({exc})") from None
-    if not isinstance(record, dict) or record.get("format") != RECORD_FORMAT:
-        raise InputFileError(
-            f"{path}: not a temdefects synthetic-image record (expected format {RECORD_FORMAT!r})"
-        )
-    return record
+    return read_json_record(
+        path,
+        expected_format=RECORD_FORMAT,
+        what="temdefects synthetic-image record",
+        missing="record not found",
+    )
 
 
 def read_lines(path: str | os.PathLike, count: int) -> list:

@@ -1,0 +1,148 @@
+"""A dislocation model on real micrographs: recall against hand labels, overlays.
+
+Data (outside the repository, see ../shared/realdata/README*):
+
+* ``dislocations/twip-8um``: 59 in-situ frames of TWIP steel (Tanaka et al.,
+  Comput. Mater. Sci. 2024) with hand-drawn strokes, one per dislocation, for
+  part of the dislocations only.
+* ``dislocations/sandfeld-samples``: 4 frames of pile-ups (Ruzaeva, Govind,
+  Legros, Sandfeld, IEEE NANO 2023), no labels.
+
+Matching rule: each labelled stroke becomes its skeleton path; a stroke is
+found when a predicted curve covers at least half of its points within 5 px
+(one-to-one Hungarian matching on coverage; ``temdefects.metrics.match_by_coverage``).
+Recall = found strokes / strokes; precision = matched curves / curves, a lower
+bound because the labels are partial. Totals are summed over frames.
+
+Run: ``python benchmarks/realdata_dislocations.py --model DIR -o OUT
+[--frames SPEC] [--tolerance 5] [--min-coverage 0.5]``; ``--frames 10:`` skips
+the first ten frames (e.g. after fine-tuning on them), ``--frames ::6`` takes
+every sixth.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from temdefects.analysis import analyze_image
+from temdefects.analysis.outputs import overlay
+from temdefects.geometry import longest_path, skeletonize_mask
+from temdefects.io.frames import iter_frames
+from temdefects.io.labels import strokes_to_masks
+from temdefects.metrics import match_by_coverage
+from temdefects.models import load
+
+REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "dislocations"
+
+
+def stroke_paths(label_path: Path) -> list:
+    label = cv2.imread(str(label_path), cv2.IMREAD_GRAYSCALE)
+    paths = []
+    for mask in strokes_to_masks(label, dark=True, min_size=10):
+        path = longest_path(skeletonize_mask(mask))
+        if len(path) >= 5:
+            paths.append(path.astype(np.float64))
+    return paths
+
+
+def frame_slice(spec: str | None, n: int) -> list:
+    if not spec:
+        return list(range(n))
+    parts = [int(p) if p else None for p in spec.split(":")]
+    return list(range(n))[slice(*parts)]
+
+
+def draw_labels(image: np.ndarray, labels: list, found: set) -> np.ndarray:
+    for i, path in enumerate(labels):
+        colour = (0, 200, 0) if i in found else (0, 0, 255)
+        cv2.polylines(
+            image, [np.round(path * 16).astype(np.int32)], False, colour, 1, cv2.LINE_AA, shift=4
+        )
+    return image
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", help="model folder (default: the installed model)")
+    ap.add_argument("-o", "--output", required=True, help="folder for overlays and results")
+    ap.add_argument("--frames", help="python slice of the twip frames, e.g. 10: or ::6")
+    ap.add_argument("--tolerance", type=float, default=5.0)
+    ap.add_argument("--min-coverage", type=float, default=0.5)
+    ap.add_argument("--max-overlays", type=int, default=6)
+    args = ap.parse_args()
+    if not REALDATA.is_dir():
+        print(f"skipped: real data folder {REALDATA} is absent")
+        return 0
+    model = load(args.model)
+    out = Path(args.output)
+    (out / "twip").mkdir(parents=True, exist_ok=True)
+    (out / "sandfeld").mkdir(parents=True, exist_ok=True)
+
+    twip = REALDATA / "twip-8um"
+    originals = sorted((twip / "original").glob("*.png"))
+    chosen = frame_slice(args.frames, len(originals))
+    totals = {"labels": 0, "predictions": 0, "matched": 0}
+    per_frame = []
+    for k, idx in enumerate(chosen):
+        path = originals[idx]
+        label = next(
+            (p for p in (twip / "ds").iterdir() if p.stem.lower() == path.stem.lower()), None
+        )
+        if label is None:
+            continue
+        frame = next(iter(iter_frames(path)))
+        result = analyze_image(model, frame.image, name=path.stem, source=str(path))
+        labels = stroke_paths(label)
+        preds = [d.points for d in result.dislocations]
+        m = match_by_coverage(
+            labels, preds, tolerance=args.tolerance, min_coverage=args.min_coverage
+        )
+        totals["labels"] += m.n_labels
+        totals["predictions"] += m.n_predictions
+        totals["matched"] += m.matched
+        per_frame.append(
+            {
+                "frame": path.stem,
+                "labels": m.n_labels,
+                "predictions": m.n_predictions,
+                "matched": m.matched,
+            }
+        )
+        if k < args.max_overlays:
+            img = draw_labels(overlay(result), labels, {p[0] for p in m.pairs})
+            cv2.imwrite(str(out / "twip" / f"{path.stem}.png"), img)
+    recall = totals["matched"] / max(totals["labels"], 1)
+    precision = totals["matched"] / max(totals["predictions"], 1)
+    summary = {
+        "model": args.model or "default",
+        "frames": len(per_frame),
+        **totals,
+        "recall": recall,
+        "precision_lower_bound": precision,
+        "rule": {"tolerance_px": args.tolerance, "min_coverage": args.min_coverage},
+        "per_frame": per_frame,
+    }
+    (out / "twip_summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    print(
+        f"twip-8um, {len(per_frame)} frames: {totals['labels']} labelled dislocations, "
+        f"{totals['predictions']} predicted, {totals['matched']} matched -> recall "
+        f"{recall:.3f}, precision >= {precision:.3f} (tolerance {args.tolerance} px, "
+        f"coverage >= {args.min_coverage})"
+    )
+
+    for path in sorted((REALDATA / "sandfeld-samples").glob("*.jpg")):
+        frame = next(iter(iter_frames(path)))
+        result = analyze_image(model, frame.image, name=path.stem, source=str(path))
+        cv2.imwrite(str(out / "sandfeld" / f"{path.stem}.png"), overlay(result))
+        print(f"sandfeld {path.stem}: {len(result.dislocations)} dislocations")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
