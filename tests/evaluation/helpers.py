@@ -12,7 +12,7 @@ from temdefects.models import build_model, save_model
 from temdefects.synth.config import load_config
 from temdefects.synth.dataset import generate_dataset
 
-TINY = {"arch": "unet", "encoder": "resnet18", "n_masks": 4}
+TINY = {"arch": "unet", "encoder": "mobilenet_v2", "n_masks": 4, "decoder_base": 4}
 
 
 def make_dataset(folder: Path, *, count: int = 3, seed: int = 0, size=(64, 64)) -> Path:

@@ -38,7 +38,7 @@ def _row(image, n_true, length_score, *, tp=1, curve_distance=1.5):
 
 def _result(model, data, score, *, failed=None):
     rows = [_row("000000", 2, score), _row("000001", 3, score, curve_distance=math.nan)]
-    summary = {**aggregate(rows), "length_score": score}
+    summary = {**aggregate(rows), "length_score": score, "f1": score / 2, "duplicate_rate": 0.75}
     return EvalResult(
         model,
         data,
@@ -121,9 +121,11 @@ def test_write_matrix_2x2(tmp_path):
     assert [p.name for p in paths] == ["matrix.csv", "matrix.md", "matrix.png"]
     assert (tmp_path / "matrix.csv").read_text() == ("model,d1,d2\nm1,0.125,0.25\nm2,0.5,1\n")
     md = (tmp_path / "matrix.md").read_text()
-    assert md.count("| model | d1 | d2 |") == 3
-    assert "| m1 | 0.125 | 0.250 |" in md and "| m2 | 0.500 | 0.500 |" in md  # F1 table
-    assert "Duplicate rate" in md and "| m1 | 0.250 | 0.250 |" in md
+    length, f1, duplicates = md.split("## ")[1:]
+    assert length.startswith("Mean length score") and "| m1 | 0.125 | 0.250 |" in length
+    assert f1.startswith("Instance F1") and "| m2 | 0.250 | 0.500 |" in f1
+    assert duplicates.startswith("Duplicate rate") and "| m1 | 0.750 | 0.750 |" in duplicates
+    assert all(t.count("| model | d1 | d2 |") == 1 for t in (length, f1, duplicates))
     assert _png_ok(tmp_path / "matrix.png")
     with pytest.raises(ValueError, match="empty"):
         write_matrix(tmp_path, [])
@@ -135,10 +137,12 @@ def test_heat_map_uses_a_fixed_colour_scale():
     names = (["m"], ["d"])
     low = cv2.imdecode(np.frombuffer(matrix_png([[0.2]], *names), np.uint8), cv2.IMREAD_COLOR)
     high = cv2.imdecode(np.frombuffer(matrix_png([[0.9]], *names), np.uint8), cv2.IMREAD_COLOR)
-    h, w = low.shape[:2]
-    centre = (slice(h // 2 - 3, h // 2 + 3), slice(w // 3 - 3, w // 3 + 3))
     assert low.shape == high.shape
-    assert np.abs(low[centre].astype(int) - high[centre].astype(int)).mean() > 40
+    h, w = low.shape[:2]
+    cell = (slice(int(0.3 * h) - 2, int(0.3 * h) + 3), slice(int(0.55 * w) - 2, int(0.55 * w) + 3))
+    assert np.abs(low[cell].astype(int) - high[cell].astype(int)).mean() > 40
+    again = cv2.imdecode(np.frombuffer(matrix_png([[0.2]], *names), np.uint8), cv2.IMREAD_COLOR)
+    np.testing.assert_array_equal(again, low)
     with pytest.raises(ValueError, match="expected shape"):
         matrix_png(np.zeros((2, 2)), ["m"], ["d"])
 

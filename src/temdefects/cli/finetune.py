@@ -37,6 +37,18 @@ def add_parser(sub) -> None:
     p.add_argument("--lr", type=float, default=1e-4, help="learning rate (default 1e-4)")
     p.add_argument("--batch-size", type=int, default=4, help="images per step (default 4)")
     p.add_argument("--crop", type=int, default=256, help="random crop side (default 256)")
+    p.add_argument(
+        "--empty-weight",
+        type=float,
+        default=0.0,
+        help="weight pushing unmatched masks to empty (default 0: hand labels are "
+        "usually partial, and unlabelled dislocations must not be punished)",
+    )
+    p.add_argument(
+        "--matching",
+        choices=("greedy", "hungarian"),
+        help="target matching (default: the base model's recipe)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run")
@@ -68,7 +80,11 @@ def finetune_config(args, base_record: dict) -> dict:
             "min_mask_pixels": 20,
         },
         "augment": old.get("augment", {}),
-        "loss": old.get("loss", {}),
+        "loss": {
+            **old.get("loss", {}),
+            "empty_weight": args.empty_weight,
+            **({"matching": args.matching} if args.matching else {}),
+        },
         "optim": {
             "lr": args.lr,
             "epochs": args.epochs,
@@ -88,13 +104,16 @@ def run_command(args) -> int:
     for name in ("epochs", "batch_size"):
         if getattr(args, name) < 1:
             raise TemdefectsError(f"--{name.replace('_', '-')}: must be >= 1")
+    if args.empty_weight < 0:
+        raise TemdefectsError(f"--empty-weight: must be >= 0, got {args.empty_weight}")
     if not args.lr > 0:
         raise TemdefectsError(f"--lr: must be > 0, got {args.lr}")
     base = read_config(args.model)
     config = train_config_from_dict(finetune_config(args, base))
     best = train(config, Path(args.output), resume=args.resume, progress=not args.quiet)
+    scores = {k: round(v, 3) for k, v in best.items() if isinstance(v, float)}
     print(
         f"fine-tuned {args.model} on {config.data.train_images} frames -> {args.output}; "
-        f"best epoch {best.get('epoch')}: {json.dumps({k: round(v, 3) for k, v in best.items() if isinstance(v, float)})}"
+        f"best epoch {best.get('epoch')}: {json.dumps(scores)}"
     )
     return 0

@@ -14,6 +14,7 @@ Main entry points:
 """
 
 from temdefects.metrics.centerline import cl_dice, curve_distance, mask_curve_distance
+from temdefects.metrics.coverage import CoverageMatch, match_by_coverage
 from temdefects.metrics.length import (
     binarize_predictions,
     greedy_match,
@@ -34,7 +35,6 @@ from temdefects.metrics.skeleton import (
     skeleton_length,
     skeletonize_mask,
 )
-from temdefects.metrics.coverage import CoverageMatch, match_by_coverage
 from temdefects.metrics.summary import aggregate, evaluate_image
 
 __all__ = [
