@@ -85,18 +85,31 @@ def distance_png(
 
 
 def spacing_png(
-    rows: Sequence[Spacing], *, pixel_size: float | None = None, title: str = ""
+    rows: Sequence[Spacing],
+    *,
+    pixel_size: float | None = None,
+    title: str = "",
+    max_tracks: int = 12,
 ) -> bytes:
     """Distance of each track to its nearest neighbour against frame, one line per track.
 
-    See :func:`distance_png` for ``pixel_size`` and the return value.
+    Only the ``max_tracks`` tracks seen in the most frames are drawn (a crowded
+    plot shows nothing); the title says how many were left out, and
+    ``spacing.csv`` always has all of them. See :func:`distance_png` for
+    ``pixel_size`` and the return value.
     """
-    series: dict[str, tuple[list[int], list[float]]] = {}
+    series: dict[int, tuple[list[int], list[float]]] = {}
     for r in sorted(rows, key=lambda r: (r.track, r.frame)):
-        frames, values = series.setdefault(f"track {r.track}", ([], []))
+        frames, values = series.setdefault(r.track, ([], []))
         frames.append(r.frame)
         values.append(r.distance)
-    converted = {k: (np.array(f), np.array(v)) for k, (f, v) in series.items()}
+    keep = sorted(series, key=lambda t: (-len(series[t][0]), t))[:max_tracks]
+    if len(series) > len(keep):
+        note = f"{len(keep)} longest of {len(series)} tracks"
+        title = f"{title} ({note})" if title else note
+    converted = {
+        f"track {t}": (np.array(series[t][0]), np.array(series[t][1])) for t in sorted(keep)
+    }
     return distance_png(
         converted, pixel_size=pixel_size, title=title, ylabel="distance to nearest neighbour"
     )
