@@ -1,4 +1,10 @@
+# The helper's version of tests/cli/test_evaluate_cli.py (overwritten in the repo by the
+# committed version in bbad08f). Extra checks over the committed one: matrix cells equal
+# summary.json, stdout row order, one stderr line per bad folder, a broken sample gives
+# exit 1 with one line, argparse rejects --threshold 2, unrelated files survive --overwrite.
 import csv
+import json
+import shutil
 
 import cv2
 import pytest
@@ -9,73 +15,87 @@ from tests.evaluation.helpers import make_dataset, make_model
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("eval")
-    models = [make_model(root / name, seed=s) for s, name in enumerate(("alpha", "beta"))]
-    data = [make_dataset(root / name, count=2, seed=s) for s, name in enumerate(("d1", "d2"))]
-    return root, models, data
+    root = tmp_path_factory.mktemp("evaluate_cli")
+    models = [make_model(root / "models" / name, seed=k) for k, name in enumerate(("ma", "mb"))]
+    data = [make_dataset(root / "data" / name, count=2, seed=k) for k, name in enumerate("xy")]
+    return [str(p) for p in models], [str(p) for p in data]
 
 
-def test_two_models_by_two_datasets(tmp_path, inputs, capsys):
-    _, models, data = inputs
-    out = tmp_path / "ev"
-    code = main(
-        ["evaluate", "--model", *map(str, models), "--data", *map(str, data), "-o", str(out), "-q"]
-    )
-    stdout, _ = capsys.readouterr()
-    assert code == 0 and "alpha" in stdout and "beta" in stdout
-    rows = list(csv.reader((out / "matrix.csv").read_text().splitlines()))
-    assert rows[0] == ["model", "d1", "d2"] and [r[0] for r in rows[1:]] == ["alpha", "beta"]
-    for m in ("alpha", "beta"):
-        for d in ("d1", "d2"):
-            folder = out / f"{m}__{d}"
-            assert (folder / "summary.json").is_file()
-            assert len((folder / "per_image.csv").read_text().splitlines()) == 3
-            assert cv2.imread(str(folder / "boxplot.png")) is not None
+def _evaluate(*args):
+    return main(["evaluate", "-q", *map(str, args)])
+
+
+def test_two_models_on_two_datasets_write_a_2x2_matrix(tmp_path, inputs, capsys):
+    (ma, mb), (x, y) = inputs
+    out = tmp_path / "out"
+    assert _evaluate("--model", ma, mb, "--data", x, y, "-o", out) == 0
+    stdout, err = capsys.readouterr()
+    assert err == ""
+    with open(out / "matrix.csv", newline="") as fh:
+        table = list(csv.reader(fh))
+    assert table[0] == ["model", "x", "y"] and [r[0] for r in table[1:]] == ["ma", "mb"]
+    for row in table[1:]:
+        for data, cell in zip(("x", "y"), row[1:], strict=True):
+            summary = json.loads((out / f"{row[0]}__{data}" / "summary.json").read_text())
+            assert summary["n_images"] == 2 and summary["failed"] == {}
+            assert float(cell) == pytest.approx(summary["summary"]["length_score"], abs=1e-6)
+    for name in ("ma__x", "ma__y", "mb__x", "mb__y"):
+        assert cv2.imread(str(out / name / "boxplot.png")) is not None
+        assert (out / name / "per_image.csv").read_text().count("\n") == 3
     assert cv2.imread(str(out / "matrix.png")) is not None
-    # A second run into the same folder needs --overwrite.
-    code = main(
-        ["evaluate", "--model", str(models[0]), "--data", str(data[0]), "-o", str(out), "-q"]
-    )
-    assert code == 1 and "--overwrite" in capsys.readouterr().err
-    assert (
-        main(
-            [
-                "evaluate",
-                "--model",
-                str(models[0]),
-                "--data",
-                str(data[0]),
-                "-o",
-                str(out),
-                "-q",
-                "--overwrite",
-                "--limit",
-                "1",
-            ]
-        )
-        == 0
-    )
+    assert (out / "matrix.md").read_text().count("| ma |") == 3
+    lines = stdout.splitlines()
+    assert [line.split()[:3] for line in lines[1:5]] == [
+        ["ma", "x", "2"],
+        ["ma", "y", "2"],
+        ["mb", "x", "2"],
+        ["mb", "y", "2"],
+    ]
 
 
-def test_bad_folders_are_one_line_each_and_the_rest_finish(tmp_path, inputs, capsys):
-    root, models, data = inputs
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    code = main(
-        [
-            "evaluate",
-            "--model",
-            str(models[0]),
-            str(tmp_path / "nomodel"),
-            "--data",
-            str(data[0]),
-            str(empty),
-            "-o",
-            str(tmp_path / "ev"),
-            "-q",
-        ]
-    )
-    err = capsys.readouterr().err
-    assert code == 1
-    assert "nomodel" in err and "empty" in err
-    assert (tmp_path / "ev" / "alpha__d1" / "summary.json").is_file()
+def test_limit_and_overwrite(tmp_path, inputs, capsys):
+    (ma, _), (x, _) = inputs
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert _evaluate("--model", ma, "--data", x, "-o", out, "--limit", "1") == 1
+    assert "not empty (use --overwrite)" in capsys.readouterr().err
+    assert _evaluate("--model", ma, "--data", x, "-o", out, "--limit", "1", "--overwrite") == 0
+    with open(out / "ma__x" / "per_image.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["image"] for r in rows] == ["000000"]
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_missing_model_is_one_line_and_the_rest_finishes(tmp_path, inputs, capsys):
+    (ma, _), (x, _) = inputs
+    out = tmp_path / "out"
+    assert _evaluate("--model", tmp_path / "nope", ma, "--data", x, "-o", out) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "nope" in err[0] and "model folder not found" in err[0]
+    assert (out / "matrix.csv").read_text().splitlines()[1].startswith("ma,")
+
+
+def test_empty_data_folder_is_one_line(tmp_path, inputs, capsys):
+    (ma, _), _ = inputs
+    (tmp_path / "empty").mkdir()
+    assert _evaluate("--model", ma, "--data", tmp_path / "empty", "-o", tmp_path / "o") == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "empty" in err[0] and "no samples" in err[0]
+
+
+def test_broken_sample_is_reported_and_exit_is_one(tmp_path, inputs, capsys):
+    (ma, _), (x, _) = inputs
+    data = tmp_path / "x"
+    shutil.copytree(x, data)
+    (data / "000001.npz").write_bytes(b"PK")
+    assert _evaluate("--model", ma, "--data", data, "-o", tmp_path / "o") == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "sample 000001" in err[0]
+
+
+def test_bad_threshold_is_an_argument_error(inputs, capsys):
+    (ma, _), (x, _) = inputs
+    with pytest.raises(SystemExit) as info:
+        main(["evaluate", "--model", ma, "--data", x, "--threshold", "2"])
+    assert info.value.code == 2 and "[0, 1]" in capsys.readouterr().err

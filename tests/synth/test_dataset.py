@@ -113,3 +113,14 @@ def test_real_background_failures_are_reported_and_the_rest_finish(tmp_path):
     assert {layer["file"] for layer in record["scene"]["background"]["params"]["layers"]} == {
         "good.png"
     }
+
+
+@pytest.mark.parametrize("content", [b"", b"PK\x03\x04 truncated", b"not a zip"])
+def test_damaged_mask_files_are_one_clear_error(tmp_path, content):
+    from temdefects.errors import InputFileError
+    from temdefects.synth.files import read_masks
+
+    path = tmp_path / "000000.npz"
+    path.write_bytes(content)
+    with pytest.raises(InputFileError, match="not a readable mask file"):
+        read_masks(path)

@@ -8,12 +8,9 @@ A sample that cannot be read is recorded and skipped; the others finish.
 
 from __future__ import annotations
 
-import io
 import math
 import os
-import re
 import sys
-import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,11 +22,10 @@ from tqdm import tqdm
 from temdefects.errors import ConfigError, InputFileError, TemdefectsError
 from temdefects.metrics import aggregate, evaluate_image
 from temdefects.models import load, predict
-from temdefects.synth.files import read_record
+from temdefects.synth.files import list_samples as files_list_samples
+from temdefects.synth.files import read_masks, read_record
 
 __all__ = ["EvalResult", "evaluate_model", "list_samples", "unique_names"]
-
-_RECORD = re.compile(r"^\d+\.json$")
 
 
 @dataclass(frozen=True)
@@ -73,10 +69,9 @@ def list_samples(folder: str | os.PathLike) -> list[str]:
     InputFileError
         If the folder does not exist or holds no record.
     """
-    folder = Path(folder)
-    if not folder.is_dir():
+    if not Path(folder).is_dir():
         raise InputFileError(f"{folder}: data folder not found")
-    stems = [p.stem for p in folder.iterdir() if _RECORD.match(p.name) and p.is_file()]
+    stems = files_list_samples(folder)
     if not stems:
         raise InputFileError(
             f"{folder}: no samples in data folder (expected NNNNNN.json records, "
@@ -112,22 +107,6 @@ def unique_names(paths: Sequence[str | os.PathLike]) -> list[str]:
     return out
 
 
-def _read_masks(path: Path) -> np.ndarray:
-    """(K, H, W) bool masks of a ``.npz`` written by :func:`temdefects.synth.files.encode_masks`.
-
-    Unlike ``np.load(path)``, reading the bytes first leaks no open file when
-    the archive is corrupted.
-    """
-    try:
-        raw = path.read_bytes()
-        with np.load(io.BytesIO(raw)) as data:
-            k, h, w = (int(v) for v in data["shape"])
-            packed = data["masks_packed"]
-        return np.unpackbits(packed, axis=-1, count=w).astype(bool).reshape(k, h, w)
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-        raise InputFileError(f"{path}: not a readable mask file ({exc})") from None
-
-
 def _read_pair(folder: Path, name: str) -> tuple[np.ndarray, np.ndarray]:
     """Image (H, W) and true masks (K, H, W) of one sample; InputFileError if unusable."""
     record = read_record(folder / f"{name}.json")
@@ -143,7 +122,7 @@ def _read_pair(folder: Path, name: str) -> tuple[np.ndarray, np.ndarray]:
             f"{path}: expected an 8- or 16-bit greyscale image, "
             f"got shape {image.shape} {image.dtype}"
         )
-    masks = _read_masks(folder / str(files["masks"]))
+    masks = read_masks(folder / str(files["masks"]))
     if masks.shape[1:] != image.shape:
         raise InputFileError(
             f"{folder / str(files['masks'])}: masks of size {masks.shape[1:]} "

@@ -73,10 +73,11 @@ def read_masks(path: str | os.PathLike) -> np.ndarray:
     """(K, H, W) bool masks from a file written by :func:`encode_masks`."""
     path = Path(path)
     try:
-        with np.load(path) as data:
+        # Read the bytes first: np.load on a path leaves it open when the archive is bad.
+        with np.load(io.BytesIO(path.read_bytes())) as data:
             k, h, w = (int(v) for v in data["shape"])
             packed = data["masks_packed"]
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise InputFileError(f"{path}: not a readable mask file ({exc})") from None
     return np.unpackbits(packed, axis=-1, count=w).astype(bool).reshape(k, h, w)
 
