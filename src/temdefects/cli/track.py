@@ -99,198 +99,19 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run_command)
 
 
-def _natural(text: str) -> list:
-    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", text)]
-
-
-def _read(path: Path) -> dict:
-    """One frame record with its curves as arrays; InputFileError says what is wrong."""
-    import json
-
-    import numpy as np
-
-    from temdefects.analysis.outputs import FORMAT
-    from temdefects.errors import InputFileError
-
-    try:
-        rec = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputFileError(f"{path.name}: not a readable JSON file ({exc})") from None
-    if not isinstance(rec, dict) or rec.get("format", FORMAT) != FORMAT:
-        raise InputFileError(f"{path.name}: not a {FORMAT} file")
-    try:
-        frame, source, ps = rec["frame"], rec.get("source"), rec.get("pixel_size_nm")
-        if isinstance(frame, bool) or not isinstance(frame, int) or frame < 0:
-            raise ValueError(f"frame must be an integer >= 0, got {frame!r}")
-        if ps is not None and not (isinstance(ps, int | float) and ps > 0):
-            raise ValueError(f"pixel_size_nm must be > 0 or null, got {ps!r}")
-        curves, ids, lengths = [], [], []
-        for k, d in enumerate(rec["dislocations"]):
-            pts = np.asarray(d["points"], dtype=float)
-            if pts.ndim != 2 or pts.shape[1] != 2 or not len(pts) or not np.isfinite(pts).all():
-                raise ValueError(f"dislocations[{k}].points: expected finite [x, y] pairs")
-            curves.append(pts)
-            ids.append(d.get("id", k + 1))
-            length = d.get("length_px")
-            if length is not None and (
-                isinstance(length, bool) or not isinstance(length, int | float)
-            ):
-                raise ValueError(f"dislocations[{k}].length_px must be a number or null")
-            lengths.append(length)
-        shape = rec.get("image_shape")
-        shape = tuple(int(s) for s in shape[:2]) if shape else None
-    except (KeyError, TypeError, ValueError) as exc:
-        what = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
-        raise InputFileError(f"{path.name}: {what}") from None
-    return {
-        "file": path.name,
-        "name": rec.get("name", path.stem),
-        "index": frame,
-        "source": str(source) if source else path.name,
-        "pixel_size": ps,
-        "shape": shape,
-        "curves": curves,
-        "ids": ids,
-        "lengths": lengths,
-    }
-
-
-def _order(frames: list[dict]) -> list[dict]:
-    from temdefects.errors import TemdefectsError
-
-    if len({f["source"] for f in frames}) > 1:
-        frames = sorted(
-            frames,
-            key=lambda f: (_natural(Path(f["source"]).name), _natural(f["source"]), f["index"]),
-        )
-    else:
-        frames = sorted(frames, key=lambda f: f["index"])
-    for a, b in zip(frames, frames[1:], strict=False):
-        if (a["source"], a["index"]) == (b["source"], b["index"]):
-            raise TemdefectsError(
-                f"{a['file']} and {b['file']} are both frame {a['index']} of {a['source']}"
-            )
-    return frames
-
-
-def _json_files(results: Path) -> list[Path]:
-    from temdefects.errors import InputFileError
-
-    if not results.is_dir():
-        raise InputFileError(f"{results}: no such folder")
-    folder = results / "json" if (results / "json").is_dir() else results
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".json")
-    if not files:
-        raise InputFileError(f"{folder}: no JSON files (expected `temdefects analyze` results)")
-    return files
-
-
-def _num(value, scale=1.0, digits: int = 3) -> str:
-    import math
-
-    if value is None or scale is None or not math.isfinite(value):
-        return ""
-    return f"{value * scale:.{digits}f}"
-
-
-def _csv(path: Path, columns: tuple[str, ...], rows: list[dict]) -> None:
-    import csv
-    import io
-
-    from temdefects.io.atomic import atomic_write_text
-
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns)
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write_text(path, buf.getvalue())
-
-
-def _track_rows(result, frames: list[dict]) -> list[dict]:
-    from temdefects.analysis.tracking import motion
-
-    rows = []
-    for m in motion(result):
-        fr = frames[m.frame]
-        ps, length = fr["pixel_size"], fr["lengths"][m.index]
-        rows.append(
-            {
-                "track": m.track,
-                "frame": m.frame,
-                "source": fr["source"],
-                "source_frame": fr["index"],
-                "dislocation_id": fr["ids"][m.index],
-                "x_px": _num(m.x),
-                "y_px": _num(m.y),
-                "dx_px": _num(m.dx),
-                "dy_px": _num(m.dy),
-                "displacement_px": _num(m.displacement),
-                "velocity_px_per_frame": _num(m.velocity),
-                "normal_velocity_px_per_frame": _num(m.normal_velocity),
-                "length_px": _num(length),
-                "x_nm": _num(m.x, ps),
-                "y_nm": _num(m.y, ps),
-                "displacement_nm": _num(m.displacement, ps),
-                "velocity_nm_per_frame": _num(m.velocity, ps),
-                "normal_velocity_nm_per_frame": _num(m.normal_velocity, ps),
-                "length_nm": _num(length, ps),
-            }
-        )
-    return rows
-
-
-def _tracks_json(result, frames: list[dict]) -> str:
-    import json
-
-    from temdefects import __version__
-
-    return (
-        json.dumps(
-            {
-                "format": "temdefects.tracks/1",
-                "temdefects_version": __version__,
-                "settings": {
-                    "max_distance": result.max_distance,
-                    "max_gap": result.max_gap,
-                    "min_track_length": result.min_track_length,
-                },
-                "frames": [
-                    {
-                        "frame": k,
-                        "file": f["file"],
-                        "name": f["name"],
-                        "source": f["source"],
-                        "source_frame": f["index"],
-                        "pixel_size_nm": f["pixel_size"],
-                        "image_shape": f["shape"],
-                    }
-                    for k, f in enumerate(frames)
-                ],
-                "tracks": [
-                    {
-                        "id": t.id,
-                        "observations": [
-                            {
-                                "frame": int(fr),
-                                "dislocation_id": frames[fr]["ids"][i],
-                                "points": [[round(float(v), 3) for v in p] for p in c],
-                            }
-                            for fr, i, c in zip(t.frames, t.indices, t.curves, strict=True)
-                        ],
-                    }
-                    for t in result.tracks
-                ],
-            },
-            separators=(",", ":"),
-        )
-        + "\n"
-    )
-
-
 def run_command(args) -> int:
     import numpy as np
 
     from temdefects.analysis.spacing import mean_spacing, neighbour_spacing, pair_distance
+    from temdefects.analysis.track_io import (
+        fmt_number,
+        frame_files,
+        order_frames,
+        read_frame_record,
+        track_rows,
+        tracks_json,
+        write_csv,
+    )
     from temdefects.analysis.track_plots import distance_png, spacing_png, trajectories_png
     from temdefects.analysis.tracking import track
     from temdefects.errors import InputFileError, TemdefectsError
@@ -302,15 +123,15 @@ def run_command(args) -> int:
     if out.exists() and any(out.iterdir()) and not args.overwrite:
         raise TemdefectsError(f"{out}: output folder is not empty (use --overwrite)")
     frames, failed = [], 0
-    for path in _json_files(Path(args.results)):
+    for path in frame_files(Path(args.results)):
         try:
-            frames.append(_read(path))
+            frames.append(read_frame_record(path))
         except InputFileError as exc:
             failed += 1
             print(f"temdefects track: error: {exc}", file=sys.stderr)
     if not frames:
         raise InputFileError(f"{args.results}: no readable frame JSON files")
-    frames = _order(frames)
+    frames = order_frames(frames)
     result = track(
         [f["curves"] for f in frames],
         max_distance=args.max_distance,
@@ -322,8 +143,8 @@ def run_command(args) -> int:
     common = sizes.pop() if len(sizes) == 1 else None  # plots in nm only with one pixel size
 
     out.mkdir(parents=True, exist_ok=True)
-    _csv(out / "tracks.csv", TRACK_COLUMNS, _track_rows(result, frames))
-    _csv(
+    write_csv(out / "tracks.csv", TRACK_COLUMNS, track_rows(result, frames))
+    write_csv(
         out / "spacing.csv",
         SPACING_COLUMNS,
         [
@@ -331,13 +152,13 @@ def run_command(args) -> int:
                 "frame": s.frame,
                 "track": s.track,
                 "neighbour": s.neighbour,
-                "distance_px": _num(s.distance),
-                "distance_nm": _num(s.distance, frames[s.frame]["pixel_size"]),
+                "distance_px": fmt_number(s.distance),
+                "distance_nm": fmt_number(s.distance, frames[s.frame]["pixel_size"]),
             }
             for s in spacing
         ],
     )
-    atomic_write_text(out / "tracks.json", _tracks_json(result, frames))
+    atomic_write_text(out / "tracks.json", tracks_json(result, frames))
     atomic_write_bytes(out / "spacing.png", spacing_png(spacing, pixel_size=common))
     shapes = [f["shape"] for f in frames if f["shape"]]
     shape = tuple(int(v) for v in np.max(shapes, axis=0)) if shapes else None
@@ -359,12 +180,12 @@ def run_command(args) -> int:
                     "pair": f"{a}-{b}",
                     "track_a": a,
                     "track_b": b,
-                    "distance_px": _num(d),
-                    "distance_nm": _num(d, frames[f]["pixel_size"]),
+                    "distance_px": fmt_number(d),
+                    "distance_nm": fmt_number(d, frames[f]["pixel_size"]),
                 }
                 for f, d in zip(fr, dist, strict=True)
             )
-        _csv(out / "pairs.csv", PAIR_COLUMNS, rows)
+        write_csv(out / "pairs.csv", PAIR_COLUMNS, rows)
         atomic_write_bytes(
             out / "pairs.png",
             distance_png(series, pixel_size=common, title="distance between tracks"),
