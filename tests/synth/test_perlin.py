@@ -53,3 +53,13 @@ def test_invalid_arguments(shape, wl):
 def test_invalid_octaves():
     with pytest.raises(ValueError, match="octaves"):
         perlin((8, 8), 4, rng=0, octaves=0)
+
+
+def test_fields_do_not_depend_on_blas_threads():
+    # Replay must be exact on any machine: the products are rounded from float64.
+    from threadpoolctl import threadpool_limits
+
+    many = perlin((1024, 1024), 10.0, rng=4)
+    with threadpool_limits(limits=1, user_api="blas"):
+        one = perlin((1024, 1024), 10.0, rng=4)
+    assert np.array_equal(many, one)

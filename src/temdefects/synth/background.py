@@ -107,6 +107,34 @@ def sample_perlin_params(cfg, rng: np.random.Generator) -> dict:
     }
 
 
+def sample_background(
+    cfg,
+    shape: tuple[int, int],
+    rng: np.random.Generator,
+    backgrounds: str | os.PathLike | None = None,
+) -> dict:
+    """Scene entry of a background: kind, sampled parameters and grey levels.
+
+    ``cfg`` is a ``BackgroundConfig``; ``backgrounds`` overrides ``cfg.real.dir``.
+    """
+    from temdefects.errors import ConfigError
+
+    if cfg.kind == "perlin":
+        background = {"kind": "perlin", "params": sample_perlin_params(cfg.perlin, rng)}
+    else:
+        folder = backgrounds or cfg.real.dir
+        if folder is None:
+            raise ConfigError(
+                "background.real.dir: real backgrounds need a folder of crops (--backgrounds DIR)"
+            )
+        background = {
+            "kind": "real",
+            "params": sample_real_params(list_backgrounds(folder), shape, cfg.real, rng),
+        }
+    background["levels"] = [cfg.low.sample(rng), cfg.high.sample(rng)]
+    return background
+
+
 # --------------------------------------------------------------------------- real crops
 
 

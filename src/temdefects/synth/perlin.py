@@ -73,10 +73,13 @@ def perlin_single(
     ay_f = interp(iy, n_y, (1 - wy) * fy, wy * (fy - 1))  # W_i(y) (fy - i)
     bx_f = interp(ix, n_x, (1 - wx) * fx, wx * (fx - 1))  # W_j(x) (fx - j)
     bx = interp(ix, n_x, 1 - wx, wx)  # W_j(x)
-    left = np.concatenate([ay @ gx, ay_f @ gy], axis=1).astype(np.float32)
-    right = np.concatenate([bx_f, bx], axis=1).astype(np.float32)
-    # sqrt(2) scales the theoretical range [-sqrt(1/2), sqrt(1/2)] to about [-1, 1].
-    return (left @ right.T) * np.float32(np.sqrt(2.0))
+    left = np.concatenate([ay @ gx, ay_f @ gy], axis=1)
+    right = np.concatenate([bx_f, bx], axis=1)
+    # The product runs in float64 and is then rounded to float32: a multi-threaded
+    # BLAS may sum in another order with other thread counts, and the float32
+    # rounding hides those 1e-16 differences, so a replay is byte-identical on any
+    # machine. sqrt(2) scales the range [-sqrt(1/2), sqrt(1/2)] to about [-1, 1].
+    return ((left @ right.T) * np.sqrt(2.0)).astype(np.float32)
 
 
 def perlin(

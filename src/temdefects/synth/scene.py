@@ -16,13 +16,7 @@ import numpy as np
 
 from temdefects.errors import ConfigError
 from temdefects.synth import draw
-from temdefects.synth.background import (
-    list_backgrounds,
-    perlin_background,
-    real_background,
-    sample_perlin_params,
-    sample_real_params,
-)
+from temdefects.synth.background import perlin_background, real_background, sample_background
 from temdefects.synth.config import SynthConfig
 from temdefects.synth.curves import resample, visible_segments
 from temdefects.synth.microstructure import (
@@ -84,18 +78,7 @@ def sample_scene(
         dislocation (reused by :func:`render_scene`).
     """
     shape = tuple(int(s) for s in config.size)
-    bc = config.background
-    if bc.kind == "perlin":
-        background = {"kind": "perlin", "params": sample_perlin_params(bc.perlin, rng)}
-    else:
-        folder = backgrounds or bc.real.dir
-        if folder is None:
-            raise ConfigError(
-                "background.real.dir: real backgrounds need a folder of crops (--backgrounds DIR)"
-            )
-        files = list_backgrounds(folder)
-        background = {"kind": "real", "params": sample_real_params(files, shape, bc.real, rng)}
-    background["levels"] = [bc.low.sample(rng), bc.high.sample(rng)]
+    background = sample_background(config.background, shape, rng, backgrounds)
 
     library = load_library(config.microstructure.shape.library)
     pileups, directions = sample_microstructure(
