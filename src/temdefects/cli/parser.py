@@ -5,9 +5,33 @@ from __future__ import annotations
 import argparse
 
 from temdefects import __version__
-from temdefects.cli import analyze, bgcrops, evaluate, finetune, labels, shapes, synth, track, train
+from temdefects.cli import (
+    analyze,
+    bgcrops,
+    evaluate,
+    finetune,
+    labels,
+    loops,
+    particles,
+    shapes,
+    synth,
+    track,
+    train,
+)
 
-COMMANDS = (synth, bgcrops, shapes, train, evaluate, analyze, finetune, labels, track)
+COMMANDS = (
+    synth,
+    bgcrops,
+    shapes,
+    train,
+    evaluate,
+    analyze,
+    track,
+    labels,
+    finetune,
+    loops,
+    particles,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
