@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from temdefects.cli.common import non_negative_int, positive_int
+from temdefects.cli.common import non_negative_int, positive_int, unit_float
 
 HELP = "evaluate models on generated data sets: per-image metrics, matrix, box plots"
 
@@ -19,16 +19,6 @@ OUT/matrix.{csv,md,png} for all pairs (see docs/evaluate.md)
 """
 
 _SHOWN_FAILURES = 5
-
-
-def _unit_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {value}")
-    return value
 
 
 def add_parser(sub) -> None:
@@ -59,13 +49,13 @@ def add_parser(sub) -> None:
     metric = p.add_argument_group("metrics")
     metric.add_argument(
         "--threshold",
-        type=_unit_float,
+        type=unit_float,
         default=0.5,
         help="binarisation threshold of the predicted probabilities (default 0.5)",
     )
     metric.add_argument(
         "--match-threshold",
-        type=_unit_float,
+        type=unit_float,
         default=0.5,
         help="minimum Dice of a one-to-one instance match, in (0, 1] (default 0.5)",
     )

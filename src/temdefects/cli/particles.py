@@ -1,16 +1,144 @@
-"""``temdefects particles``: nanoparticles in HRTEM (Groschner et al. 2021)."""
+"""``temdefects particles``: nanoparticles in HRTEM (Groschner et al. 2021).
+
+``synth`` generates training data; ``train`` fits the segmenter and the fault
+classifiers into one model folder; ``analyze`` measures and classifies the
+particles of images; ``evaluate`` scores a model on a generated folder. The
+bodies of ``train``, ``analyze`` and ``evaluate`` live in
+:mod:`temdefects.particles.commands` (imported only when they run).
+"""
 
 from __future__ import annotations
 
+import argparse
+
+from temdefects.cli.common import non_negative_int, positive_float, positive_int, unit_float
 from temdefects.cli.synth_group import add_synth_parser, run_synth
 
-HELP = "nanoparticles in high-resolution TEM: synthetic data"
+HELP = "nanoparticles in high-resolution TEM: synthetic data, training, analysis"
+
+TRAIN_EPILOG = """writes MODEL_DIR: config.json + model.safetensors (the segmenter, record with
+"task": "particles"), metrics.json, classifier.joblib + classifier.json, log.csv,
+train_config.yaml. Flags override values of --config (see docs/particles.md).
+example:
+  temdefects particles synth -o data/np -n 400 --size 512 512 --workers 2
+  temdefects particles train --data data/np -o models/np --epochs 12 --crop 256
+"""
+
+ANALYZE_EPILOG = """inputs: PNG, JPG, TIFF (stacks too), DM3/DM4, EMD, SER, MRC, folders, globs.
+Writes into OUT per image <name>.csv (id, centroid_x, centroid_y, area_px, area_nm2,
+diameter_px, diameter_nm, class, probability, touches_border), <name>_labels.tif
+(uint16, 0 background) and <name>_overlay.png (outlines: fault red, no_fault green,
+no_fringes blue), and summary.json. Unreadable inputs are reported and skipped (exit 1).
+"""
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("particles", help=HELP, description=HELP)
     group = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     add_synth_parser(group, family="nanoparticle", presets_hint="default").set_defaults(run=_synth)
+    _add_train(group)
+    _add_analyze(group)
+    _add_evaluate(group)
+
+
+def _add_train(group) -> None:
+    p = group.add_parser(
+        "train",
+        help="train the particle segmenter and fault classifiers on a generated folder",
+        description="Train the U-Net segmenter and the per-particle classifiers "
+        "(random forest and gradient boosting; the better is kept) into one model folder.",
+        epilog=TRAIN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    io = p.add_argument_group("data and output")
+    io.add_argument("--data", metavar="DIR", help="folder written by temdefects particles synth")
+    io.add_argument("-o", "--output", required=True, metavar="MODEL_DIR", help="model folder")
+    io.add_argument("--test", metavar="DIR", help="test folder (default: last 10%% of --data)")
+    io.add_argument(
+        "--test-fraction", metavar="F", type=unit_float, help="share of --data for testing"
+    )
+    io.add_argument("--config", metavar="FILE", help="YAML/JSON training configuration")
+    io.add_argument("--overwrite", action="store_true", help="replace an earlier run in MODEL_DIR")
+    t = p.add_argument_group("training (default: the configuration's values)")
+    t.add_argument(
+        "--epochs", metavar="N", type=positive_int, help="passes over the training images (20)"
+    )
+    t.add_argument(
+        "--max-steps", metavar="N", type=non_negative_int, help="stop after N steps (0: none)"
+    )
+    t.add_argument(
+        "--crop", metavar="N", type=positive_int, help="training crop side, multiple of 32 (256)"
+    )
+    t.add_argument("--batch-size", metavar="N", type=positive_int, help="crops per step (8)")
+    t.add_argument(
+        "--lr", metavar="LR", type=positive_float, help="peak AdamW learning rate (1e-3)"
+    )
+    t.add_argument(
+        "--seed", metavar="N", type=non_negative_int, help="seed of every random step (0)"
+    )
+    t.add_argument(
+        "--workers", metavar="N", type=non_negative_int, help="data-loading processes (0)"
+    )
+    t.add_argument("--device", choices=("auto", "cpu", "cuda"), help="where to train (auto)")
+    m = p.add_argument_group("segmenter")
+    m.add_argument("--arch", help="segmentation-models-pytorch architecture (unet)")
+    m.add_argument("--encoder", help="encoder name (mobilenet_v2)")
+    m.add_argument("--decoder-base", metavar="N", type=positive_int, help="last decoder width (8)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(run=_train)
+
+
+def _add_analyze(group) -> None:
+    p = group.add_parser(
+        "analyze",
+        help="find, measure and classify the particles of images",
+        description="Segment, split, measure and classify the particles of images.",
+        epilog=ANALYZE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="files, folders or glob patterns")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder")
+    p.add_argument("--model", metavar="DIR", help="particle model folder (default: installed)")
+    p.add_argument(
+        "--pixel-size", type=positive_float, metavar="NM", help="nm per px (overrides metadata)"
+    )
+    g = p.add_argument_group("instances (default: the model's settings)")
+    g.add_argument("--threshold", metavar="P", type=unit_float, help="probability threshold (0.5)")
+    g.add_argument(
+        "--min-size", metavar="PX", type=non_negative_int, help="smallest particle, px (30)"
+    )
+    g.add_argument(
+        "--diameter", metavar="PX", type=positive_float, help="typical particle diameter, px"
+    )
+    g.add_argument("--exclude-border", action="store_true", help="drop particles cut by the border")
+    g.add_argument(
+        "--no-rescale",
+        action="store_true",
+        help="never resample images to the model's training pixel size",
+    )
+    p.add_argument("--overwrite", action="store_true", help="allow a non-empty output folder")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_analyze)
+
+
+def _add_evaluate(group) -> None:
+    p = group.add_parser(
+        "evaluate",
+        help="score a particle model on a generated folder",
+        description="Segmentation Dice, detection and classification accuracy of a particle "
+        "model on a folder written by temdefects particles synth. Writes OUT/summary.json, "
+        "OUT/per_image.csv and OUT/confusion.csv.",
+    )
+    p.add_argument("--model", metavar="DIR", help="particle model folder (default: installed)")
+    p.add_argument("--data", required=True, metavar="DIR", help="generated particle folder")
+    p.add_argument(
+        "-o", "--output", default="particle_evaluation", metavar="OUT", help="output folder"
+    )
+    p.add_argument("--limit", type=positive_int, metavar="N", help="only the first N images")
+    p.add_argument("--min-iou", type=unit_float, default=0.5, help="IoU of a particle match (0.5)")
+    p.add_argument("--overwrite", action="store_true", help="allow a non-empty output folder")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_evaluate)
 
 
 def _synth(args) -> int:
@@ -25,3 +153,21 @@ def _synth(args) -> int:
         read_sample=particles.read_particle_sample,
         preview=particles.particle_preview,
     )
+
+
+def _train(args) -> int:
+    from temdefects.particles.commands import run_train
+
+    return run_train(args)
+
+
+def _analyze(args) -> int:
+    from temdefects.particles.commands import run_analyze
+
+    return run_analyze(args)
+
+
+def _evaluate(args) -> int:
+    from temdefects.particles.commands import run_evaluate
+
+    return run_evaluate(args)

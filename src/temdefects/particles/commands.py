@@ -1,0 +1,222 @@
+"""Bodies of ``temdefects particles train | analyze | evaluate`` (parsers: ``cli/particles.py``)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from temdefects.errors import InputFileError, TemdefectsError
+from temdefects.io.atomic import atomic_write_text
+
+PROG = "temdefects particles"
+
+
+def _check_output(out: Path, overwrite: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise TemdefectsError(f"{out}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise TemdefectsError(f"{out}: output folder is not empty (use --overwrite)")
+
+
+def train_overrides(args) -> dict:
+    """The configuration values given as flags (``None`` flags are left out)."""
+    sections = {
+        "data": {
+            "folder": args.data,
+            "test_folder": args.test,
+            "test_fraction": args.test_fraction,
+            "crop": args.crop,
+            "batch_size": args.batch_size,
+            "workers": args.workers,
+        },
+        "optim": {"epochs": args.epochs, "max_steps": args.max_steps, "lr": args.lr},
+        "model": {"arch": args.arch, "encoder": args.encoder, "decoder_base": args.decoder_base},
+    }
+    out = {k: {n: v for n, v in d.items() if v is not None} for k, d in sections.items()}
+    out = {k: d for k, d in out.items() if d}
+    for key in ("seed", "device"):
+        if getattr(args, key) is not None:
+            out[key] = getattr(args, key)
+    return out
+
+
+def run_train(args) -> int:
+    from temdefects.particles.config import particle_train_config
+    from temdefects.particles.training import train_particle_model
+    from temdefects.schema import deep_merge
+    from temdefects.synth.config import read_config_file
+
+    data = read_config_file(args.config) if args.config else {}
+    config = particle_train_config(deep_merge(data, train_overrides(args)))
+    if not config.data.folder:
+        raise TemdefectsError("--data: a generated particle folder is required")
+    start = time.perf_counter()
+    metrics = train_particle_model(
+        config, args.output, overwrite=args.overwrite, progress=not args.quiet
+    )
+    seg, clf = metrics["segmentation"], metrics["classification"]
+    chosen = clf["selected"]
+    accuracy = clf[chosen].get("test_accuracy")
+    print(
+        f"trained in {time.perf_counter() - start:.0f} s: test Dice {seg['test_dice']:.3f}, "
+        f"classifier {chosen} test accuracy "
+        + (f"{accuracy:.3f}" if accuracy is not None else "n/a")
+        + f"; model in {args.output}"
+    )
+    return 0
+
+
+def _instance_changes(args) -> dict:
+    changes = {}
+    if args.threshold is not None:
+        changes["threshold"] = args.threshold
+    if args.min_size is not None:
+        changes["min_size"] = args.min_size
+    if args.diameter is not None:
+        changes["expected_diameter"] = args.diameter
+    if args.exclude_border:
+        changes["exclude_border"] = True
+    return changes
+
+
+def _expand(items: list[str]) -> tuple[list[Path], list[dict]]:
+    """Files of every input; inputs that give none are reported, not fatal."""
+    from temdefects.io.frames import expand_inputs
+
+    files, failed = [], []
+    for item in items:
+        try:
+            files.extend(p for p in expand_inputs([item]) if p not in files)
+        except InputFileError as exc:
+            failed.append({"input": item, "status": "failed", "error": str(exc)})
+            print(f"{PROG} analyze: error: {exc}", file=sys.stderr)
+    return files, failed
+
+
+def run_analyze(args) -> int:
+    from dataclasses import asdict
+
+    from tqdm import tqdm
+
+    from temdefects.io.frames import iter_frames
+    from temdefects.particles.outputs import write_result
+    from temdefects.particles.pipeline import (
+        analyze_particles,
+        load_particle_model,
+        with_instances,
+    )
+
+    out = Path(args.output)
+    _check_output(out, args.overwrite)
+    model = load_particle_model(args.model)
+    model = with_instances(model, **_instance_changes(args))
+    files, report = _expand(args.inputs)
+    out.mkdir(parents=True, exist_ok=True)
+    names: set[str] = set()
+    images, particles, classes = 0, 0, Counter()
+    start = time.perf_counter()
+    for path in tqdm(files, desc="analyze", unit="file", disable=args.quiet, file=sys.stderr):
+        entry = {"input": str(path), "status": "ok", "images": []}
+        try:
+            for frame in iter_frames(path, pixel_size=args.pixel_size):
+                result = analyze_particles(
+                    model, frame.image, pixel_size=frame.pixel_size, rescale=not args.no_rescale
+                )
+                name, k = frame.name, 2
+                while name in names:  # a.png and a.tif both give "a"
+                    name, k = f"{frame.name}_{k}", k + 1
+                names.add(name)
+                counts = Counter(r["class"] for r in result.rows)
+                entry["images"].append(
+                    {
+                        "name": name,
+                        "frame": frame.index,
+                        "shape": list(result.labels.shape),
+                        "pixel_size_nm": frame.pixel_size,
+                        "resample_factor": round(result.factor, 6),
+                        "particles": len(result.rows),
+                        "classes": dict(counts),
+                        "files": write_result(out, name, result),
+                    }
+                )
+                images, particles = images + 1, particles + len(result.rows)
+                classes.update(counts)
+        except InputFileError as exc:
+            entry.update(status="failed", error=str(exc))
+            print(f"{PROG} analyze: error: {exc}", file=sys.stderr)
+        report.append(entry)
+    failed = sum(e["status"] == "failed" for e in report)
+    summary = {
+        "format": "temdefects.particles.analysis/1",
+        "model": str(model.path.resolve()) if model.path else None,
+        "instances": asdict(model.instances),
+        "pixel_size_override_nm": args.pixel_size,
+        "rescale": not args.no_rescale,
+        "inputs": report,
+        "images": images,
+        "particles": particles,
+        "classes": dict(classes),
+        "failed": failed,
+        "seconds": round(time.perf_counter() - start, 2),
+    }
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=1) + "\n")
+    print(
+        f"analyzed {images} images: {particles} particles "
+        f"({', '.join(f'{n} {c}' for c, n in sorted(classes.items())) or 'none'}); "
+        f"results in {out}" + (f"; {failed} inputs failed" if failed else "")
+    )
+    return 1 if failed else 0
+
+
+def _csv(rows: list[dict], columns) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if row.get(k) is None else row[k] for k in columns})
+    return buf.getvalue()
+
+
+def run_evaluate(args) -> int:
+    from temdefects.particles.data import list_particle_samples
+    from temdefects.particles.evaluate import PER_IMAGE_COLUMNS, evaluate_particle_model
+    from temdefects.particles.pipeline import load_particle_model
+
+    out = Path(args.output)
+    _check_output(out, args.overwrite)
+    names = list_particle_samples(args.data)[: args.limit]
+    model = load_particle_model(args.model)
+    rows, summary = evaluate_particle_model(
+        model, args.data, names=names, min_iou=args.min_iou, progress=not args.quiet
+    )
+    summary = {
+        "format": "temdefects.particles.evaluation/1",
+        "model": str(model.path.resolve()) if model.path else None,
+        "data": str(Path(args.data).resolve()),
+        **summary,
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=1) + "\n")
+    atomic_write_text(out / "per_image.csv", _csv(rows, PER_IMAGE_COLUMNS))
+    cls = summary["classes"]
+    matrix = [
+        {"true": c, **dict(zip(cls, r, strict=True))}
+        for c, r in zip(cls, summary["confusion"], strict=True)
+    ]
+    atomic_write_text(out / "confusion.csv", _csv(matrix, ["true", *cls]))
+    acc = summary["accuracy"]
+    print(
+        f"{len(rows)} images: Dice {summary['dice_pooled']:.3f}, detection F1 "
+        f"{summary['f1']:.3f}, class accuracy "
+        + (f"{acc:.3f}" if acc is not None else "n/a")
+        + f" ({summary['matched']} matched particles); results in {out}"
+    )
+    return 0
+
+
+__all__ = ["run_analyze", "run_evaluate", "run_train", "train_overrides"]

@@ -1,0 +1,257 @@
+"""One image through the particle pipeline: segment, split, measure, classify.
+
+1. The image is clipped to its 0.5/99.5 percentiles and scaled to [0, 1]
+   (:func:`temdefects.analysis.pipeline.prepare_image`).
+2. When its pixel size is known and the model's training data state theirs,
+   an image outside that range is resampled to its nearest end (``rescale``),
+   so particles and fringes have the sizes in px the model learnt.
+3. The segmenter's probability (threshold ``instances.threshold``) becomes one
+   label per particle (:func:`temdefects.particles.instances.label_particles`).
+4. Features per particle (:mod:`temdefects.particles.features`) go to the
+   classifier. Labels are resampled back, so all results are in px of the
+   original image.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from temdefects.errors import ConfigError, InputFileError
+from temdefects.particles.config import FeatureConfig, InstanceConfig
+
+ROW_KEYS = (
+    "id",
+    "centroid_x",
+    "centroid_y",
+    "area_px",
+    "area_nm2",
+    "diameter_px",
+    "diameter_nm",
+    "class",
+    "probability",
+    "touches_border",
+)
+
+
+@dataclass(frozen=True, eq=False)
+class ParticleModel:
+    """Segmenter, classifier and the settings they were trained with."""
+
+    segmenter: object
+    classifier: object
+    instances: InstanceConfig
+    features: FeatureConfig
+    pixel_size_range: tuple[float, float] | None  # nm/px of the training images
+    path: Path | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class ParticleResult:
+    """Particles of one image, in px of that image.
+
+    Attributes
+    ----------
+    labels
+        (H, W) int32, 0 background, ``k`` the pixels of row ``k - 1``'s particle.
+    rows
+        One dict per particle with :data:`ROW_KEYS`.
+    probability
+        (H, W) float32 particle probability of the segmenter.
+    image
+        (H, W) float32 in [0, 1], the image as prepared for the model.
+    pixel_size
+        nm per px, or None.
+    factor
+        Resampling factor applied before the model (1: none).
+    """
+
+    labels: np.ndarray
+    rows: list
+    probability: np.ndarray
+    image: np.ndarray
+    pixel_size: float | None
+    factor: float
+
+
+def default_particle_model_path() -> Path:
+    """Folder of the particle model shipped with the package."""
+    return Path(__file__).resolve().parent / "default"
+
+
+def load_particle_model(
+    path: str | os.PathLike | None = None, *, device: str = "cpu"
+) -> ParticleModel:
+    """Read a particle model folder (``temdefects particles train`` writes one).
+
+    Raises
+    ------
+    InputFileError
+        If the folder is not a particle model folder, or no default is installed.
+    """
+    from temdefects.models import load
+    from temdefects.particles.classify import load_classifier
+    from temdefects.schema import parse_section
+
+    if path is None:
+        path = default_particle_model_path()
+        if not (path / "config.json").is_file():
+            raise InputFileError(
+                "no default particle model is installed with this version; pass --model DIR "
+                "(temdefects particles train writes one)"
+            )
+    folder = Path(path)
+    segmenter = load(folder, device=device)
+    record = segmenter.record.get("training", {})
+    if record.get("task") != "particles":
+        raise InputFileError(f"{folder}: not a particle model (its record lacks task 'particles')")
+    classifier = load_classifier(folder)
+    try:
+        instances = parse_section(InstanceConfig, record.get("instances"), "instances")
+        features = parse_section(FeatureConfig, record.get("features"), "features")
+    except ConfigError as exc:
+        raise InputFileError(f"{folder / 'config.json'}: {exc}") from None
+    sizes = (record.get("data") or {}).get("pixel_size_nm")
+    sizes = (float(sizes[0]), float(sizes[1])) if sizes else None
+    return ParticleModel(segmenter, classifier, instances, features, sizes, folder)
+
+
+def resample_factor(pixel_size: float | None, trained: tuple[float, float] | None) -> float:
+    """Factor that brings ``pixel_size`` into the ``trained`` range (1 when inside or unknown).
+
+    Examples
+    --------
+    >>> resample_factor(0.0075, (0.02, 0.04)), resample_factor(0.03, (0.02, 0.04))
+    (0.375, 1.0)
+    """
+    if not pixel_size or not trained:
+        return 1.0
+    target = min(max(pixel_size, trained[0]), trained[1])
+    return float(pixel_size / target)
+
+
+def _rows(labels, classes, probs, pixel_size) -> list[dict]:
+    from temdefects.particles.instances import touches_border
+
+    n = int(labels.max(initial=0))
+    if n == 0:
+        return []
+    ids = np.arange(1, n + 1)
+    area = np.bincount(labels.ravel(), minlength=n + 1)[1:]
+    centres = ndi.center_of_mass(np.ones(labels.shape), labels, ids)
+    border = touches_border(labels)
+    rows = []
+    for k in range(n):
+        a = int(area[k])
+        d = 2.0 * math.sqrt(a / math.pi)
+        rows.append(
+            {
+                "id": k + 1,
+                "centroid_x": round(float(centres[k][1]), 2),
+                "centroid_y": round(float(centres[k][0]), 2),
+                "area_px": a,
+                "area_nm2": round(a * pixel_size**2, 4) if pixel_size else None,
+                "diameter_px": round(d, 3),
+                "diameter_nm": round(d * pixel_size, 4) if pixel_size else None,
+                "class": classes[k],
+                "probability": round(float(probs[k]), 4) if np.isfinite(probs[k]) else None,
+                "touches_border": bool(border[k + 1]),
+            }
+        )
+    return rows
+
+
+def analyze_particles(
+    model: ParticleModel,
+    image: np.ndarray,
+    *,
+    pixel_size: float | None = None,
+    rescale: bool = True,
+    instances: InstanceConfig | None = None,
+) -> ParticleResult:
+    """Segment, split, measure and classify the particles of one image.
+
+    Parameters
+    ----------
+    model
+        From :func:`load_particle_model`.
+    image
+        (H, W) greyscale, any numeric type (raw values are fine).
+    pixel_size
+        nm per px; gives ``area_nm2``/``diameter_nm`` and allows ``rescale``.
+    rescale
+        Resample images whose pixel size lies outside the training range.
+    instances
+        Overrides the model's instance settings.
+
+    Returns
+    -------
+    ParticleResult
+    """
+    import cv2
+
+    from temdefects.analysis.pipeline import prepare_image
+    from temdefects.models import predict
+    from temdefects.particles.features import label_features
+    from temdefects.particles.instances import label_particles
+
+    image = np.asarray(image)
+    if image.ndim != 2:
+        raise ValueError(f"analyze_particles: expected a 2D image, got shape {image.shape}")
+    ic = instances or model.instances
+    unit = prepare_image(image.astype(np.float32))
+    h, w = unit.shape
+    factor = resample_factor(pixel_size, model.pixel_size_range) if rescale else 1.0
+    small = unit
+    if factor != 1.0:
+        size = (max(32, round(w * factor)), max(32, round(h * factor)))
+        inter = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
+        small = cv2.resize(unit, size, interpolation=inter)
+    probs, _ = predict(model.segmenter, small)
+    prob = probs[0]
+    labels = label_particles(
+        prob >= ic.threshold,
+        min_size=max(1, round(ic.min_size)),
+        expected_diameter=ic.expected_diameter or None,
+        merge_ratio=ic.merge_ratio,
+        exclude_border=ic.exclude_border,
+    )
+    features = label_features(small, labels, config=model.features)
+    classes, class_probs = model.classifier.predict(features)
+    if small is not unit:
+        labels = cv2.resize(labels, (w, h), interpolation=cv2.INTER_NEAREST)
+        prob = cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR)
+        present = np.unique(labels)
+        present = present[present > 0]
+        lut = np.zeros(len(classes) + 1, np.int32)
+        lut[present] = np.arange(1, len(present) + 1, dtype=np.int32)
+        labels = lut[labels]
+        classes = [classes[i - 1] for i in present]
+        class_probs = class_probs[present - 1]
+    rows = _rows(labels, classes, class_probs, pixel_size)
+    return ParticleResult(labels.astype(np.int32), rows, prob, unit, pixel_size, factor)
+
+
+def with_instances(model: ParticleModel, **changes) -> ParticleModel:
+    """A copy of ``model`` with some instance settings changed (validated)."""
+    from temdefects.schema import parse_section, to_plain
+
+    merged = {**to_plain(model.instances), **changes}
+    return replace(model, instances=parse_section(InstanceConfig, merged, "instances"))
+
+
+__all__ = [
+    "ROW_KEYS",
+    "ParticleModel",
+    "ParticleResult",
+    "analyze_particles",
+    "default_particle_model_path",
+    "load_particle_model",
+    "resample_factor",
+    "with_instances",
+]

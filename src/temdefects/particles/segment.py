@@ -1,0 +1,285 @@
+"""Training the particle segmenter: a U-Net with one mask, Dice + BCE, AdamW, cosine.
+
+Data are a folder written by ``temdefects particles synth`` (``NNNNNN.png`` +
+``NNNNNN.npz`` labels): the target is ``labels > 0``. Every image is scaled as
+at inference (:func:`temdefects.analysis.pipeline.prepare_image`), then cropped
+and augmented with a generator seeded by ``(seed, epoch, index)``, so a run is
+the same for any number of data workers. After every epoch the Dice on the
+test split is measured; the weights of the best epoch are kept. Not resumable:
+runs are short.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from temdefects.errors import InputFileError
+from temdefects.io.atomic import atomic_write_text
+from temdefects.particles.config import ParticleTrainConfig
+
+AUGMENT_STREAM = 7  # keeps these generators apart from other uses of the seed
+LOG_COLUMNS = ("epoch", "step", "lr", "train_loss", "test_dice", "seconds")
+
+
+def read_pair(folder: str | os.PathLike, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Image float32 in [0, 1] (percentile-clipped) and label image int32 of one sample."""
+    import cv2
+
+    from temdefects.analysis.pipeline import prepare_image
+    from temdefects.synth.particles.files import read_labels
+
+    folder = Path(folder)
+    image = cv2.imread(str(folder / f"{name}.png"), cv2.IMREAD_UNCHANGED)
+    if image is None or image.ndim != 2:
+        raise InputFileError(f"{folder / (name + '.png')}: cannot read image")
+    labels = read_labels(folder / f"{name}.npz")
+    if labels.shape != image.shape:
+        raise InputFileError(f"{folder / (name + '.npz')}: labels do not match the image size")
+    return prepare_image(image.astype(np.float32)), labels
+
+
+class ParticleCrops(Dataset):
+    """``(epoch, index)`` -> an augmented crop (float32 (c, c)) and its mask (bool (c, c))."""
+
+    def __init__(self, folder, names: list[str], seed: int, config: ParticleTrainConfig):
+        self.folder, self.names, self.seed = Path(folder), list(names), int(seed)
+        self.aug, self.crop = config.augment, config.data.crop
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __getitem__(self, key):
+        from temdefects.train.augment import augment
+
+        epoch, index = key
+        image, labels = read_pair(self.folder, self.names[index])
+        rng = np.random.default_rng([self.seed, AUGMENT_STREAM, int(epoch), int(index)])
+        crop, masks = augment(image, (labels > 0)[None], self.aug, rng, crop=self.crop)
+        return crop.astype(np.float32), masks[0]
+
+
+def dice_bce_loss(
+    logits: torch.Tensor,
+    target: torch.Tensor,
+    *,
+    bce_weight: float = 1.0,
+    dice_weight: float = 1.0,
+    smooth: float = 1.0,
+) -> torch.Tensor:
+    """``bce_weight * BCE + dice_weight * (1 - soft Dice)``, Dice averaged over the batch.
+
+    Shape: ``logits`` (B, 1, H, W), ``target`` (B, 1, H, W) bool or float in [0, 1].
+    An empty target with an empty prediction has Dice 1 (by ``smooth``), so
+    crops of bare support are learnt as such instead of being undefined.
+
+    Examples
+    --------
+    >>> t = torch.zeros(1, 1, 8, 8); t[..., 2:6, 2:6] = 1
+    >>> good, bad = dice_bce_loss(20 * (2 * t - 1), t), dice_bce_loss(-20 * (2 * t - 1), t)
+    >>> bool(good < 0.01 < bad)
+    True
+    """
+    if logits.shape != target.shape or logits.ndim != 4:
+        raise ValueError(
+            f"dice_bce_loss: expected equal (B, 1, H, W) shapes, got {tuple(logits.shape)} "
+            f"and {tuple(target.shape)}"
+        )
+    logits, target = logits.float(), target.float()
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
+    prob = torch.sigmoid(logits)
+    inter = (prob * target).sum(dim=(1, 2, 3))
+    total = prob.sum(dim=(1, 2, 3)) + target.sum(dim=(1, 2, 3))
+    dice = (2.0 * inter + smooth) / (total + smooth)
+    return bce_weight * bce + dice_weight * (1.0 - dice.mean())
+
+
+def dice_score(pred: np.ndarray, true: np.ndarray) -> float:
+    """Dice of two binary masks; 1.0 when both are empty."""
+    pred, true = np.asarray(pred, bool), np.asarray(true, bool)
+    den = int(pred.sum()) + int(true.sum())
+    return 1.0 if den == 0 else 2.0 * int((pred & true).sum()) / den
+
+
+def pooled_dice(model, folder, names: list[str], *, threshold: float = 0.5) -> float:
+    """Pooled Dice (all pixels of all images) of the thresholded prediction."""
+    from temdefects.models import predict
+
+    model.eval()
+    inter = total = 0
+    for name in names:
+        image, labels = read_pair(folder, name)
+        probs, _ = predict(model, image)
+        pred, true = probs[0] >= threshold, labels > 0
+        inter += int((pred & true).sum())
+        total += int(pred.sum()) + int(true.sum())
+    return 1.0 if total == 0 else 2.0 * inter / total
+
+
+@dataclass(frozen=True, eq=False)
+class SegmentRun:
+    """Result of :func:`train_segmenter`: the best model and what happened."""
+
+    model: torch.nn.Module
+    step_losses: list
+    log: list
+    best: dict
+    device: str
+    seconds: float
+
+
+def _lr_factor(step: int, total: int, warmup: float) -> float:
+    n_warm = int(round(warmup * total))
+    if n_warm and step < n_warm:
+        return (step + 1) / n_warm
+    progress = (step - n_warm) / max(1, total - n_warm)
+    return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+
+def _write_log(path: Path, rows: list[dict]) -> None:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=LOG_COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_text(path, buf.getvalue())
+
+
+def train_segmenter(
+    config: ParticleTrainConfig,
+    train: tuple[Path, list[str]],
+    test: tuple[Path, list[str]],
+    *,
+    log_path: str | os.PathLike | None = None,
+    progress: bool = False,
+    log: Callable[[str], None] = print,
+) -> SegmentRun:
+    """Train the binary segmenter on ``train`` images, keeping the best epoch on ``test``.
+
+    Parameters
+    ----------
+    config
+        Model, data, augmentation, loss and optimiser settings, and the seed.
+    train, test
+        ``(folder, names)`` of the training and test images.
+    log_path
+        Where to write the per-epoch CSV log (``epoch, step, lr, train_loss,
+        test_dice, seconds``), rewritten after every epoch.
+    progress
+        Show a progress bar on stderr.
+    log
+        Receives one line per epoch.
+
+    Returns
+    -------
+    SegmentRun
+        The model (eval mode, best epoch's weights), every step's loss, the log
+        rows and the best epoch's ``{"epoch", "step", "test_dice"}``.
+    """
+    from tqdm import tqdm
+
+    from temdefects.models import build_model
+    from temdefects.train.loop import resolve_device
+
+    dev = resolve_device(config.device)
+    oc, dc, lc = config.optim, config.data, config.loss
+    with torch.random.fork_rng(devices=[]):  # reproducible init, global state untouched
+        torch.manual_seed(config.seed)
+        model = build_model(config.model).to(dev)
+    dataset = ParticleCrops(train[0], train[1], config.seed, config)
+    per_epoch = max(1, math.ceil(len(dataset) / dc.batch_size))
+    total = per_epoch * oc.epochs
+    if oc.max_steps:
+        total = min(total, oc.max_steps)
+    opt = torch.optim.AdamW(model.parameters(), lr=oc.lr, weight_decay=oc.weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, total, oc.warmup))
+    losses, rows, step = [], [], 0
+    best = {"epoch": None, "step": 0, "test_dice": -1.0}
+    best_state = None
+    start = time.perf_counter()
+    bar = tqdm(total=total, desc="segmenter", unit="step", disable=not progress, file=sys.stderr)
+    try:
+        for epoch in range(oc.epochs):
+            if step >= total:
+                break
+            order = np.random.default_rng([config.seed, 3, epoch]).permutation(len(dataset))
+            loader = DataLoader(
+                dataset,
+                batch_size=dc.batch_size,
+                sampler=[(epoch, int(i)) for i in order],
+                num_workers=dc.workers,
+            )
+            model.train()
+            epoch_losses = []
+            for images, masks in loader:
+                if step >= total:
+                    break
+                images, masks = images[:, None].to(dev), masks[:, None].to(dev)
+                logits, _ = model(images)
+                loss = dice_bce_loss(
+                    logits,
+                    masks,
+                    bce_weight=lc.bce_weight,
+                    dice_weight=lc.dice_weight,
+                    smooth=lc.smooth,
+                )
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                if oc.grad_clip:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), oc.grad_clip)
+                opt.step()
+                sched.step()
+                epoch_losses.append(float(loss.detach()))
+                step += 1
+                bar.update()
+                bar.set_postfix(loss=f"{np.mean(epoch_losses[-20:]):.3f}", epoch=epoch + 1)
+            losses.extend(epoch_losses)
+            dice = pooled_dice(model, test[0], test[1], threshold=config.instances.threshold)
+            rows.append(
+                {
+                    "epoch": epoch + 1,
+                    "step": step,
+                    "lr": f"{sched.get_last_lr()[0]:.3g}",
+                    "train_loss": f"{np.mean(epoch_losses):.5f}" if epoch_losses else "",
+                    "test_dice": f"{dice:.4f}",
+                    "seconds": f"{time.perf_counter() - start:.1f}",
+                }
+            )
+            if dice > best["test_dice"]:
+                best = {"epoch": epoch + 1, "step": step, "test_dice": dice}
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            if log_path is not None:
+                _write_log(Path(log_path), rows)
+            log(
+                f"epoch {epoch + 1}/{oc.epochs}: train loss {rows[-1]['train_loss'] or '-'}, "
+                f"test Dice {dice:.3f}"
+            )
+    finally:
+        bar.close()
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return SegmentRun(
+        model.eval(), losses, rows, best, str(dev), round(time.perf_counter() - start, 1)
+    )
+
+
+__all__ = [
+    "LOG_COLUMNS",
+    "ParticleCrops",
+    "SegmentRun",
+    "dice_bce_loss",
+    "dice_score",
+    "pooled_dice",
+    "read_pair",
+    "train_segmenter",
+]

@@ -1,0 +1,202 @@
+"""One training run of the whole particle pipeline into one model folder.
+
+0. The instance settings stored for the pipeline get ``min_size`` raised to
+   ``instances.min_area_fraction`` of the 1st percentile of the true
+   particles' visible areas in the training images
+   (:func:`effective_instances`): specks of support that the segmenter calls
+   particle are far smaller than any particle it was trained on.
+1. The segmenter is trained on a generated particle folder
+   (:func:`~temdefects.particles.segment.train_segmenter`); the test split is
+   the last ``data.test_fraction`` of the folder or ``data.test_folder``.
+2. Features of the true particles of the training and test images are
+   extracted (:func:`~temdefects.particles.data.ground_truth_features`).
+3. A random forest and a gradient boosting classifier are trained on them and
+   compared on the test particles; the better one is kept
+   (:func:`~temdefects.particles.classify.train_classifiers`).
+
+The folder then holds ``config.json`` (model and record, ``"task":
+"particles"``), ``model.safetensors``, ``metrics.json`` (segmentation and
+classification), ``classifier.joblib``, ``classifier.json``, ``log.csv`` and
+``train_config.yaml``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from temdefects import __version__
+from temdefects.errors import TemdefectsError
+from temdefects.io.atomic import atomic_write_text
+from temdefects.particles.config import InstanceConfig, ParticleTrainConfig
+from temdefects.schema import to_plain
+
+TASK = "particles"
+OWN_FILES = (
+    "config.json",
+    "model.safetensors",
+    "metrics.json",
+    "classifier.joblib",
+    "classifier.json",
+    "classifier_data.npz",
+    "log.csv",
+    "train_config.yaml",
+)
+
+
+def _prepare_output(out: Path, overwrite: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise TemdefectsError(f"{out}: output path exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise TemdefectsError(f"{out}: output folder is not empty (use --overwrite)")
+    out.mkdir(parents=True, exist_ok=True)
+    for name in OWN_FILES:
+        (out / name).unlink(missing_ok=True)
+
+
+def effective_instances(
+    instances: InstanceConfig, train: tuple[Path, list[str]]
+) -> tuple[InstanceConfig, dict]:
+    """Instance settings with ``min_size`` raised from the training particles' areas.
+
+    Returns the settings and the area statistics (px) of the true particles:
+    ``p1`` (1st percentile), ``median`` and ``count``.
+    """
+    from temdefects.particles.data import particle_areas
+
+    areas = particle_areas(*train)
+    if not len(areas):
+        return instances, {"p1": None, "median": None, "count": 0}
+    p1 = float(np.percentile(areas, 1))
+    stats = {"p1": round(p1, 1), "median": float(np.median(areas)), "count": int(len(areas))}
+    floor = int(round(instances.min_area_fraction * p1))
+    if floor > instances.min_size:
+        instances = replace(instances, min_size=floor)
+    return instances, stats
+
+
+def train_particle_model(
+    config: ParticleTrainConfig,
+    out: str | os.PathLike,
+    *,
+    overwrite: bool = False,
+    progress: bool = True,
+    log: Callable[[str], None] = print,
+) -> dict:
+    """Train segmenter and classifiers as configured and write the model folder ``out``.
+
+    Parameters
+    ----------
+    config
+        The run's configuration; ``config.data.folder`` must be set.
+    out
+        Model folder to write; must be empty or missing unless ``overwrite``.
+    overwrite
+        Replace the files of an earlier run in ``out``.
+    progress
+        Progress bars on stderr.
+    log
+        Receives a line per epoch and per stage.
+
+    Returns
+    -------
+    dict
+        The contents of ``metrics.json``.
+
+    Raises
+    ------
+    TemdefectsError
+        A missing data folder, too few images or classes, a non-empty ``out``.
+    """
+    import torch
+
+    from temdefects.models import save_model
+    from temdefects.particles.classify import save_classifier, train_classifiers
+    from temdefects.particles.data import ground_truth_features, pixel_size_range, split_names
+    from temdefects.particles.features import FEATURE_NAMES
+    from temdefects.particles.segment import train_segmenter
+    from temdefects.synth.particles import CLASSES
+
+    if not config.data.folder:
+        raise TemdefectsError("data.folder: a generated particle folder is required")
+    out = Path(out)
+    train, test = split_names(
+        config.data.folder,
+        test_fraction=config.data.test_fraction,
+        test_folder=config.data.test_folder,
+    )
+    instances, areas = effective_instances(config.instances, train)
+    _prepare_output(out, overwrite)
+    atomic_write_text(
+        out / "train_config.yaml",
+        yaml.safe_dump(config.to_dict(), sort_keys=False, default_flow_style=None),
+    )
+    log(f"segmenter: {len(train[1])} training and {len(test[1])} test images")
+    seg = train_segmenter(config, train, test, log_path=out / "log.csv", progress=progress, log=log)
+    record = {
+        "task": TASK,
+        "train_config": config.to_dict(),
+        "seed": config.seed,
+        "data": {
+            "folder": str(train[0].resolve()),
+            "train_images": len(train[1]),
+            "test_folder": str(test[0].resolve()),
+            "test_images": len(test[1]),
+            "test_names": [test[1][0], test[1][-1]],
+            "pixel_size_nm": pixel_size_range(train[0]),
+            "particle_area_px": areas,
+        },
+        "instances": to_plain(instances),
+        "features": to_plain(config.features),
+        "temdefects_version": __version__,
+        "torch_version": torch.__version__,
+        "python": platform.python_version(),
+        "device": seg.device,
+        "best_epoch": seg.best["epoch"],
+        "steps": len(seg.step_losses),
+        "wall_seconds": seg.seconds,
+    }
+    segmentation = {"test_dice": seg.best["test_dice"], "epoch": seg.best["epoch"]}
+    save_model(out, seg.model, record=record, metrics={"segmentation": segmentation})
+
+    log("classifier: features of the true particles")
+    kw = {"config": config.features, "min_size": instances.min_size, "progress": progress}
+    x_train, y_train, _ = ground_truth_features(train[0], train[1], **kw)
+    x_test, y_test, _ = ground_truth_features(test[0], test[1], **kw)
+    clf, results = train_classifiers(
+        x_train,
+        y_train,
+        x_test,
+        y_test,
+        feature_names=FEATURE_NAMES,
+        classes=CLASSES,
+        config=config.classifier,
+        random_state=config.seed,
+    )
+    clf_record = {
+        "task": TASK,
+        "classifier_config": to_plain(config.classifier),
+        "features": to_plain(config.features),
+        "seed": config.seed,
+        "train_particles": len(y_train),
+        "test_particles": len(y_test),
+        "data": record["data"],
+    }
+    save_classifier(out, replace(clf, record=clf_record), training_data=(x_train, y_train))
+    for kind in ("random_forest", "gradient_boosting"):
+        acc = results[kind].get("test_accuracy")
+        log(f"{kind}: test accuracy {acc:.3f}" if acc is not None else f"{kind}: no test set")
+    log(f"selected: {results['selected']}")
+    metrics = {"segmentation": segmentation, "classification": results}
+    atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=1) + "\n")
+    return metrics
+
+
+__all__ = ["OWN_FILES", "TASK", "effective_instances", "train_particle_model"]

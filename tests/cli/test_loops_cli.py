@@ -1,0 +1,110 @@
+import csv
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from temdefects.cli.main import main
+from temdefects.loops.defects import Defects
+from temdefects.loops.table import TABLE_COLUMNS, write_detections
+
+
+@pytest.fixture
+def folders(tmp_path):
+    truth, pred = tmp_path / "truth", tmp_path / "pred"
+    truth.mkdir()
+    pred.mkdir()
+    (truth / "a.txt").write_text("0 0 10 10\n0 20 10 30\n")  # ymin xmin ymax xmax
+    (truth / "b.txt").write_text("5 5 15 15\n")
+    boxes = [[0, 0, 10, 10], [20, 0, 10, 10], [60, 60, 5, 5]]
+    write_detections(pred / "a.csv", Defects.from_lists(boxes, ["loop111"] * 3, scores=[0.9] * 3))
+    write_detections(pred / "c.csv", Defects.from_lists([[1, 1, 2, 2]], ["dot"]))
+    return tmp_path
+
+
+def test_evaluate_boxes_end_to_end(folders, capsys):
+    out = folders / "out"
+    code = main(["loops", "evaluate", "--pred", str(folders / "pred"), "--truth",
+                 str(folders / "truth"), "-o", str(out), "--image-size", "100", "100",
+                 "--pixel-size", "0.5"])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "precision 0.667, recall 1.000" in captured.out
+    assert "predictions but no truth, not evaluated: c" in captured.err
+    assert "truth but no predictions, not evaluated: b" in captured.err
+    for name in ("evaluation.json", "pr_table.csv", "per_image.csv", "confusion.csv",
+                 "per_class.csv", "summary.csv", "sizes.csv"):  # fmt: skip
+        assert (out / name).is_file(), name
+    assert cv2.imread(str(out / "pr_iou.png")) is not None
+    data = json.loads((out / "evaluation.json").read_text())
+    assert data["images"] == ["a"] and data["detection"]["fp"] == 1
+    assert data["confusion"]["counts"][0][0] == 2
+    with open(out / "summary.csv") as fh:
+        rows = {(r["source"], r["class"]): r for r in csv.DictReader(fh)}
+    assert float(rows[("truth", "loop111")]["mean_diameter"]) == 5.0  # 10 px * 0.5 nm
+    assert rows[("truth", "loop111")]["length_unit"] == "nm"
+    assert rows[("pred", "loop111")]["count"] == "3"
+
+
+def test_evaluate_synth_folder_against_its_own_labels(tmp_path, capsys):
+    data = tmp_path / "data"
+    args = ["loops", "synth", "-o", str(data), "-n", "1", "--size", "96", "96", "-q"]
+    assert main(args) == 0
+    pred = tmp_path / "pred"
+    pred.mkdir()
+    with open(data / "labels.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows, "the generator drew no defect"
+    lines = [",".join(TABLE_COLUMNS)]
+    for r in rows:
+        lines.append(",".join([*(r[k] for k in TABLE_COLUMNS[:-1]), "1"]))
+    (pred / f"{rows[0]['image']}.csv").write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    assert (
+        main(["loops", "evaluate", "--pred", str(pred), "--truth", str(data), "-o", str(out)]) == 0
+    )
+    result = json.loads((out / "evaluation.json").read_text())
+    assert result["detection"]["f1"] == 1.0 and result["detection_class_aware"]["f1"] == 1.0
+    sizes = {r["class"]: r for r in result["sizes"]}
+    assert sizes["all"]["error_mean_diameter_percent"] == pytest.approx(
+        0.0, abs=0.01
+    )  # labels.csv rounds to 3 decimals
+    assert sizes["all"]["truth_areal_density"] > 0
+
+
+def test_evaluate_errors_are_one_line(folders, capsys):
+    base = ["loops", "evaluate", "-o", str(folders / "out")]
+    assert main([*base, "--pred", str(folders / "nope"), "--truth", str(folders / "truth")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "nope: no such folder" in err
+    assert main([*base, "--pred", str(folders / "pred"), "--truth", str(folders / "none")]) == 1
+    assert "none: no such file or folder" in capsys.readouterr().err
+    (folders / "other").mkdir()
+    (folders / "other" / "z.txt").write_text("1 2 3 4\n")
+    assert main([*base, "--pred", str(folders / "pred"), "--truth", str(folders / "other")]) == 1
+    assert "no image has both predictions" in capsys.readouterr().err
+    assert main([*base, "--pred", str(folders / "pred"), "--truth", str(folders / "truth"),
+                 "--format", "yolo"]) == 1  # fmt: skip
+    assert "image size is unknown" in capsys.readouterr().err
+    (folders / "pred" / "a.csv").write_text("class,x\n")
+    assert main([*base, "--pred", str(folders / "pred"), "--truth", str(folders / "truth")]) == 1
+    assert "a.csv:1: expected the header" in capsys.readouterr().err
+
+
+def test_evaluate_reads_image_sizes_and_class_map(folders, capsys):
+    images = folders / "images"
+    images.mkdir()
+    cv2.imwrite(str(images / "a.png"), np.zeros((40, 50), np.uint8))
+    out = folders / "out"
+    code = main(["loops", "evaluate", "--pred", str(folders / "pred"), "--truth",
+                 str(folders / "truth"), "-o", str(out), "--images", str(images),
+                 "--truth-class", "hc", "--class-map", "hc=loop100"])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    data = json.loads((out / "evaluation.json").read_text())
+    truth = {r["class"]: r for r in data["sizes_truth"]}
+    assert truth["loop100"]["count"] == 2
+    assert truth["loop100"]["number_density"] == pytest.approx(2 / 2000)
+    assert main(["loops", "evaluate", "--pred", "p", "--truth", "t", "-o", "o",
+                 "--class-map", "bad"]) == 1  # fmt: skip
+    assert "expected OLD=NEW" in capsys.readouterr().err

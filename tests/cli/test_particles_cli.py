@@ -1,0 +1,160 @@
+import csv
+import json
+
+import cv2
+import numpy as np
+import pytest
+import tifffile
+
+from temdefects.cli.main import main
+from temdefects.particles import pipeline
+from tests.particles.helpers import QUIET_AUGMENT, make_tiny_folder, one_torch_thread
+
+TRAIN = [
+    "--epochs",
+    "6",
+    "--lr",
+    "5e-3",
+    "--crop",
+    "64",
+    "--batch-size",
+    "4",
+    "--decoder-base",
+    "4",
+    "-q",
+]
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    with one_torch_thread():
+        yield
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A generated folder and a model folder written by ``particles train``."""
+    root = tmp_path_factory.mktemp("particles_cli")
+    data = make_tiny_folder(root / "data")
+    config = root / "train.yaml"
+    config.write_text(json.dumps({"augment": QUIET_AUGMENT, "classifier": {"n_estimators": 20}}))
+    model = root / "model"
+    args = ["particles", "train", "--data", str(data), "-o", str(model), "--config", str(config)]
+    with one_torch_thread():
+        code = main([*args, *TRAIN, "--test-fraction", "0.2", "--seed", "1"])
+    return code, data, model
+
+
+def test_train_writes_a_model_folder(trained, capsys):
+    code, _, model = trained
+    assert code == 0
+    for name in (
+        "config.json",
+        "model.safetensors",
+        "metrics.json",
+        "classifier.joblib",
+        "classifier.json",
+        "log.csv",
+        "train_config.yaml",
+    ):
+        assert (model / name).is_file(), name
+    record = json.loads((model / "config.json").read_text())
+    assert record["training"]["task"] == "particles"
+    assert record["training"]["seed"] == 1
+    assert record["training"]["train_config"]["optim"]["epochs"] == 6
+    assert record["training"]["train_config"]["augment"]["noise_probability"] == 0.0
+    assert record["model"]["decoder_base"] == 4 and record["model"]["n_masks"] == 1
+    assert len((model / "log.csv").read_text().splitlines()) == 7
+
+
+def test_analyze_writes_tables_labels_overlays_and_a_summary(trained, tmp_path, capsys):
+    _, data, model = trained
+    out = tmp_path / "out"
+    inputs = [str(data / "000000.png"), str(data / "000004.png"), str(tmp_path / "nope.png")]
+    code = main(
+        [
+            "particles",
+            "analyze",
+            *inputs,
+            "-o",
+            str(out),
+            "--model",
+            str(model),
+            "--pixel-size",
+            "0.03",
+            "-q",
+        ]
+    )
+    captured = capsys.readouterr()
+    assert code == 1 and "nope.png" in captured.err  # reported and skipped
+    found = 0
+    for name in ("000000", "000004"):
+        with open(out / f"{name}.csv", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        found += len(rows)
+        labels = tifffile.imread(out / f"{name}_labels.tif")
+        assert labels.dtype == np.uint16 and labels.shape == (96, 96)
+        assert int(labels.max()) == len(rows)
+        overlay = cv2.imread(str(out / f"{name}_overlay.png"))
+        assert overlay.shape == (96, 96, 3)
+        for row in rows:
+            assert float(row["area_nm2"]) == pytest.approx(int(row["area_px"]) * 0.0009, rel=1e-3)
+    assert found > 0
+    header = (out / "000000.csv").read_text().splitlines()[0]
+    assert header.startswith("id,centroid_x,centroid_y,area_px,area_nm2,diameter_px,diameter_nm,")
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["images"] == 2 and summary["failed"] == 1
+    assert [e["status"] for e in summary["inputs"]] == ["failed", "ok", "ok"]
+    code = main(["particles", "analyze", inputs[0], "-o", str(out), "--model", str(model), "-q"])
+    assert code == 1 and "not empty" in capsys.readouterr().err
+
+
+def test_evaluate_writes_json_and_csv(trained, tmp_path, capsys):
+    _, data, model = trained
+    out = tmp_path / "eval"
+    code = main(
+        [
+            "particles",
+            "evaluate",
+            "--model",
+            str(model),
+            "--data",
+            str(data),
+            "-o",
+            str(out),
+            "--limit",
+            "2",
+            "-q",
+        ]
+    )
+    assert code == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["images"] == 2 and len(summary["confusion"]) == 3
+    assert 0 <= summary["dice_pooled"] <= 1
+    rows = (out / "per_image.csv").read_text().splitlines()
+    assert rows[0].startswith("image,true_particles,predicted_particles,matched") and len(rows) == 3
+    confusion = (out / "confusion.csv").read_text().splitlines()
+    assert confusion[0] == "true,fault,no_fault,no_fringes" and len(confusion) == 4
+    assert "Dice" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["train", "-o", "{tmp}/m"], "--data"),
+        (["train", "--data", "{tmp}/none", "-o", "{tmp}/m"], "none: dataset folder not found"),
+        (["train", "--data", "{tmp}", "-o", "{tmp}/m"], "no generated particle images"),
+        (["train", "--data", "{tmp}", "-o", "{tmp}/m", "--crop", "100"], "data.crop"),
+        (["train", "--data", "{tmp}", "-o", "{tmp}/m", "--config", "{tmp}/c.json"], "not found"),
+        (["analyze", "{tmp}/x.png", "-o", "{tmp}/o", "--model", "{tmp}"], "config.json"),
+        (["analyze", "{tmp}/x.png", "-o", "{tmp}/o"], "no default particle model"),
+        (["evaluate", "--data", "{tmp}/none", "--model", "{tmp}"], "none: dataset folder"),
+    ],
+)
+def test_bad_inputs_are_one_line_errors(args, message, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(pipeline, "default_particle_model_path", lambda: tmp_path / "nomodel")
+    code = main(["particles", *[a.format(tmp=tmp_path) for a in args]])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert err.startswith("temdefects particles: error:")
