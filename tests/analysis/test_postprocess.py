@@ -69,3 +69,30 @@ def test_validation():
         postprocess(stack(A), objectness=np.ones(3))
     with pytest.raises(ValueError, match="threshold"):
         PostprocessOptions(threshold=1.5)
+
+
+def test_pieces_of_one_line_in_different_masks_are_joined():
+    # one straight dislocation cut by the network into two masks with a 6 px gap
+    left, right = line_mask((10, 60), (55, 62)), line_mask((61, 62), (115, 65))
+    across = line_mask((58, 80), (60, 125))  # ends near the gap but at right angles
+    found = postprocess(stack(left, right, across))
+    assert len(found) == 2
+    joined = max(found, key=lambda d: d.length)
+    assert joined.length == pytest.approx(np.hypot(105, 5), abs=4)
+    assert joined.points.shape == (50, 2)
+    off = postprocess(stack(left, right, across), options=PostprocessOptions(join_gap=0))
+    assert len(off) == 3
+
+
+def test_partial_copies_of_a_found_line_are_dropped():
+    piece = line_mask((40, 24), (65, 26))  # a quarter of A (Dice 0.4: no duplicate)
+    assert len(postprocess(stack(A, piece, B))) == 2
+    kept = postprocess(stack(A, piece, B), options=PostprocessOptions(drop_covered=0))
+    assert len(kept) == 3
+
+
+def test_joining_options_are_validated():
+    with pytest.raises(ValueError, match="join_gap"):
+        PostprocessOptions(join_gap=-1)
+    with pytest.raises(ValueError, match="drop_covered"):
+        PostprocessOptions(drop_covered=1.5)

@@ -13,6 +13,16 @@
    and small loops), a smoothing spline and ``n_points`` equally spaced points;
    length and curvature along the curve. Curves shorter than ``min_length`` px
    are dropped.
+5. Join fragments (beyond the paper): curves whose ends lie within
+   ``join_gap`` px and point at each other within ``join_angle`` degrees are
+   one dislocation cut into pieces by the network
+   (:func:`temdefects.geometry.join_fragments`); their points are chained and
+   one spline is fitted through them. ``join_gap = 0`` turns this off.
+6. Drop partial copies (beyond the paper): longest first, a curve with at
+   least ``drop_covered`` of its points within ``cover_tolerance`` px of the
+   curves kept so far is a piece of a dislocation already found
+   (:func:`temdefects.geometry.drop_covered`). ``drop_covered = 0`` turns
+   this off.
 """
 
 from __future__ import annotations
@@ -21,7 +31,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from temdefects.geometry import mask_to_curve, split_components
+from temdefects.geometry import (
+    curve_stats,
+    drop_covered,
+    fit_spline,
+    join_fragments,
+    mask_to_curve,
+    split_components,
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +50,10 @@ class PostprocessOptions:
     n_points: int = 50
     min_objectness: float = 0.0
     smoothing: float | None = None
+    join_gap: float = 15.0
+    join_angle: float = 30.0
+    drop_covered: float = 0.7
+    cover_tolerance: float = 3.0
 
     def __post_init__(self):
         if not 0.0 < self.threshold < 1.0:
@@ -41,6 +62,16 @@ class PostprocessOptions:
             raise ValueError(f"merge_dice: must be in (0, 1], got {self.merge_dice}")
         if self.min_size < 1 or self.n_points < 2 or self.min_length < 0:
             raise ValueError("min_size >= 1, n_points >= 2 and min_length >= 0 are required")
+        if not 0 <= self.drop_covered <= 1 or self.cover_tolerance <= 0:
+            raise ValueError(
+                f"drop_covered in [0, 1] and cover_tolerance > 0 are required, got "
+                f"{self.drop_covered}, {self.cover_tolerance}"
+            )
+        if self.join_gap < 0 or not 0 <= self.join_angle <= 180:
+            raise ValueError(
+                f"join_gap >= 0 and join_angle in [0, 180] are required, got "
+                f"{self.join_gap}, {self.join_angle}"
+            )
 
 
 @dataclass(frozen=True, eq=False)
@@ -147,22 +178,49 @@ def postprocess(
         raise ValueError(
             f"postprocess: objectness {np.shape(objectness)} does not match {probs.shape[0]} masks"
         )
-    out = []
+    pieces = []
     for cand in merge_duplicates(candidates(probs, objectness, opt), opt.merge_dice):
         curve = mask_to_curve(cand.mask, n_points=opt.n_points, min_size=1, smoothing=opt.smoothing)
-        if curve is None or curve.length < opt.min_length:
+        if curve is None:
             continue
         pts = curve.points + np.array([cand.box[1], cand.box[0]], float)
+        pieces.append((pts, cand))
+    if opt.join_gap > 0 and len(pieces) > 1:
+        chains = join_fragments(
+            [p for p, _ in pieces], max_gap=opt.join_gap, max_angle=opt.join_angle
+        )
+    else:
+        chains = [[(k, False)] for k in range(len(pieces))]
+    joined = []
+    for chain in sorted(chains, key=lambda ch: -max(pieces[k][1].score for k, _ in ch)):
+        if len(chain) == 1:
+            pts = pieces[chain[0][0]][0]
+        else:
+            path = np.concatenate([pieces[k][0][::-1] if rev else pieces[k][0] for k, rev in chain])
+            pts = fit_spline(path, n_points=opt.n_points, smoothing=opt.smoothing)
+        joined.append((pts, [pieces[k] for k, _ in chain]))
+    if opt.drop_covered > 0 and len(joined) > 1:
+        keep = drop_covered(
+            [p for p, _ in joined], tolerance=opt.cover_tolerance, min_fraction=opt.drop_covered
+        )
+        joined = [joined[k] for k in keep]
+    out = []
+    for pts, members in joined:
+        stats = curve_stats(pts)
+        if stats.length < opt.min_length:
+            continue
+        lengths = np.array([max(curve_stats(p).length, 1e-9) for p, _ in members])
+        longest = members[int(np.argmax(lengths))][1]
         out.append(
             Dislocation(
                 id=len(out) + 1,
                 points=pts,
-                length=float(curve.length),
-                mean_curvature=float(curve.stats.mean_abs_curvature),
-                max_curvature=float(curve.stats.max_abs_curvature),
-                score=cand.score,
-                channel=cand.channel,
-                area=int(cand.mask.sum()),
+                length=float(stats.length),
+                mean_curvature=float(stats.mean_abs_curvature),
+                max_curvature=float(stats.max_abs_curvature),
+                score=float(np.average([c.score for _, c in members], weights=lengths)),
+                channel=longest.channel,
+                area=int(sum(c.mask.sum() for _, c in members)),
             )
         )
     return out

@@ -60,6 +60,18 @@ def add_parser(sub) -> None:
         default=0.0,
         help="drop masks the objectness head scores lower (default 0)",
     )
+    g.add_argument(
+        "--join-gap",
+        type=float,
+        default=15.0,
+        help="join curve pieces whose ends are this close and aligned, px (default 15; 0: off)",
+    )
+    g.add_argument(
+        "--drop-covered",
+        type=float,
+        default=0.7,
+        help="drop a curve with this share of its points on a longer one (default 0.7; 0: off)",
+    )
     s = p.add_argument_group("size")
     s.add_argument(
         "--max-side",
@@ -90,6 +102,8 @@ def _options(args):
                 merge_dice=args.merge_dice,
                 min_length=args.min_length,
                 min_objectness=args.min_objectness,
+                join_gap=args.join_gap,
+                drop_covered=args.drop_covered,
             ),
             max_side=args.max_side,
             scale=args.scale,
@@ -127,6 +141,8 @@ def run_command(args) -> int:
         "min_length": args.min_length,
         "merge_dice": args.merge_dice,
         "min_objectness": args.min_objectness,
+        "join_gap": args.join_gap,
+        "drop_covered": args.drop_covered,
         "max_side": args.max_side,
         "scale": args.scale,
         "pixel_size_override_nm": args.pixel_size,

@@ -8,6 +8,7 @@ pixels, with pixel centres at integer coordinates.
 from temdefects.geometry.curvature import CurveStats, curvature, curve_length, curve_stats
 from temdefects.geometry.curves import CurveResult, mask_to_curve, mask_to_curves
 from temdefects.geometry.distances import curve_distance_matrix, mean_distance
+from temdefects.geometry.joining import drop_covered, end_tangents, join_fragments
 from temdefects.geometry.path import longest_path, skeleton_graph
 from temdefects.geometry.skeleton import skeletonize_mask, split_components
 from temdefects.geometry.spline import fit_spline, resample_polyline
@@ -19,7 +20,10 @@ __all__ = [
     "curve_distance_matrix",
     "curve_length",
     "curve_stats",
+    "drop_covered",
+    "end_tangents",
     "fit_spline",
+    "join_fragments",
     "longest_path",
     "mask_to_curve",
     "mask_to_curves",
