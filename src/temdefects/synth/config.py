@@ -293,19 +293,40 @@ class SynthConfig:
         return to_plain(self)
 
 
+def package_presets(package: str) -> list[str]:
+    """Names of the YAML presets in ``<package>/presets`` (shared by every generator)."""
+    folder = resources.files(package) / "presets"
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def package_preset_dict(package: str, name: str) -> dict:
+    """The raw mapping of preset ``name`` of ``package``; an unknown name is a ConfigError."""
+    names = package_presets(package)
+    if name not in names:
+        raise ConfigError(f"preset: unknown preset {name!r} (available: {', '.join(names)})")
+    text = (resources.files(package) / "presets" / f"{name}.yaml").read_text("utf-8")
+    return yaml.safe_load(text) or {}
+
+
+def merge_sources(
+    data: dict, path: str | os.PathLike | None = None, overrides: dict | None = None
+) -> dict:
+    """``data`` (a preset's mapping), then a YAML/JSON file, then overrides, merged in order."""
+    if path is not None:
+        data = deep_merge(data, read_config_file(path))
+    if overrides:
+        data = deep_merge(data, overrides)
+    return data
+
+
 def list_presets() -> list[str]:
     """Names of the built-in presets."""
-    folder = resources.files("temdefects.synth") / "presets"
-    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return package_presets("temdefects.synth")
 
 
 def preset_dict(name: str) -> dict:
     """The raw mapping of a built-in preset."""
-    names = list_presets()
-    if name not in names:
-        raise ConfigError(f"preset: unknown preset {name!r} (available: {', '.join(names)})")
-    text = (resources.files("temdefects.synth") / "presets" / f"{name}.yaml").read_text("utf-8")
-    return yaml.safe_load(text) or {}
+    return package_preset_dict("temdefects.synth", name)
 
 
 def read_config_file(path: str | os.PathLike) -> dict:
@@ -345,12 +366,7 @@ def load_config(
     overrides
         Optional mapping applied last (used by command-line options).
     """
-    data = preset_dict(preset) if preset else {}
-    if path is not None:
-        data = deep_merge(data, read_config_file(path))
-    if overrides:
-        data = deep_merge(data, overrides)
-    return config_from_dict(data)
+    return config_from_dict(merge_sources(preset_dict(preset) if preset else {}, path, overrides))
 
 
 def dump_config(config: SynthConfig) -> str:

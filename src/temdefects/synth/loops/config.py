@@ -13,16 +13,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from importlib import resources
 
 import yaml
 
-from temdefects.errors import ConfigError
 from temdefects.schema import (
     Range,
     bool_field,
     choices_field,
-    deep_merge,
     num_field,
     parse_section,
     prob_field,
@@ -37,7 +34,9 @@ from temdefects.synth.config import (
     ArtifactConfig,
     BackgroundConfig,
     NoiseConfig,
-    read_config_file,
+    merge_sources,
+    package_preset_dict,
+    package_presets,
 )
 
 CLASSES = ("loop111", "loop100", "dot")
@@ -210,8 +209,7 @@ class LoopSynthConfig:
 
 def list_loop_presets() -> list[str]:
     """Names of the built-in presets."""
-    folder = resources.files("temdefects.synth.loops") / "presets"
-    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return package_presets("temdefects.synth.loops")
 
 
 def loop_preset_dict(name: str) -> dict:
@@ -222,11 +220,7 @@ def loop_preset_dict(name: str) -> dict:
     ConfigError
         For an unknown preset name.
     """
-    names = list_loop_presets()
-    if name not in names:
-        raise ConfigError(f"preset: unknown preset {name!r} (available: {', '.join(names)})")
-    folder = resources.files("temdefects.synth.loops") / "presets"
-    return yaml.safe_load((folder / f"{name}.yaml").read_text("utf-8")) or {}
+    return package_preset_dict("temdefects.synth.loops", name)
 
 
 def loop_config_from_dict(data: dict) -> LoopSynthConfig:
@@ -263,11 +257,7 @@ def load_loop_config(
     (128, 128)
     """
     data = loop_preset_dict(preset) if preset else {}
-    if path is not None:
-        data = deep_merge(data, read_config_file(path))
-    if overrides:
-        data = deep_merge(data, overrides)
-    return loop_config_from_dict(data)
+    return loop_config_from_dict(merge_sources(data, path, overrides))
 
 
 def dump_loop_config(config: LoopSynthConfig) -> str:

@@ -8,29 +8,22 @@ back as YAML for editing.
 from __future__ import annotations
 
 import os
-from importlib import resources
 
 import yaml
 
-from temdefects.errors import ConfigError
-from temdefects.schema import deep_merge, parse_section
-from temdefects.synth.config import read_config_file
+from temdefects.schema import parse_section
+from temdefects.synth.config import merge_sources, package_preset_dict, package_presets
 from temdefects.synth.particles.config import ParticleSynthConfig
 
 
 def list_particle_presets() -> list[str]:
     """Names of the built-in presets of the particle generator."""
-    folder = resources.files("temdefects.synth.particles") / "presets"
-    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return package_presets("temdefects.synth.particles")
 
 
 def particle_preset_dict(name: str) -> dict:
     """The raw mapping of a built-in preset."""
-    names = list_particle_presets()
-    if name not in names:
-        raise ConfigError(f"preset: unknown preset {name!r} (available: {', '.join(names)})")
-    folder = resources.files("temdefects.synth.particles") / "presets"
-    return yaml.safe_load((folder / f"{name}.yaml").read_text("utf-8")) or {}
+    return package_preset_dict("temdefects.synth.particles", name)
 
 
 def particle_config_from_dict(data: dict) -> ParticleSynthConfig:
@@ -67,11 +60,7 @@ def load_particle_config(
     (256, 256)
     """
     data = particle_preset_dict(preset) if preset else {}
-    if path is not None:
-        data = deep_merge(data, read_config_file(path))
-    if overrides:
-        data = deep_merge(data, overrides)
-    return particle_config_from_dict(data)
+    return particle_config_from_dict(merge_sources(data, path, overrides))
 
 
 def dump_particle_config(config: ParticleSynthConfig) -> str:
