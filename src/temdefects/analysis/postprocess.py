@@ -178,38 +178,38 @@ def postprocess(
         raise ValueError(
             f"postprocess: objectness {np.shape(objectness)} does not match {probs.shape[0]} masks"
         )
-    pieces = []
+    pieces = []  # (points in image px, candidate, CurveResult)
     for cand in merge_duplicates(candidates(probs, objectness, opt), opt.merge_dice):
         curve = mask_to_curve(cand.mask, n_points=opt.n_points, min_size=1, smoothing=opt.smoothing)
         if curve is None:
             continue
-        pts = curve.points + np.array([cand.box[1], cand.box[0]], float)
-        pieces.append((pts, cand))
+        pieces.append((curve.points + np.array([cand.box[1], cand.box[0]], float), cand, curve))
     if opt.join_gap > 0 and len(pieces) > 1:
         chains = join_fragments(
-            [p for p, _ in pieces], max_gap=opt.join_gap, max_angle=opt.join_angle
+            [p[0] for p in pieces], max_gap=opt.join_gap, max_angle=opt.join_angle
         )
     else:
         chains = [[(k, False)] for k in range(len(pieces))]
-    joined = []
+    joined = []  # (points, stats, member pieces)
     for chain in sorted(chains, key=lambda ch: -max(pieces[k][1].score for k, _ in ch)):
-        if len(chain) == 1:
-            pts = pieces[chain[0][0]][0]
+        members = [pieces[k] for k, _ in chain]
+        if len(chain) == 1:  # the piece's own curve and statistics
+            pts, stats = members[0][0], members[0][2].stats
         else:
             path = np.concatenate([pieces[k][0][::-1] if rev else pieces[k][0] for k, rev in chain])
             pts = fit_spline(path, n_points=opt.n_points, smoothing=opt.smoothing)
-        joined.append((pts, [pieces[k] for k, _ in chain]))
+            stats = curve_stats(pts)
+        joined.append((pts, stats, members))
     if opt.drop_covered > 0 and len(joined) > 1:
         keep = drop_covered(
-            [p for p, _ in joined], tolerance=opt.cover_tolerance, min_fraction=opt.drop_covered
+            [j[0] for j in joined], tolerance=opt.cover_tolerance, min_fraction=opt.drop_covered
         )
         joined = [joined[k] for k in keep]
     out = []
-    for pts, members in joined:
-        stats = curve_stats(pts)
+    for pts, stats, members in joined:
         if stats.length < opt.min_length:
             continue
-        lengths = np.array([max(curve_stats(p).length, 1e-9) for p, _ in members])
+        lengths = np.array([max(curve.length, 1e-9) for _, _, curve in members])
         longest = members[int(np.argmax(lengths))][1]
         out.append(
             Dislocation(
@@ -218,9 +218,9 @@ def postprocess(
                 length=float(stats.length),
                 mean_curvature=float(stats.mean_abs_curvature),
                 max_curvature=float(stats.max_abs_curvature),
-                score=float(np.average([c.score for _, c in members], weights=lengths)),
+                score=float(np.average([c.score for _, c, _ in members], weights=lengths)),
                 channel=longest.channel,
-                area=int(sum(c.mask.sum() for _, c in members)),
+                area=int(sum(c.mask.sum() for _, c, _ in members)),
             )
         )
     return out
