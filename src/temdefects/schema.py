@@ -103,6 +103,11 @@ def str_field(default: str | None, *, nullable: bool = True, doc: str = ""):
     return field(default=default, metadata={"kind": "str", "nullable": nullable, "doc": doc})
 
 
+def strs_field(default: Sequence[str] = (), *, doc: str = ""):
+    """A (possibly empty) list of non-empty strings, such as folders."""
+    return field(default=tuple(default), metadata={"kind": "strs", "doc": doc})
+
+
 def size_field(default: tuple[int, int], *, doc: str = ""):
     return field(default=tuple(default), metadata={"kind": "size", "doc": doc})
 
@@ -184,6 +189,15 @@ def _parse_value(value: Any, meta: Mapping, path: str) -> Any:
         if not isinstance(value, str) or not value:
             raise ConfigError(f"{path}: expected a non-empty string, got {value!r}")
         return value
+    if kind == "strs":
+        if isinstance(value, str):
+            value = [value]
+        if value is None or not isinstance(value, Sequence):
+            raise ConfigError(f"{path}: expected a list of strings, got {value!r}")
+        for i, item in enumerate(value):
+            if not isinstance(item, str) or not item:
+                raise ConfigError(f"{path}[{i}]: expected a non-empty string, got {item!r}")
+        return tuple(value)
     if kind == "size":
         if _is_number(value):
             value = [value, value]
@@ -271,5 +285,6 @@ __all__ = [
     "section_field",
     "size_field",
     "str_field",
+    "strs_field",
     "to_plain",
 ]

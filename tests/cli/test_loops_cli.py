@@ -25,16 +25,37 @@ def folders(tmp_path):
 
 def test_evaluate_boxes_end_to_end(folders, capsys):
     out = folders / "out"
-    code = main(["loops", "evaluate", "--pred", str(folders / "pred"), "--truth",
-                 str(folders / "truth"), "-o", str(out), "--image-size", "100", "100",
-                 "--pixel-size", "0.5"])  # fmt: skip
+    code = main(
+        [
+            "loops",
+            "evaluate",
+            "--pred",
+            str(folders / "pred"),
+            "--truth",
+            str(folders / "truth"),
+            "-o",
+            str(out),
+            "--image-size",
+            "100",
+            "100",
+            "--pixel-size",
+            "0.5",
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "precision 0.667, recall 1.000" in captured.out
     assert "predictions but no truth, not evaluated: c" in captured.err
     assert "truth but no predictions, not evaluated: b" in captured.err
-    for name in ("evaluation.json", "pr_table.csv", "per_image.csv", "confusion.csv",
-                 "per_class.csv", "summary.csv", "sizes.csv"):  # fmt: skip
+    for name in (
+        "evaluation.json",
+        "pr_table.csv",
+        "per_image.csv",
+        "confusion.csv",
+        "per_class.csv",
+        "summary.csv",
+        "sizes.csv",
+    ):
         assert (out / name).is_file(), name
     assert cv2.imread(str(out / "pr_iou.png")) is not None
     data = json.loads((out / "evaluation.json").read_text())
@@ -84,8 +105,20 @@ def test_evaluate_errors_are_one_line(folders, capsys):
     (folders / "other" / "z.txt").write_text("1 2 3 4\n")
     assert main([*base, "--pred", str(folders / "pred"), "--truth", str(folders / "other")]) == 1
     assert "no image has both predictions" in capsys.readouterr().err
-    assert main([*base, "--pred", str(folders / "pred"), "--truth", str(folders / "truth"),
-                 "--format", "yolo"]) == 1  # fmt: skip
+    assert (
+        main(
+            [
+                *base,
+                "--pred",
+                str(folders / "pred"),
+                "--truth",
+                str(folders / "truth"),
+                "--format",
+                "yolo",
+            ]
+        )
+        == 1
+    )
     assert "image size is unknown" in capsys.readouterr().err
     (folders / "pred" / "a.csv").write_text("class,x\n")
     assert main([*base, "--pred", str(folders / "pred"), "--truth", str(folders / "truth")]) == 1
@@ -97,14 +130,157 @@ def test_evaluate_reads_image_sizes_and_class_map(folders, capsys):
     images.mkdir()
     cv2.imwrite(str(images / "a.png"), np.zeros((40, 50), np.uint8))
     out = folders / "out"
-    code = main(["loops", "evaluate", "--pred", str(folders / "pred"), "--truth",
-                 str(folders / "truth"), "-o", str(out), "--images", str(images),
-                 "--truth-class", "hc", "--class-map", "hc=loop100"])  # fmt: skip
+    code = main(
+        [
+            "loops",
+            "evaluate",
+            "--pred",
+            str(folders / "pred"),
+            "--truth",
+            str(folders / "truth"),
+            "-o",
+            str(out),
+            "--images",
+            str(images),
+            "--truth-class",
+            "hc",
+            "--class-map",
+            "hc=loop100",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     data = json.loads((out / "evaluation.json").read_text())
     truth = {r["class"]: r for r in data["sizes_truth"]}
     assert truth["loop100"]["count"] == 2
     assert truth["loop100"]["number_density"] == pytest.approx(2 / 2000)
-    assert main(["loops", "evaluate", "--pred", "p", "--truth", "t", "-o", "o",
-                 "--class-map", "bad"]) == 1  # fmt: skip
+    assert (
+        main(["loops", "evaluate", "--pred", "p", "--truth", "t", "-o", "o", "--class-map", "bad"])
+        == 1
+    )
     assert "expected OLD=NEW" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    """A detector trained for 2 steps through `loops train` (config file + flags)."""
+    root = tmp_path_factory.mktemp("train")
+    data = root / "data"
+    assert main(["loops", "synth", "-o", str(data), "-n", "2", "--size", "128", "128", "-q"]) == 0
+    cfg = root / "cfg.json"
+    cfg.write_text(
+        json.dumps(
+            {
+                "detector": {"input_size": 128, "fpn_channels": 16, "representation": 32},
+                "data": {"crop": 64, "batch_size": 2},
+            }
+        )
+    )
+    out = root / "model"
+    args = [
+        "loops",
+        "train",
+        "--config",
+        str(cfg),
+        "--synth",
+        str(data),
+        "--synth-val",
+        str(data),
+        "--epochs",
+        "1",
+        "--steps",
+        "2",
+        "--seed",
+        "0",
+        "-o",
+        str(out),
+        "-q",
+    ]
+    assert main(args) == 0
+    return out, data
+
+
+def test_train_reports_and_refuses_bad_config(tiny_model, tmp_path, capsys):
+    out, data = tiny_model
+    assert (out / "model.safetensors").is_file()
+    assert main(["loops", "train", "-o", str(tmp_path / "m"), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "give generated folders" in err
+    assert (
+        main(
+            [
+                "loops",
+                "train",
+                "--synth",
+                str(tmp_path / "none"),
+                "--synth-val",
+                str(data),
+                "-o",
+                str(tmp_path / "m"),
+                "-q",
+            ]
+        )
+        == 1
+    )
+    assert "no labels.csv" in capsys.readouterr().err
+
+
+def test_detect_writes_every_output_and_reports_bad_inputs(tiny_model, tmp_path, capsys):
+    model, data = tiny_model
+    images = tmp_path / "in"
+    images.mkdir()
+    for name in ("000000.png", "000001.png"):
+        (images / name).write_bytes((data / name).read_bytes())
+    (images / "broken.png").write_bytes(b"not a png")
+    out = tmp_path / "out"
+    args = [
+        "loops",
+        "detect",
+        str(images),
+        str(tmp_path / "missing.tif"),
+        "-o",
+        str(out),
+        "--model",
+        str(model),
+        "--score",
+        "0",
+        "--pixel-size",
+        "0.5",
+        "-q",
+    ]
+    assert main(args) == 1  # two bad inputs, the good images are still done
+    err = capsys.readouterr().err
+    assert "missing.tif" in err and "broken.png" in err
+    for name in ("000000", "000001"):
+        with open(out / f"{name}.csv") as fh:
+            assert next(csv.reader(fh)) == list(TABLE_COLUMNS)
+        overlay = cv2.imread(str(out / f"{name}_overlay.png"))
+        assert overlay.shape == (128, 128, 3)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["images"] == 2 and summary["failed"] == 2
+    coco = json.loads((out / "detections.json").read_text())
+    assert len(coco["images"]) == 2 and {c["name"] for c in coco["categories"]} == {
+        "loop111",
+        "loop100",
+        "dot",
+    }
+    n = sum(len((out / f"{s}.csv").read_text().splitlines()) - 1 for s in ("000000", "000001"))
+    assert len(coco["annotations"]) == n
+    with open(out / "summary.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows[-1]["class"] == "all" and int(rows[-1]["count"]) == n
+    assert rows[-1]["length_unit"] == "nm"
+    # a non-empty output folder is refused without --overwrite
+    assert main(args) == 1
+    assert "not empty" in capsys.readouterr().err
+
+
+def test_detect_rejects_bad_arguments(tiny_model, tmp_path, capsys):
+    model, data = tiny_model
+    base = ["loops", "detect", str(data / "000000.png"), "-o", str(tmp_path / "o")]
+    with pytest.raises(SystemExit):
+        main([*base, "--resize", "10"])
+    with pytest.raises(SystemExit):
+        main([*base, "--score", "2"])
+    capsys.readouterr()
+    assert main([*base, "--model", str(tmp_path)]) == 1
+    assert "not a loop model folder" in capsys.readouterr().err

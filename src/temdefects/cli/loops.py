@@ -1,9 +1,10 @@
 """``temdefects loops``: dislocation loops and black dots (Shen et al. 2021).
 
-``synth`` generates training data; ``evaluate`` scores detection tables
-against ground truth (assessments 2-4 of the paper). The body of
-``evaluate`` lives in :mod:`temdefects.loops.commands` (imported only when
-it runs).
+``synth`` generates training data, ``train`` trains the Faster R-CNN
+detector, ``detect`` finds, classifies and measures defects (Modules A and
+B), ``evaluate`` scores detection tables against ground truth (assessments
+2-4 of the paper). The bodies live in :mod:`temdefects.loops.commands`
+(imported only when they run).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import argparse
 from temdefects.cli.common import positive_float, unit_float
 from temdefects.cli.synth_group import add_synth_parser, run_synth
 
-HELP = "dislocation loops and black dots: synthetic data, evaluation"
+HELP = "dislocation loops and black dots: synthetic data, training, detection, evaluation"
 
 EVALUATE_EPILOG = """PRED holds one detection table <stem>.csv per image (columns class, x, y,
 major, minor, angle, bx, by, width, height, score). TRUTH is matched by stem:
@@ -35,6 +36,8 @@ def add_parser(sub) -> None:
     add_synth_parser(
         group, family="loop and black-dot", presets_hint="default, loop111-steel"
     ).set_defaults(run=_synth)
+    _add_train(group)
+    _add_detect(group)
     _add_evaluate(group)
 
 
@@ -42,6 +45,110 @@ def _iou(text: str) -> float:
     value = unit_float(text)
     if value == 0.0:
         raise argparse.ArgumentTypeError("expected an IoU in (0, 1], got 0")
+    return value
+
+
+TRAIN_EPILOG = """The configuration (YAML/JSON, see configs/loops-default.yaml and
+docs/loops.md) may be given whole with --config; flags replace its values.
+example:
+  temdefects loops synth -o data/loops -n 1000 --workers 2
+  temdefects loops synth -o data/loops-val -n 100 --seed 9
+  temdefects loops train --synth data/loops --synth-val data/loops-val -o runs/loops
+"""
+
+DETECT_EPILOG = """Writes into OUT, per image: <stem>.csv (class, x, y, major, minor, angle,
+bx, by, width, height, score; px and degrees), <stem>_overlay.png (a0/2<111>
+loops red, a0<100> loops yellow, black dots blue); for the run:
+detections.json (COCO), summary.csv (count, mean diameter, std, areal density
+per class; nm when the pixel size is known) and summary.json.
+example:
+  temdefects loops detect image.tif more/ -o loops_out --pixel-size 0.5
+"""
+
+
+def _add_train(group) -> None:
+    from temdefects.cli.common import int_at_least, positive_int
+
+    p = group.add_parser(
+        "train",
+        help="train the loop detector (Faster R-CNN, from scratch)",
+        description="Train a torchvision Faster R-CNN on generated loop images and/or real "
+        "images with box files; validate after every epoch and keep the best.",
+        epilog=TRAIN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="model folder")
+    p.add_argument("--config", metavar="FILE", help="training configuration (YAML/JSON)")
+    p.add_argument("--synth", nargs="+", metavar="DIR", help="generated loop folders")
+    p.add_argument("--synth-val", metavar="DIR", help="generated folder that validates")
+    p.add_argument("--images", metavar="DIR", help="real images for --boxes")
+    p.add_argument(
+        "--boxes",
+        metavar="PATH",
+        help="labels of --images: box files <stem>.txt (ymin xmin "
+        "ymax xmax), or COCO/YOLO/ImageJ with --truth-format",
+    )
+    p.add_argument("--truth-format", choices=("auto", "boxes", "coco", "yolo", "imagej"))
+    p.add_argument("--train-list", metavar="FILE", help="real training image names")
+    p.add_argument("--test-list", metavar="FILE", help="held-out real image names (never read)")
+    p.add_argument(
+        "--init", metavar="DIR", help="model folder whose ResNet encoder starts the trunk"
+    )
+    p.add_argument("--channels", choices=("raw-clahe-blur", "raw"), help="input channels")
+    p.add_argument("--crop", type=positive_int, help="training crop side (px)")
+    p.add_argument("--batch-size", type=positive_int)
+    p.add_argument("--epochs", type=positive_int)
+    p.add_argument("--steps", type=positive_int, help="steps per epoch")
+    p.add_argument("--lr", type=positive_float)
+    p.add_argument("--seed", type=int_at_least(0))
+    p.add_argument("--device", help="cpu, cuda, cuda:0 ...")
+    p.add_argument("--overwrite", action="store_true", help="replace a non-empty model folder")
+    p.add_argument("-q", "--quiet", action="store_true", help="no per-epoch lines")
+    p.set_defaults(run=_train)
+
+
+def _add_detect(group) -> None:
+    p = group.add_parser(
+        "detect",
+        help="find, classify and measure loops and black dots",
+        description="Detect a0/2<111> loops, a0<100> loops and black dots (Faster R-CNN, "
+        "Module A), fit an ellipse to each by watershed (Module B), and report sizes and "
+        "areal densities (Shen et al. 2021).",
+        epilog=DETECT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="images, folders or glob patterns")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder")
+    p.add_argument("--model", metavar="DIR", help="model folder (default: the shipped model)")
+    p.add_argument(
+        "--score", type=unit_float, help="lowest score kept (default: the model's threshold)"
+    )
+    p.add_argument("--pixel-size", type=positive_float, metavar="NM", help="nm per px")
+    p.add_argument(
+        "--resize",
+        type=_resize,
+        metavar="PX",
+        help="longer side the image is resampled to before detection (default: the model's "
+        "training size; 0: native)",
+    )
+    p.add_argument(
+        "--polarity",
+        choices=("auto", "dark", "bright"),
+        default="auto",
+        help="defect contrast for the ellipse fit (default auto)",
+    )
+    p.add_argument("--overwrite", action="store_true", help="write into a non-empty folder")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_detect)
+
+
+def _resize(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 0 or a size >= 64 px, got {text!r}") from None
+    if value != 0 and value < 64:
+        raise argparse.ArgumentTypeError(f"expected 0 or a size >= 64 px, got {value}")
     return value
 
 
@@ -110,6 +217,18 @@ def _synth(args) -> int:
         read_sample=loops.read_loop_sample,
         preview=loops.loop_preview,
     )
+
+
+def _train(args) -> int:
+    from temdefects.loops.commands import run_train
+
+    return run_train(args)
+
+
+def _detect(args) -> int:
+    from temdefects.loops.commands import run_detect
+
+    return run_detect(args)
 
 
 def _evaluate(args) -> int:

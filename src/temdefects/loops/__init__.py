@@ -3,8 +3,15 @@
 Geometry of detected defects ("Module B": watershed and ellipse fitting in
 each box), readers of hand-labelled ground truth, detection tables, and the
 evaluation of detections against ground truth (precision/recall/F1 over IoU
-thresholds, confusion matrix, per-class scores, diameters and densities).
-NumPy, SciPy, scikit-image and OpenCV only. See ``docs/loops.md``.
+thresholds, confusion matrix, per-class scores, diameters and densities):
+NumPy, SciPy, scikit-image and OpenCV only, exported here.
+
+The detector ("Module A", torchvision Faster R-CNN) lives in submodules that
+import torch only when used: :mod:`~temdefects.loops.detector` (network and
+input channels), :mod:`~temdefects.loops.model` (model folders, the shipped
+default), :mod:`~temdefects.loops.detect` (one image through Modules A and
+B), :mod:`~temdefects.loops.training` (``temdefects loops train``). See
+``docs/loops.md``.
 """
 
 from temdefects.loops.defects import CLASSES, Defects

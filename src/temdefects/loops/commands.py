@@ -1,17 +1,28 @@
-"""Body of ``temdefects loops evaluate`` (the parser is :mod:`temdefects.cli.loops`)."""
+"""Bodies of ``temdefects loops train | detect | evaluate`` (parsers: ``cli/loops.py``)."""
 
 from __future__ import annotations
 
+import json
 import sys
+import time
+from collections import Counter
 from pathlib import Path
 
-from temdefects.errors import InputFileError
+from temdefects.errors import InputFileError, TemdefectsError
+from temdefects.io.atomic import atomic_write_bytes, atomic_write_text
 from temdefects.loops.evaluate import evaluate_loops
 from temdefects.loops.groundtruth import detect_truth_format, read_truth
 from temdefects.loops.report import write_evaluation
 from temdefects.loops.table import read_detections_folder
 
-__all__ = ["IMAGE_SUFFIXES", "image_shapes", "parse_class_map", "run_evaluate"]
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "image_shapes",
+    "parse_class_map",
+    "run_detect",
+    "run_evaluate",
+    "run_train",
+]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 
@@ -129,3 +140,163 @@ def run_evaluate(args) -> int:
     )
     print(f"wrote {Path(args.output)}")
     return 0
+
+
+PROG = "temdefects loops"
+
+
+def _train_overrides(args) -> dict:
+    data = {
+        "synth": args.synth,
+        "synth_val": args.synth_val,
+        "images": args.images,
+        "boxes": args.boxes,
+        "truth_format": args.truth_format,
+        "train_list": args.train_list,
+        "test_list": args.test_list,
+        "crop": args.crop,
+        "batch_size": args.batch_size,
+    }
+    optim = {"epochs": args.epochs, "steps_per_epoch": args.steps, "lr": args.lr}
+    out = {
+        "data": {k: v for k, v in data.items() if v is not None},
+        "optim": {k: v for k, v in optim.items() if v is not None},
+    }
+    if args.channels is not None:
+        out["detector"] = {"channels": args.channels}
+    for key in ("seed", "device", "init"):
+        if getattr(args, key) is not None:
+            out[key] = getattr(args, key)
+    return {k: v for k, v in out.items() if v != {}}
+
+
+def run_train(args) -> int:
+    """Train a detector from a config file and/or flags; returns the exit status."""
+    from temdefects.loops.train_config import loop_train_config
+    from temdefects.loops.training import train_loop_detector
+    from temdefects.schema import deep_merge
+    from temdefects.synth.config import read_config_file
+
+    data = read_config_file(args.config) if args.config else {}
+    config = loop_train_config(deep_merge(data, _train_overrides(args)))
+    start = time.perf_counter()
+    metrics = train_loop_detector(
+        config, args.output, overwrite=args.overwrite, progress=not args.quiet
+    )
+    val = ", ".join(f"{k} F1 {v['f1']:.3f}" for k, v in metrics["validation"].items())
+    print(
+        f"trained in {time.perf_counter() - start:.0f} s: best epoch {metrics['best_epoch']} "
+        f"(validation at IoU 0.4: {val}; score threshold {metrics['score_threshold']:g}); "
+        f"model in {args.output}"
+    )
+    return 0
+
+
+def _check_output(out: Path, overwrite: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise TemdefectsError(f"{out}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise TemdefectsError(f"{out}: output folder is not empty (use --overwrite)")
+
+
+def _expand(items: list[str]) -> tuple[list[Path], list[dict]]:
+    """Files of every input; inputs that give none are reported, not fatal."""
+    from temdefects.io.frames import expand_inputs
+
+    files, failed = [], []
+    for item in items:
+        try:
+            files.extend(p for p in expand_inputs([item]) if p not in files)
+        except InputFileError as exc:
+            failed.append({"input": item, "status": "failed", "error": str(exc)})
+            print(f"{PROG} detect: error: {exc}", file=sys.stderr)
+    return files, failed
+
+
+def run_detect(args) -> int:
+    """Detect, fit, write tables, overlays, COCO and summary; returns the exit status."""
+    import cv2
+    from tqdm import tqdm
+
+    from temdefects.io.frames import iter_frames
+    from temdefects.loops.detect import detect_defects
+    from temdefects.loops.evaluate import class_statistics
+    from temdefects.loops.model import load_loop_model
+    from temdefects.loops.outputs import coco_detections, loop_overlay
+    from temdefects.loops.table import write_detections, write_summary_csv
+
+    out = Path(args.output)
+    _check_output(out, args.overwrite)
+    model = load_loop_model(args.model)
+    files, report = _expand(args.inputs)
+    out.mkdir(parents=True, exist_ok=True)
+    found, shapes, sizes, coco, names = {}, {}, set(), [], set()
+    start = time.perf_counter()
+    for path in tqdm(files, desc="detect", unit="file", disable=args.quiet, file=sys.stderr):
+        entry = {"input": str(path), "status": "ok", "images": []}
+        try:
+            for frame in iter_frames(path, pixel_size=args.pixel_size):
+                factor = (
+                    None
+                    if args.resize is None
+                    else (1.0 if args.resize == 0 else args.resize / max(frame.image.shape))
+                )
+                defects, polarity = detect_defects(
+                    model,
+                    frame.image,
+                    min_score=args.score,
+                    polarity=args.polarity,
+                    factor=factor,
+                )
+                name, k = frame.name, 2
+                while name in names:
+                    name, k = f"{frame.name}_{k}", k + 1
+                names.add(name)
+                write_detections(out / f"{name}.csv", defects)
+                ok, png = cv2.imencode(".png", loop_overlay(frame.image, defects))
+                atomic_write_bytes(out / f"{name}_overlay.png", png.tobytes())
+                found[name], shapes[name] = defects, frame.image.shape
+                sizes.add(frame.pixel_size)
+                coco.append((path.name, frame.image.shape, defects))
+                entry["images"].append(
+                    {
+                        "name": name,
+                        "frame": frame.index,
+                        "shape": list(frame.image.shape),
+                        "pixel_size_nm": frame.pixel_size,
+                        "polarity": polarity,
+                        "defects": len(defects),
+                        "classes": dict(Counter(defects.classes)),
+                    }
+                )
+        except (InputFileError, ValueError) as exc:
+            entry.update(status="failed", error=str(exc))
+            print(f"{PROG} detect: error: {path}: {exc}", file=sys.stderr)
+        report.append(entry)
+    pixel_size = next(iter(sizes)) if len(sizes) == 1 else None
+    if len(sizes) > 1:
+        _warn("images have different pixel sizes: summary in px (give --pixel-size)")
+    rows = class_statistics(found, shapes=shapes, pixel_size=pixel_size, source="pred")
+    write_summary_csv(out / "summary.csv", rows)
+    atomic_write_text(out / "detections.json", json.dumps(coco_detections(coco)) + "\n")
+    failed = sum(e["status"] == "failed" for e in report)
+    counts = Counter(c for d in found.values() for c in d.classes)
+    summary = {
+        "format": "temdefects.loops.detection/1",
+        "model": str(model.path.resolve()) if model.path else None,
+        "score_threshold": model.score_threshold if args.score is None else args.score,
+        "pixel_size_nm": pixel_size,
+        "inputs": report,
+        "images": len(found),
+        "defects": dict(counts),
+        "failed": failed,
+        "seconds": round(time.perf_counter() - start, 2),
+    }
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=1) + "\n")
+    print(
+        f"detected in {len(found)} images: {sum(counts.values())} defects ("
+        + (", ".join(f"{n} {c}" for c, n in sorted(counts.items())) or "none")
+        + f"); results in {out}"
+        + (f"; {failed} inputs failed" if failed else "")
+    )
+    return 1 if failed else 0

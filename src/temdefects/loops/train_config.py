@@ -1,0 +1,152 @@
+"""Typed configuration of ``temdefects loops train``.
+
+Data and optimiser sections are frozen dataclasses parsed by
+:mod:`temdefects.schema` (errors name the dotted field); the ``detector``
+section is a :class:`temdefects.loops.detector.DetectorConfig`. The resolved
+configuration is stored in the model folder, so a model folder says how it
+was made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from temdefects.errors import ConfigError
+from temdefects.loops.detector import DetectorConfig, detector_config_from_dict
+from temdefects.schema import (
+    choice_field,
+    deep_merge,
+    num_field,
+    parse_section,
+    str_field,
+    strs_field,
+    to_plain,
+)
+from temdefects.synth.loops.config import CLASSES
+
+__all__ = ["LoopDataConfig", "LoopOptimConfig", "LoopTrainConfig", "loop_train_config"]
+
+
+@dataclass(frozen=True)
+class LoopDataConfig:
+    """Training images: generated loop folders and/or real images with box files."""
+
+    synth: tuple = strs_field((), doc="folders written by `temdefects loops synth`")
+    synth_val: str | None = str_field(None, doc="generated folder that validates (optional)")
+    images: str | None = str_field(None, doc="folder of real images for `boxes`")
+    boxes: str | None = str_field(
+        None,
+        doc="ground truth of `images`: folder of <stem>.txt box files ('ymin xmin ymax "
+        "xmax', Li et al. 2018), or COCO/YOLO/ImageJ labels (truth_format)",
+    )
+    truth_format: str = choice_field(
+        "boxes", ("auto", "boxes", "coco", "yolo", "imagej"), doc="format of `boxes`"
+    )
+    train_list: str | None = str_field(
+        None, doc="file naming the real training images (default: all not in test_list)"
+    )
+    test_list: str | None = str_field(
+        None, doc="file naming held-out real images, never used for training or choices"
+    )
+    box_class: str = choice_field(
+        "loop111", CLASSES, doc="class of single-class real labels and of unknown class names"
+    )
+    val_fraction: float = num_field(
+        0.1, min=0.0, max=0.9, doc="share of the real training images that validates"
+    )
+    real_weight: float = num_field(
+        0.5, min=0.0, max=1.0, doc="share of training crops drawn from real images"
+    )
+    crop: int = num_field(256, min=64, max=4096, integer=True, doc="side of training crops, px")
+    batch_size: int = num_field(8, min=1, max=256, integer=True, doc="crops per step")
+    min_visible: float = num_field(
+        0.5, min=0.05, max=1.0, doc="a box cut by a crop is kept when this share is inside"
+    )
+
+    def validate(self, path: str) -> None:
+        if not self.synth and not self.boxes:
+            raise ConfigError(f"{path}: give generated folders (synth) and/or real boxes")
+        if bool(self.boxes) != bool(self.images):
+            raise ConfigError(f"{path}: boxes and images go together")
+
+
+@dataclass(frozen=True)
+class LoopOptimConfig:
+    """AdamW with a linear warm-up and a cosine decay to zero."""
+
+    epochs: int = num_field(10, min=1, max=100000, integer=True, doc="validation rounds")
+    steps_per_epoch: int = num_field(200, min=1, max=10**7, integer=True, doc="steps per epoch")
+    lr: float = num_field(3e-4, min=1e-8, max=10.0, doc="peak learning rate")
+    weight_decay: float = num_field(1e-4, min=0.0, max=1.0, doc="AdamW weight decay")
+    warmup: float = num_field(0.05, min=0.0, max=1.0, doc="fraction of steps with warm-up")
+    grad_clip: float = num_field(5.0, min=0.0, max=1e6, doc="gradient norm clip (0: none)")
+
+
+@dataclass(frozen=True)
+class LoopTrainConfig:
+    """Everything that rebuilds a loop detector."""
+
+    name: str = "loops"
+    seed: int = 0
+    device: str = "cpu"
+    init: str | None = None
+    detector: DetectorConfig = DetectorConfig()
+    data: LoopDataConfig = LoopDataConfig()
+    optim: LoopOptimConfig = LoopOptimConfig()
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "seed": self.seed,
+            "device": self.device,
+            "init": self.init,
+            "detector": self.detector.to_dict(),
+            "data": {
+                k: list(v) if isinstance(v, tuple) else v for k, v in to_plain(self.data).items()
+            },
+            "optim": to_plain(self.optim),
+        }
+
+
+def loop_train_config(data: dict | None = None) -> LoopTrainConfig:
+    """Parse a (partial) mapping over the defaults; errors name the dotted field.
+
+    ``init`` names a model folder whose ResNet encoder starts the detector's
+    trunk (this project's own pre-training, e.g. the dislocation model), or
+    None for a random start.
+
+    Examples
+    --------
+    >>> cfg = loop_train_config({"optim": {"epochs": 2}, "data": {"synth": ["d"]}})
+    >>> cfg.optim.epochs, cfg.data.synth, cfg.detector.backbone
+    (2, ('d',), 'resnet18')
+    >>> loop_train_config({"optim": {"lr": 0}})
+    Traceback (most recent call last):
+    ...
+    temdefects.errors.ConfigError: optim.lr: must be >= 1e-08, got 0.0
+    """
+    merged = deep_merge(LoopTrainConfig().to_dict(), data or {})
+    known = {"name", "seed", "device", "init", "detector", "data", "optim"}
+    unknown = sorted(set(merged) - known)
+    if unknown:
+        raise ConfigError(
+            f"{unknown[0]}: unknown parameter (known here: {', '.join(sorted(known))})"
+        )
+    seed = merged["seed"]
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ConfigError(f"seed: expected an integer >= 0, got {seed!r}")
+    for key in ("name", "device"):
+        if not isinstance(merged[key], str) or not merged[key]:
+            raise ConfigError(f"{key}: expected a non-empty string, got {merged[key]!r}")
+    if merged["init"] is not None and not isinstance(merged["init"], str):
+        raise ConfigError(f"init: expected a model folder or null, got {merged['init']!r}")
+    optim = parse_section(LoopOptimConfig, merged["optim"], "optim")
+    return LoopTrainConfig(
+        name=merged["name"],
+        seed=seed,
+        device=merged["device"],
+        init=merged["init"],
+        detector=detector_config_from_dict(merged["detector"]),
+        data=parse_section(LoopDataConfig, merged["data"], "data"),
+        optim=optim,
+    )
