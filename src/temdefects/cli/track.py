@@ -114,14 +114,10 @@ def run_command(args) -> int:
     )
     from temdefects.analysis.track_plots import distance_png, spacing_png, trajectories_png
     from temdefects.analysis.tracking import track
-    from temdefects.errors import InputFileError, TemdefectsError
-    from temdefects.io.atomic import atomic_write_bytes, atomic_write_text
+    from temdefects.errors import InputFileError
+    from temdefects.io.atomic import atomic_write_bytes, atomic_write_text, check_output_folder
 
-    out = Path(args.output)
-    if out.exists() and not out.is_dir():
-        raise TemdefectsError(f"{out}: exists and is not a folder")
-    if out.exists() and any(out.iterdir()) and not args.overwrite:
-        raise TemdefectsError(f"{out}: output folder is not empty (use --overwrite)")
+    out = check_output_folder(args.output, args.overwrite)
     frames, failed = [], 0
     for path in frame_files(Path(args.results)):
         try:

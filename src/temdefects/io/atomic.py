@@ -53,3 +53,21 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, fsync: bool = Tr
 def atomic_write_text(path: str | os.PathLike, text: str, *, fsync: bool = True) -> Path:
     """Write UTF-8 ``text`` to ``path`` atomically (see :func:`atomic_write_bytes`)."""
     return atomic_write_bytes(path, text.encode("utf-8"), fsync=fsync)
+
+
+def check_output_folder(out: str | os.PathLike, overwrite: bool) -> Path:
+    """Refuse an output path that is a file, or a non-empty folder unless ``overwrite``.
+
+    Raises
+    ------
+    TemdefectsError
+        Naming the path and the way out (``--overwrite``).
+    """
+    from temdefects.errors import TemdefectsError
+
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise TemdefectsError(f"{out}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise TemdefectsError(f"{out}: output folder is not empty (use --overwrite)")
+    return out

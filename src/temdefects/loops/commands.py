@@ -8,8 +8,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from temdefects.errors import InputFileError, TemdefectsError
-from temdefects.io.atomic import atomic_write_bytes, atomic_write_text
+from temdefects.errors import InputFileError
+from temdefects.io.atomic import atomic_write_bytes, atomic_write_text, check_output_folder
+from temdefects.io.frames import expand_reporting
 from temdefects.loops.evaluate import evaluate_loops
 from temdefects.loops.groundtruth import detect_truth_format, read_truth
 from temdefects.loops.report import write_evaluation
@@ -192,27 +193,6 @@ def run_train(args) -> int:
     return 0
 
 
-def _check_output(out: Path, overwrite: bool) -> None:
-    if out.exists() and not out.is_dir():
-        raise TemdefectsError(f"{out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise TemdefectsError(f"{out}: output folder is not empty (use --overwrite)")
-
-
-def _expand(items: list[str]) -> tuple[list[Path], list[dict]]:
-    """Files of every input; inputs that give none are reported, not fatal."""
-    from temdefects.io.frames import expand_inputs
-
-    files, failed = [], []
-    for item in items:
-        try:
-            files.extend(p for p in expand_inputs([item]) if p not in files)
-        except InputFileError as exc:
-            failed.append({"input": item, "status": "failed", "error": str(exc)})
-            print(f"{PROG} detect: error: {exc}", file=sys.stderr)
-    return files, failed
-
-
 def run_detect(args) -> int:
     """Detect, fit, write tables, overlays, COCO and summary; returns the exit status."""
     import cv2
@@ -226,9 +206,9 @@ def run_detect(args) -> int:
     from temdefects.loops.table import write_detections, write_summary_csv
 
     out = Path(args.output)
-    _check_output(out, args.overwrite)
+    check_output_folder(out, args.overwrite)
     model = load_loop_model(args.model)
-    files, report = _expand(args.inputs)
+    files, report = expand_reporting(args.inputs, f"{PROG} detect")
     out.mkdir(parents=True, exist_ok=True)
     found, shapes, sizes, coco, names = {}, {}, set(), [], set()
     start = time.perf_counter()

@@ -23,7 +23,7 @@ import torch
 
 from temdefects import __version__
 from temdefects.errors import ConfigError, TemdefectsError
-from temdefects.io.atomic import atomic_write_text
+from temdefects.io.atomic import atomic_write_text, check_output_folder
 from temdefects.loops.defects import Defects
 from temdefects.loops.detector import build_detector, run_detector
 from temdefects.loops.evaluate import SCORE_THRESHOLDS, pr_table
@@ -185,13 +185,6 @@ def _validate(model, config, data: LoopData, device) -> dict:
     return out
 
 
-def _check_output(out: Path, overwrite: bool) -> None:
-    if out.exists() and not out.is_dir():
-        raise TemdefectsError(f"{out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise TemdefectsError(f"{out}: output folder is not empty (use --overwrite)")
-
-
 def _log_csv(rows: list[dict]) -> str:
     keys = list(rows[0])
     return "\n".join([",".join(keys), *(",".join(str(r[k]) for k in keys) for r in rows)]) + "\n"
@@ -205,7 +198,7 @@ def train_loop_detector(
     Returns the metrics written to ``out/metrics.json``.
     """
     out = Path(out)
-    _check_output(out, overwrite)
+    check_output_folder(out, overwrite)
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     device = torch.device(config.device)

@@ -12,15 +12,10 @@ from pathlib import Path
 
 from temdefects.errors import InputFileError, TemdefectsError
 from temdefects.io.atomic import atomic_write_text
+from temdefects.io.atomic import check_output_folder as _check_output
+from temdefects.io.frames import expand_reporting
 
 PROG = "temdefects particles"
-
-
-def _check_output(out: Path, overwrite: bool) -> None:
-    if out.exists() and not out.is_dir():
-        raise TemdefectsError(f"{out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise TemdefectsError(f"{out}: output folder is not empty (use --overwrite)")
 
 
 def train_overrides(args) -> dict:
@@ -84,20 +79,6 @@ def _instance_changes(args) -> dict:
     return changes
 
 
-def _expand(items: list[str]) -> tuple[list[Path], list[dict]]:
-    """Files of every input; inputs that give none are reported, not fatal."""
-    from temdefects.io.frames import expand_inputs
-
-    files, failed = [], []
-    for item in items:
-        try:
-            files.extend(p for p in expand_inputs([item]) if p not in files)
-        except InputFileError as exc:
-            failed.append({"input": item, "status": "failed", "error": str(exc)})
-            print(f"{PROG} analyze: error: {exc}", file=sys.stderr)
-    return files, failed
-
-
 def run_analyze(args) -> int:
     from dataclasses import asdict
 
@@ -115,7 +96,7 @@ def run_analyze(args) -> int:
     _check_output(out, args.overwrite)
     model = load_particle_model(args.model)
     model = with_instances(model, **_instance_changes(args))
-    files, report = _expand(args.inputs)
+    files, report = expand_reporting(args.inputs, f"{PROG} analyze")
     out.mkdir(parents=True, exist_ok=True)
     names: set[str] = set()
     images, particles, classes = 0, 0, Counter()

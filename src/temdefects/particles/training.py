@@ -34,7 +34,7 @@ import yaml
 
 from temdefects import __version__
 from temdefects.errors import TemdefectsError
-from temdefects.io.atomic import atomic_write_text
+from temdefects.io.atomic import atomic_write_text, check_output_folder
 from temdefects.particles.config import InstanceConfig, ParticleTrainConfig
 from temdefects.schema import to_plain
 
@@ -52,10 +52,7 @@ OWN_FILES = (
 
 
 def _prepare_output(out: Path, overwrite: bool) -> None:
-    if out.exists() and not out.is_dir():
-        raise TemdefectsError(f"{out}: output path exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise TemdefectsError(f"{out}: output folder is not empty (use --overwrite)")
+    check_output_folder(out, overwrite)
     out.mkdir(parents=True, exist_ok=True)
     for name in OWN_FILES:
         (out / name).unlink(missing_ok=True)
