@@ -19,7 +19,7 @@ from temdefects.loops.train_data import (
     load_synth_folder,
     read_name_list,
 )
-from temdefects.loops.training import init_from_encoder, train_loop_detector
+from temdefects.loops.training import init_from_encoder, initialise, train_loop_detector
 from temdefects.models.folder import default_model_path
 
 TINY = {"input_size": 128, "fpn_channels": 16, "representation": 32}
@@ -176,6 +176,19 @@ def test_tiny_training_run_writes_a_loadable_model(synth, real, tmp_path):
     assert len(defects) == 0 or defects.has_ellipse.all()
     with pytest.raises(Exception, match="not empty"):
         train_loop_detector(config, out, progress=False)
+    # fine-tuning starts from every weight of a loop model with the same settings
+    plain = config.to_dict()
+    tune = loop_train_config(
+        {**plain, "init": str(out), "optim": {"epochs": 1, "steps_per_epoch": 1}}
+    )
+    net = build_detector(tune.detector)
+    assert initialise(net, tune) == len(net.state_dict())
+    for key, value in model.net.state_dict().items():
+        assert torch.allclose(net.state_dict()[key].float(), value.float()), key
+    train_loop_detector(tune, tmp_path / "tuned", progress=False)
+    other = loop_train_config({**plain, "init": str(out), "detector": {**TINY, "fpn_channels": 8}})
+    with pytest.raises(ConfigError, match="detector settings differ"):
+        initialise(build_detector(other.detector), other)
 
 
 def test_load_loop_model_errors(tmp_path):

@@ -111,9 +111,10 @@ class LoopTrainConfig:
 def loop_train_config(data: dict | None = None) -> LoopTrainConfig:
     """Parse a (partial) mapping over the defaults; errors name the dotted field.
 
-    ``init`` names a model folder whose ResNet encoder starts the detector's
-    trunk (this project's own pre-training, e.g. the dislocation model), or
-    None for a random start.
+    ``init`` names a loop model folder to fine-tune (same detector settings),
+    another temdefects model folder whose ResNet encoder starts the
+    detector's trunk (this project's own pre-training, e.g. the dislocation
+    model), or None for a random start.
 
     Examples
     --------

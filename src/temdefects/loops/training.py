@@ -39,7 +39,13 @@ from temdefects.loops.train_data import (
     stem_of,
 )
 
-__all__ = ["LoopData", "init_from_encoder", "load_training_data", "train_loop_detector"]
+__all__ = [
+    "LoopData",
+    "init_from_encoder",
+    "initialise",
+    "load_training_data",
+    "train_loop_detector",
+]
 
 VAL_SYNTH_LIMIT = 100
 IOU = 0.4
@@ -125,6 +131,35 @@ def init_from_encoder(model: torch.nn.Module, folder: str | Path) -> int:
     return len(copied)
 
 
+def initialise(model: torch.nn.Module, config: LoopTrainConfig) -> int:
+    """Start from ``config.init``: a loop model (all weights: fine-tuning) or another
+    temdefects model (its ResNet encoder); returns the number of tensors copied.
+
+    Raises
+    ------
+    ConfigError
+        When a loop model's detector settings differ from ``config.detector``.
+    """
+    from temdefects.loops.model import FORMAT, load_loop_model
+
+    doc = Path(config.init) / "config.json"
+    try:
+        fmt = json.loads(doc.read_text()).get("format")
+    except (OSError, ValueError):
+        fmt = None
+    if fmt != FORMAT:
+        return init_from_encoder(model, config.init)
+    start = load_loop_model(config.init)
+    if start.config != config.detector:
+        raise ConfigError(
+            f"init: {config.init}: its detector settings differ from this configuration's "
+            "detector section (fine-tuning keeps the architecture)"
+        )
+    state = start.net.state_dict()
+    model.load_state_dict(state)
+    return len(state)
+
+
 def _lr(step: int, total: int, warmup: float) -> float:
     w = max(1, int(warmup * total))
     if step < w:
@@ -206,7 +241,7 @@ def train_loop_detector(
     if not data.val_synth and not data.val_real:
         raise ConfigError("no validation images: give data.synth_val or real boxes")
     model = build_detector(config.detector).to(device)
-    copied = init_from_encoder(model, config.init) if config.init else 0
+    copied = initialise(model, config) if config.init else 0
     crop = config.data.crop
     model.transform.min_size, model.transform.max_size = (crop,), crop
     opt = torch.optim.AdamW(
