@@ -20,6 +20,7 @@ from temdefects.loops.detector import detector_input, resize_factor
 
 __all__ = [
     "BoxImage",
+    "image_stems",
     "crop_sample",
     "load_box_images",
     "load_synth_folder",
@@ -120,16 +121,17 @@ def stem_of(name: str) -> str:
     return p.stem if p.suffix.lower() in IMAGE_SUFFIXES else name
 
 
-def box_image_names(
-    images: str | Path, boxes: str | Path, *, exclude: Sequence[str] = ()
-) -> list[str]:
-    """Stems that have both an image and a box file, minus ``exclude`` (names or stems)."""
-    images, boxes = Path(images), Path(boxes)
-    if not images.is_dir() or not boxes.is_dir():
-        raise InputFileError(f"{images if not images.is_dir() else boxes}: no such folder")
-    have = {p.stem for p in images.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES}
+def image_stems(images: str | Path, *, exclude: Sequence[str] = ()) -> list[str]:
+    """Stems of the images in a folder, minus ``exclude`` (names or stems), sorted."""
+    images = Path(images)
+    if not images.is_dir():
+        raise InputFileError(f"{images}: no such folder")
     skip = {stem_of(n) for n in exclude}
-    return sorted(s for s in have & {p.stem for p in boxes.glob("*.txt")} if s not in skip)
+    return sorted(
+        p.stem
+        for p in images.iterdir()
+        if p.suffix.lower() in IMAGE_SUFFIXES and p.stem not in skip
+    )
 
 
 def load_box_images(

@@ -31,8 +31,8 @@ from temdefects.loops.model import save_loop_model
 from temdefects.loops.train_config import LoopTrainConfig
 from temdefects.loops.train_data import (
     BoxImage,
-    box_image_names,
     crop_sample,
+    image_stems,
     load_box_images,
     load_synth_folder,
     read_name_list,
@@ -76,7 +76,7 @@ def load_training_data(config: LoopTrainConfig, rng: np.random.Generator) -> Loo
         if data.train_list:
             names = sorted({stem_of(n) for n in read_name_list(data.train_list)} - test)
         else:
-            names = box_image_names(data.images, data.boxes, exclude=sorted(test))
+            names = image_stems(data.images, exclude=sorted(test))
         order = rng.permutation(len(names))
         n_val = int(round(data.val_fraction * len(names)))
         val_names = sorted(names[i] for i in order[:n_val])
