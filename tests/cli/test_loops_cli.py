@@ -284,3 +284,20 @@ def test_detect_rejects_bad_arguments(tiny_model, tmp_path, capsys):
     capsys.readouterr()
     assert main([*base, "--model", str(tmp_path)]) == 1
     assert "not a loop model folder" in capsys.readouterr().err
+
+
+def test_detect_output_is_evaluated_in_place(tiny_model, tmp_path, capsys):
+    model, data = tiny_model
+    images = tmp_path / "in"
+    images.mkdir()
+    (images / "summary.png").write_bytes((data / "000000.png").read_bytes())
+    out = tmp_path / "out"
+    args = ["loops", "detect", str(images), "-o", str(out), "--model", str(model), "-q"]
+    assert main([*args, "--score", "0"]) == 0
+    assert (out / "summary_2.csv").is_file()  # the image's table does not replace the summary
+    assert (out / "summary.csv").read_text().startswith("source,class,count")
+    (out / "summary_2.csv").rename(out / "000000.csv")
+    capsys.readouterr()
+    ev = ["loops", "evaluate", "--pred", str(out), "--truth", str(data), "-o", str(tmp_path / "e")]
+    assert main(ev) == 0
+    assert "1 images (coco truth)" in capsys.readouterr().out

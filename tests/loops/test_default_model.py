@@ -45,7 +45,7 @@ def test_default_model_finds_generated_defects(sample):
     )
     assert polarity == "dark"
     m = match_boxes(found.boxes, truth.boxes, threshold=0.4)
-    assert m.scores.recall >= 0.4 and m.scores.precision >= 0.4
+    assert m.scores.recall >= 0.6 and m.scores.precision >= 0.6  # measured 0.91 and 0.91
     assert found.has_ellipse.all()
 
 

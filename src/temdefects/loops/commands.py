@@ -210,7 +210,8 @@ def run_detect(args) -> int:
     model = load_loop_model(args.model)
     files, report = expand_reporting(args.inputs, f"{PROG} detect")
     out.mkdir(parents=True, exist_ok=True)
-    found, shapes, sizes, coco, names = {}, {}, set(), [], set()
+    found, shapes, sizes, coco = {}, {}, set(), []
+    names = {"summary"}  # summary.csv and summary.json are the run's own files
     start = time.perf_counter()
     for path in tqdm(files, desc="detect", unit="file", disable=args.quiet, file=sys.stderr):
         entry = {"input": str(path), "status": "ok", "images": []}

@@ -145,6 +145,9 @@ def read_detections(path: str | os.PathLike) -> Defects:
 def read_detections_folder(folder: str | os.PathLike) -> dict[str, Defects]:
     """Detection tables ``<stem>.csv`` of a folder, keyed by stem (sorted).
 
+    A per-class summary (``summary.csv`` of ``temdefects loops detect``, known
+    by its header) in the same folder is skipped.
+
     Raises
     ------
     InputFileError
@@ -154,10 +157,23 @@ def read_detections_folder(folder: str | os.PathLike) -> dict[str, Defects]:
     folder = Path(folder)
     if not folder.is_dir():
         raise InputFileError(f"{folder}: no such folder")
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
+    files = sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() == ".csv" and not _is_summary(p)
+    )
     if not files:
         raise InputFileError(f"{folder}: no detection tables (<stem>.csv)")
     return {p.stem: read_detections(p) for p in files}
+
+
+def _is_summary(path: Path) -> bool:
+    try:
+        with open(path, newline="") as fh:
+            header = next(csv.reader(fh), [])
+    except (OSError, UnicodeDecodeError):
+        return False
+    return tuple(h.strip() for h in header) == SUMMARY_COLUMNS
 
 
 def write_summary_csv(path: str | os.PathLike, rows: Sequence[Mapping]) -> Path:
