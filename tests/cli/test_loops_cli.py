@@ -222,6 +222,10 @@ def test_train_reports_and_refuses_bad_config(tiny_model, tmp_path, capsys):
         == 1
     )
     assert "no labels.csv" in capsys.readouterr().err
+    bad = ["loops", "train", "--synth", str(data), "--synth-val", str(data), "-q", "-o"]
+    assert main([*bad, str(tmp_path / "m2"), "--device", "nonsense"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "device: expected auto, cpu, cuda or cuda:N" in err
 
 
 def test_detect_writes_every_output_and_reports_bad_inputs(tiny_model, tmp_path, capsys):

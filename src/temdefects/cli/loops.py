@@ -71,7 +71,7 @@ def _add_train(group) -> None:
 
     p = group.add_parser(
         "train",
-        help="train the loop detector (Faster R-CNN, from scratch)",
+        help="train or fine-tune the loop detector (Faster R-CNN, nothing downloads)",
         description="Train a torchvision Faster R-CNN on generated loop images and/or real "
         "images with box files; validate after every epoch and keep the best.",
         epilog=TRAIN_EPILOG,

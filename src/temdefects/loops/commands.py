@@ -12,7 +12,12 @@ from temdefects.errors import InputFileError
 from temdefects.io.atomic import atomic_write_bytes, atomic_write_text, check_output_folder
 from temdefects.io.frames import expand_reporting
 from temdefects.loops.evaluate import evaluate_loops
-from temdefects.loops.groundtruth import detect_truth_format, read_truth
+from temdefects.loops.groundtruth import (
+    IMAGE_SUFFIXES,
+    detect_truth_format,
+    image_shapes,
+    read_truth,
+)
 from temdefects.loops.report import write_evaluation
 from temdefects.loops.table import read_detections_folder
 
@@ -24,35 +29,6 @@ __all__ = [
     "run_evaluate",
     "run_train",
 ]
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
-
-
-def image_shapes(folder: str | Path) -> dict[str, tuple[int, int]]:
-    """``(height, width)`` of every image in a folder, keyed by stem (headers only).
-
-    Raises
-    ------
-    InputFileError
-        When the folder is missing, holds no image or an image is unreadable.
-    """
-    from PIL import Image, UnidentifiedImageError
-
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise InputFileError(f"{folder}: no such folder")
-    shapes = {}
-    for p in sorted(folder.iterdir()):
-        if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES:
-            try:
-                with Image.open(p) as im:
-                    width, height = im.size
-            except (OSError, UnidentifiedImageError) as exc:
-                raise InputFileError(f"{p}: cannot read the image size ({exc})") from None
-            shapes[p.stem] = (int(height), int(width))
-    if not shapes:
-        raise InputFileError(f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)})")
-    return shapes
 
 
 def parse_class_map(items: list[str] | None) -> dict[str, str]:

@@ -13,7 +13,7 @@ Images are resized so their longer side is ``input_size`` px before detection
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 
 import cv2
 import numpy as np
@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from temdefects.errors import ConfigError
+from temdefects.schema import to_plain
 from temdefects.synth.loops.config import CLASSES
 
 __all__ = [
@@ -100,8 +101,7 @@ class DetectorConfig:
             raise ConfigError(f"detector.nms: expected an IoU in (0, 1], got {self.nms}")
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+        return to_plain(self)
 
 
 def detector_config_from_dict(data: dict | None) -> DetectorConfig:
@@ -167,13 +167,6 @@ def build_detector(config: DetectorConfig | dict | None = None) -> nn.Module:
     )
 
 
-def _unit(image: np.ndarray) -> np.ndarray:
-    """Float32 in [0, 1] after clipping to the 0.5/99.5 percentiles."""
-    from temdefects.analysis.pipeline import prepare_image
-
-    return prepare_image(image)
-
-
 def detector_input(image: np.ndarray, channels: str = "raw-clahe-blur") -> np.ndarray:
     """The detector's ``(3, H, W)`` float32 input of a greyscale image.
 
@@ -194,7 +187,9 @@ def detector_input(image: np.ndarray, channels: str = "raw-clahe-blur") -> np.nd
     """
     if channels not in CHANNELS:
         raise ValueError(f"channels: expected one of {', '.join(CHANNELS)}, got {channels!r}")
-    u = _unit(image)
+    from temdefects.analysis.pipeline import prepare_image
+
+    u = prepare_image(image)
     if channels == "raw":
         stack = [u, u, u]
     else:

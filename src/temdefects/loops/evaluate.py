@@ -31,6 +31,7 @@ from scipy.optimize import linear_sum_assignment
 
 from temdefects.loops.defects import CLASSES, Defects
 from temdefects.loops.geometry import areal_density, defect_area, defect_diameter
+from temdefects.loops.table import SUMMARY_COLUMNS
 from temdefects.metrics.matching import safe_ratio
 
 __all__ = [
@@ -70,6 +71,8 @@ SCORE_THRESHOLDS = (
     0.6,
 )
 MISSED, SPURIOUS = "missed", "spurious"
+#: Per-class statistics compared by :func:`size_comparison` (the summary table's columns).
+STAT_KEYS = SUMMARY_COLUMNS[SUMMARY_COLUMNS.index("count") : SUMMARY_COLUMNS.index("length_unit")]
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -502,14 +505,7 @@ def size_comparison(pred_rows: Sequence[dict], true_rows: Sequence[dict]) -> lis
     out = []
     for p, t in zip(pred_rows, true_rows, strict=True):
         row = {"class": t["class"]}
-        for key in (
-            "count",
-            "mean_diameter",
-            "std_diameter",
-            "sem_diameter",
-            "areal_density",
-            "number_density",
-        ):
+        for key in STAT_KEYS:
             row[f"truth_{key}"] = t[key]
             row[f"pred_{key}"] = p[key]
         for key in ("mean_diameter", "areal_density", "number_density"):

@@ -45,9 +45,11 @@ from temdefects.errors import InputFileError
 from temdefects.loops.defects import CLASSES, Defects
 
 __all__ = [
+    "IMAGE_SUFFIXES",
     "TRUTH_FORMATS",
     "TruthSet",
     "detect_truth_format",
+    "image_shapes",
     "polygon_ellipse",
     "read_box_txt",
     "read_coco",
@@ -508,3 +510,33 @@ def read_truth(
                 f, shape=shapes[f.stem], classes=classes, class_map=class_map
             )
     return TruthSet(defects, shapes, format)
+
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+
+
+def image_shapes(folder: str | Path) -> dict[str, tuple[int, int]]:
+    """``(height, width)`` of every image in a folder, keyed by stem (headers only).
+
+    Raises
+    ------
+    InputFileError
+        When the folder is missing, holds no image or an image is unreadable.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputFileError(f"{folder}: no such folder")
+    shapes = {}
+    for p in sorted(folder.iterdir()):
+        if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES:
+            try:
+                with Image.open(p) as im:
+                    width, height = im.size
+            except (OSError, UnidentifiedImageError) as exc:
+                raise InputFileError(f"{p}: cannot read the image size ({exc})") from None
+            shapes[p.stem] = (int(height), int(width))
+    if not shapes:
+        raise InputFileError(f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)})")
+    return shapes

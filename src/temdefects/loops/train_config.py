@@ -95,17 +95,7 @@ class LoopTrainConfig:
     optim: LoopOptimConfig = LoopOptimConfig()
 
     def to_dict(self) -> dict:
-        return {
-            "name": self.name,
-            "seed": self.seed,
-            "device": self.device,
-            "init": self.init,
-            "detector": self.detector.to_dict(),
-            "data": {
-                k: list(v) if isinstance(v, tuple) else v for k, v in to_plain(self.data).items()
-            },
-            "optim": to_plain(self.optim),
-        }
+        return to_plain(self)
 
 
 def loop_train_config(data: dict | None = None) -> LoopTrainConfig:

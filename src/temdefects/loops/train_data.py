@@ -17,6 +17,12 @@ import numpy as np
 
 from temdefects.errors import InputFileError
 from temdefects.loops.detector import detector_input, resize_factor
+from temdefects.loops.groundtruth import (
+    IMAGE_SUFFIXES,
+    detect_truth_format,
+    image_shapes,
+    read_truth,
+)
 
 __all__ = [
     "BoxImage",
@@ -28,8 +34,6 @@ __all__ = [
     "stem_of",
     "transform_boxes",
 ]
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 
 
 @dataclass(frozen=True, eq=False)
@@ -154,9 +158,6 @@ def load_box_images(
     file is an error.
     """
     import json
-
-    from temdefects.loops.commands import image_shapes
-    from temdefects.loops.groundtruth import detect_truth_format, read_truth
 
     images, truth = Path(images), Path(truth)
     if not images.is_dir():

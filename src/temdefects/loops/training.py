@@ -13,7 +13,6 @@ never read.
 from __future__ import annotations
 
 import json
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from temdefects.loops.defects import Defects
 from temdefects.loops.detector import build_detector, run_detector
 from temdefects.loops.evaluate import SCORE_THRESHOLDS, pr_table
 from temdefects.loops.model import save_loop_model
+from temdefects.loops.report import write_rows
 from temdefects.loops.train_config import LoopTrainConfig
 from temdefects.loops.train_data import (
     BoxImage,
@@ -38,6 +38,7 @@ from temdefects.loops.train_data import (
     read_name_list,
     stem_of,
 )
+from temdefects.train.loop import lr_factor, resolve_device
 
 __all__ = [
     "LoopData",
@@ -91,8 +92,10 @@ def load_training_data(config: LoopTrainConfig, rng: np.random.Generator) -> Loo
             "cls": data.box_class,
             "fmt": data.truth_format,
         }
-        real = load_box_images(data.images, data.boxes, train_names, **kw)
-        val_real = load_box_images(data.images, data.boxes, val_names, **kw)
+        items = load_box_images(data.images, data.boxes, train_names + val_names, **kw)
+        held = set(val_names)
+        real = [x for x in items if x.name not in held]
+        val_real = [x for x in items if x.name in held]
     if not synth and not real:
         raise TemdefectsError("no training images found")
     return LoopData(synth=synth, real=real, val_synth=val_synth, val_real=val_real)
@@ -164,13 +167,6 @@ def initialise(model: torch.nn.Module, config: LoopTrainConfig) -> int:
     return len(state)
 
 
-def _lr(step: int, total: int, warmup: float) -> float:
-    w = max(1, int(warmup * total))
-    if step < w:
-        return (step + 1) / w
-    return 0.5 * (1.0 + math.cos(math.pi * (step - w) / max(1, total - w)))
-
-
 def _batch(data: LoopData, config: LoopTrainConfig, rng: np.random.Generator):
     d = config.data
     images, targets = [], []
@@ -229,11 +225,6 @@ def _validate(model, config, data: LoopData, device) -> dict:
     return out
 
 
-def _log_csv(rows: list[dict]) -> str:
-    keys = list(rows[0])
-    return "\n".join([",".join(keys), *(",".join(str(r[k]) for k in keys) for r in rows)]) + "\n"
-
-
 def train_loop_detector(
     config: LoopTrainConfig, out: str | Path, *, overwrite: bool = False, progress: bool = True
 ) -> dict:
@@ -245,7 +236,7 @@ def train_loop_detector(
     check_output_folder(out, overwrite)
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    device = torch.device(config.device)
+    device = resolve_device(config.device)
     data = load_training_data(config, rng)
     if not data.val_synth and not data.val_real:
         raise ConfigError("no validation images: give data.synth_val or real boxes")
@@ -257,7 +248,9 @@ def train_loop_detector(
         model.parameters(), lr=config.optim.lr, weight_decay=config.optim.weight_decay
     )
     total = config.optim.epochs * config.optim.steps_per_epoch
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr(s, total, config.optim.warmup))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: lr_factor(s, total, config.optim.warmup, "cosine")
+    )
     record = {
         "train_config": config.to_dict(),
         "temdefects_version": __version__,
@@ -308,7 +301,7 @@ def train_loop_detector(
                 }
             )
         log.append(row)
-        atomic_write_text(out / "log.csv", _log_csv(log))
+        write_rows(out / "log.csv", log, list(row))
         if progress:
             print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
         if best is None or score > best["val_f1"]:

@@ -28,6 +28,7 @@ from torch.utils.data import DataLoader, Dataset
 from temdefects.errors import InputFileError
 from temdefects.io.atomic import atomic_write_text
 from temdefects.particles.config import ParticleTrainConfig
+from temdefects.train.loop import lr_factor
 
 AUGMENT_STREAM = 7  # keeps these generators apart from other uses of the seed
 LOG_COLUMNS = ("epoch", "step", "lr", "train_loss", "test_dice", "seconds")
@@ -139,14 +140,6 @@ class SegmentRun:
     seconds: float
 
 
-def _lr_factor(step: int, total: int, warmup: float) -> float:
-    n_warm = int(round(warmup * total))
-    if n_warm and step < n_warm:
-        return (step + 1) / n_warm
-    progress = (step - n_warm) / max(1, total - n_warm)
-    return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
-
-
 def _write_log(path: Path, rows: list[dict]) -> None:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=LOG_COLUMNS)
@@ -202,7 +195,9 @@ def train_segmenter(
     if oc.max_steps:
         total = min(total, oc.max_steps)
     opt = torch.optim.AdamW(model.parameters(), lr=oc.lr, weight_decay=oc.weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, total, oc.warmup))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: lr_factor(s, total, oc.warmup, "cosine")
+    )
     losses, rows, step = [], [], 0
     best = {"epoch": None, "step": 0, "test_dice": -1.0}
     best_state = None

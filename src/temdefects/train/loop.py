@@ -49,9 +49,13 @@ class Run:
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError):
+        raise TemdefectsError(f"device: expected auto, cpu, cuda or cuda:N, got {name!r}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
         raise TemdefectsError("device: CUDA requested but no GPU is available")
-    return torch.device(name)
+    return device
 
 
 def lr_factor(step: int, total: int, warmup: float, schedule: str) -> float:
