@@ -1,8 +1,9 @@
 """Whole-pipeline speed of ``temdefects analyze`` on this CPU.
 
-1. Post-processing alone (threshold, split, duplicate merge, Lee skeleton,
-   longest path, spline, curvature) of frames with 20 predicted masks, on one
-   core: masks are the ground truth of synthetic m2 images with 20
+1. Post-processing alone of frames with 20 predicted masks, on one core,
+   with the default method (trace the union) and the paper's (one curve per
+   mask: threshold, split, duplicate merge, Lee skeleton, longest path,
+   spline, curvature): masks are the ground truth of synthetic m2 images with 20
    dislocations, softened and with 4 near-duplicates among them, so the work is
    that of a real prediction. Target (issue 4): under 50 ms per frame.
 2. The whole pipeline per 512x512 frame (read PNG, infer, post-process, write
@@ -73,9 +74,10 @@ def main() -> int:
 
     frames = probability_frames(args.frames)
     settings = {
-        "default": PostprocessOptions(),
-        "paper's (no fragment joining or copy dropping)": PostprocessOptions(
-            join_gap=0.0, drop_covered=0.0
+        "default (trace)": PostprocessOptions(),
+        "masks": PostprocessOptions(method="masks"),
+        "paper's (masks, no fragment joining or copy dropping)": PostprocessOptions(
+            method="masks", join_gap=0.0, drop_covered=0.0
         ),
     }
     best = dict.fromkeys(settings, float("inf"))

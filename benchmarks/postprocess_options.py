@@ -22,17 +22,22 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from temdefects.analysis.pipeline import prepare_image
 from temdefects.analysis.postprocess import PostprocessOptions, postprocess
 from temdefects.metrics import match_by_coverage
 from temdefects.models import load, predict
 
+MASKS = {"method": "masks"}
 SETTINGS = {
-    "paper (no joining, no dropping)": {"join_gap": 0.0, "drop_covered": 0.0},
-    "join 10 px": {"join_gap": 10.0, "drop_covered": 0.0},
-    "drop covered 0.7": {"join_gap": 0.0, "drop_covered": 0.7},
-    "join 10 px + drop 0.7": {"join_gap": 10.0},
-    "join 15 px + drop 0.7 (default)": {},
-    "default + min length 30 px": {"min_length": 30.0},
+    "masks: paper (no joining, no dropping)": {**MASKS, "join_gap": 0.0, "drop_covered": 0.0},
+    "masks: join 10 px": {**MASKS, "join_gap": 10.0, "drop_covered": 0.0},
+    "masks: drop covered 0.7": {**MASKS, "join_gap": 0.0, "drop_covered": 0.7},
+    "masks: join 15 px + drop 0.7": MASKS,
+    "masks: + min length 30 px": {**MASKS, "min_length": 30.0},
+    "trace: no joining": {"join_gap": 0.0},
+    "trace: join 30 px": {"join_gap": 30.0},
+    "trace: join 60 px (default)": {},
+    "trace: + min length 40 px": {"min_length": 40.0},
 }
 
 
@@ -58,7 +63,8 @@ def main() -> int:
     totals = {name: np.zeros(4) for name in SETTINGS}  # labels, curves, matched, seconds
     for path in images:
         labels = true_lines(path.with_suffix(".csv"))
-        probs, objectness = predict(model, cv2.imread(str(path), cv2.IMREAD_UNCHANGED))
+        image = prepare_image(cv2.imread(str(path), cv2.IMREAD_UNCHANGED))  # as analyze does
+        probs, objectness = predict(model, image)
         for name, changes in SETTINGS.items():
             t0 = time.perf_counter()
             found = postprocess(probs, objectness=objectness, options=PostprocessOptions(**changes))
@@ -70,7 +76,7 @@ def main() -> int:
         recall, precision = matched / max(n_true, 1), matched / max(n_curves, 1)
         f1 = 2 * recall * precision / max(recall + precision, 1e-12)
         print(
-            f"{name:34s} curves {int(n_curves):5d} / true {int(n_true)}: recall {recall:.3f}, "
+            f"{name:40s} curves {int(n_curves):5d} / true {int(n_true)}: recall {recall:.3f}, "
             f"precision {precision:.3f}, F1 {f1:.3f}, {seconds / len(images) * 1e3:.0f} ms/image"
         )
     return 0

@@ -15,9 +15,9 @@ Recall = found strokes / strokes; precision = matched curves / curves, a lower
 bound because the labels are partial. Totals are summed over frames.
 
 Run: ``python benchmarks/realdata_dislocations.py --model DIR -o OUT
-[--frames SPEC] [--tolerance 5] [--min-coverage 0.5]``; ``--frames 10:`` skips
-the first ten frames (e.g. after fine-tuning on them), ``--frames ::6`` takes
-every sixth.
+[--frames SPEC] [--tolerance 5] [--min-coverage 0.5] [--method trace|masks]``;
+``--frames 10:`` skips the first ten frames (e.g. after fine-tuning on them),
+``--frames ::6`` takes every sixth.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from temdefects.analysis import analyze_image
+from temdefects.analysis import AnalysisOptions, PostprocessOptions, analyze_image
 from temdefects.analysis.outputs import overlay
 from temdefects.geometry import longest_path, skeletonize_mask
 from temdefects.io.frames import iter_frames
@@ -75,7 +75,14 @@ def main() -> int:
     ap.add_argument("--tolerance", type=float, default=5.0)
     ap.add_argument("--min-coverage", type=float, default=0.5)
     ap.add_argument("--max-overlays", type=int, default=6)
+    ap.add_argument(
+        "--method",
+        choices=("trace", "masks"),
+        default="trace",
+        help="post-processing method (default trace, as temdefects analyze)",
+    )
     args = ap.parse_args()
+    options = AnalysisOptions(postprocess=PostprocessOptions(method=args.method))
     if not REALDATA.is_dir():
         print(f"skipped: real data folder {REALDATA} is absent")
         return 0
@@ -97,7 +104,9 @@ def main() -> int:
         if label is None:
             continue
         frame = next(iter(iter_frames(path)))
-        result = analyze_image(model, frame.image, name=path.stem, source=str(path))
+        result = analyze_image(
+            model, frame.image, options=options, name=path.stem, source=str(path)
+        )
         labels = stroke_paths(label)
         preds = [d.points for d in result.dislocations]
         m = match_by_coverage(
@@ -121,6 +130,7 @@ def main() -> int:
     precision = totals["matched"] / max(totals["predictions"], 1)
     summary = {
         "model": args.model or "default",
+        "method": args.method,
         "frames": len(per_frame),
         **totals,
         "recall": recall,
@@ -138,7 +148,9 @@ def main() -> int:
 
     for path in sorted((REALDATA / "sandfeld-samples").glob("*.jpg")):
         frame = next(iter(iter_frames(path)))
-        result = analyze_image(model, frame.image, name=path.stem, source=str(path))
+        result = analyze_image(
+            model, frame.image, options=options, name=path.stem, source=str(path)
+        )
         cv2.imwrite(str(out / "sandfeld" / f"{path.stem}.png"), overlay(result))
         print(f"sandfeld {path.stem}: {len(result.dislocations)} dislocations")
     return 0

@@ -21,8 +21,12 @@ def stack(*masks, values=None):
     return np.stack([m * v for m, v in zip(masks, values, strict=True)]).astype(np.float32)
 
 
-def test_one_curve_per_dislocation_with_fifty_points():
-    found = postprocess(stack(A, B, C))
+MASKS = PostprocessOptions(method="masks")
+
+
+@pytest.mark.parametrize("method", ["trace", "masks"])
+def test_one_curve_per_dislocation_with_fifty_points(method):
+    found = postprocess(stack(A, B, C), options=PostprocessOptions(method=method))
     assert len(found) == 3 and [d.id for d in found] == [1, 2, 3]
     for d in found:
         assert d.points.shape == (50, 2)
@@ -34,29 +38,34 @@ def test_one_curve_per_dislocation_with_fifty_points():
 
 def test_duplicates_are_merged_keeping_the_most_confident():
     shifted = np.roll(A, 1, axis=0)
-    found = postprocess(stack(A, shifted, B, values=[0.6, 0.95, 0.9]))
+    found = postprocess(stack(A, shifted, B, values=[0.6, 0.95, 0.9]), options=MASKS)
     assert len(found) == 2
     assert {d.channel for d in found} == {1, 2}  # channel 0 was the weaker copy
 
 
 def test_disjoint_pieces_in_one_mask_are_split():
-    found = postprocess(stack(A | B))
+    found = postprocess(stack(A | B), options=MASKS)
     assert len(found) == 2
 
 
-def test_empty_tiny_and_short_masks_are_dropped():
+@pytest.mark.parametrize("method", ["trace", "masks"])
+def test_empty_tiny_and_short_masks_are_dropped(method):
     tiny = np.zeros((128, 128), bool)
     tiny[5:8, 5:8] = True
     short = line_mask((40, 100), (47, 100))
     probs = stack(A, tiny, short, np.zeros((128, 128), bool))
-    found = postprocess(probs, options=PostprocessOptions(min_size=30, min_length=20))
+    found = postprocess(
+        probs, options=PostprocessOptions(method=method, min_size=30, min_length=20)
+    )
     assert len(found) == 1
 
 
 def test_objectness_gates_and_scores():
     probs = stack(A, B)
     found = postprocess(
-        probs, objectness=np.array([0.9, 0.1]), options=PostprocessOptions(min_objectness=0.5)
+        probs,
+        objectness=np.array([0.9, 0.1]),
+        options=PostprocessOptions(method="masks", min_objectness=0.5),
     )
     assert len(found) == 1 and found[0].channel == 0
     assert found[0].score == pytest.approx(0.9 * 0.9, rel=1e-5)
@@ -75,19 +84,23 @@ def test_pieces_of_one_line_in_different_masks_are_joined():
     # one straight dislocation cut by the network into two masks with a 6 px gap
     left, right = line_mask((10, 60), (55, 62)), line_mask((61, 62), (115, 65))
     across = line_mask((58, 80), (60, 125))  # ends near the gap but at right angles
-    found = postprocess(stack(left, right, across))
+    found = postprocess(stack(left, right, across), options=MASKS)
     assert len(found) == 2
     joined = max(found, key=lambda d: d.length)
     assert joined.length == pytest.approx(np.hypot(105, 5), abs=4)
     assert joined.points.shape == (50, 2)
-    off = postprocess(stack(left, right, across), options=PostprocessOptions(join_gap=0))
+    off = postprocess(
+        stack(left, right, across), options=PostprocessOptions(method="masks", join_gap=0)
+    )
     assert len(off) == 3
 
 
 def test_partial_copies_of_a_found_line_are_dropped():
     piece = line_mask((40, 24), (65, 26))  # a quarter of A (Dice 0.4: no duplicate)
-    assert len(postprocess(stack(A, piece, B))) == 2
-    kept = postprocess(stack(A, piece, B), options=PostprocessOptions(drop_covered=0))
+    assert len(postprocess(stack(A, piece, B), options=MASKS)) == 2
+    kept = postprocess(
+        stack(A, piece, B), options=PostprocessOptions(method="masks", drop_covered=0)
+    )
     assert len(kept) == 3
 
 
@@ -96,3 +109,46 @@ def test_joining_options_are_validated():
         PostprocessOptions(join_gap=-1)
     with pytest.raises(ValueError, match="drop_covered"):
         PostprocessOptions(drop_covered=1.5)
+
+
+def test_method_defaults_and_validation():
+    trace, masks = PostprocessOptions(), PostprocessOptions(method="masks")
+    assert trace.method == "trace"
+    assert (trace.join_gap, trace.join_angle, trace.min_length) == (60.0, 60.0, 25.0)
+    assert (masks.join_gap, masks.join_angle, masks.min_length) == (15.0, 30.0, 10.0)
+    assert PostprocessOptions(join_gap=7).join_gap == 7
+    with pytest.raises(ValueError, match="method"):
+        PostprocessOptions(method="nonsense")
+
+
+def test_trace_separates_crossing_lines_held_in_one_channel():
+    # the paper's method sees one mask, hence one dislocation; tracing finds both
+    across = line_mask((64, 5), (60, 122))
+    probs = stack(A | across)
+    assert len(postprocess(probs, options=MASKS)) == 1
+    found = postprocess(probs)
+    assert len(found) == 2
+    lengths = sorted(d.length for d in found)
+    assert lengths[0] == pytest.approx(np.hypot(100, 10), abs=5)
+    assert lengths[1] == pytest.approx(np.hypot(117, 4), abs=5)
+
+
+def test_trace_joins_one_line_split_over_channels_and_reports_its_channel():
+    left, right = line_mask((10, 60), (70, 62)), line_mask((60, 62), (115, 65))
+    found = postprocess(stack(left, right, B, values=[0.9, 0.6, 0.8]))
+    assert len(found) == 2
+    joined = max(found, key=lambda d: d.length)
+    assert joined.length == pytest.approx(np.hypot(105, 5), abs=4)
+    assert joined.channel == 0  # most of its pixels come from channel 0
+    other = min(found, key=lambda d: d.length)
+    assert other.channel == 2 and other.score == pytest.approx(0.8, rel=1e-5)
+
+
+def test_trace_objectness_gates_channels_and_scales_scores():
+    probs = stack(A, B)
+    found = postprocess(
+        probs, objectness=np.array([0.9, 0.1]), options=PostprocessOptions(min_objectness=0.5)
+    )
+    assert len(found) == 1 and found[0].channel == 0
+    assert found[0].score == pytest.approx(0.9 * 0.9, rel=1e-5)
+    assert found[0].area > 0

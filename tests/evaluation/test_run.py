@@ -41,15 +41,16 @@ def model(model_dir):
     return load(model_dir)
 
 
-def test_untrained_model_gives_rows_in_range(model_dir, data):
-    result = evaluate_model(model_dir, data, batch_size=2)
+@pytest.mark.parametrize("instances", ["curves", "masks"])
+def test_untrained_model_gives_rows_in_range(model_dir, data, instances):
+    result = evaluate_model(model_dir, data, batch_size=2, instances=instances)
     assert (result.model_name, result.data_name) == ("tiny", "m2small")
     assert result.model_path == str(model_dir) and result.failed == {}
     assert [r["image"] for r in result.rows] == ["000000", "000001", "000002"]
     for row in result.rows:
         truth = read_sample(data, row["image"]).masks
         assert row["n_true"] == int(truth.any(axis=(1, 2)).sum())
-        assert 0 <= row["n_pred"] <= 4
+        assert 0 <= row["n_pred"] <= (4 if instances == "masks" else 50)
         assert row["tp"] + row["fn"] == row["n_true"] and row["tp"] + row["fp"] == row["n_pred"]
         for key in RATIOS:
             assert 0.0 <= row[key] <= 1.0, key
@@ -57,13 +58,19 @@ def test_untrained_model_gives_rows_in_range(model_dir, data):
     assert result.summary["n_images"] == 3
     assert result.summary["n_true"] == sum(r["n_true"] for r in result.rows)
     assert set(COUNT_KEYS + MEAN_KEYS) <= set(result.summary)
-    assert result.settings == {
+    settings = dict(result.settings)
+    post = settings.pop("postprocess", None)
+    assert settings == {
         "threshold": 0.5,
         "min_size": 10,
         "match_threshold": 0.5,
         "batch_size": 2,
         "limit": None,
+        "instances": instances,
     }
+    assert (post is None) == (instances == "masks")
+    if post is not None:
+        assert post["method"] == "trace" and post["threshold"] == 0.5
 
 
 def test_perfect_predictions_score_one_across_mixed_sizes(tmp_path, monkeypatch, model):
@@ -96,11 +103,56 @@ def test_perfect_predictions_score_one_across_mixed_sizes(tmp_path, monkeypatch,
         return probs, None
 
     monkeypatch.setattr(run_module, "predict", oracle)
-    result = evaluate_model(model, mixed, batch_size=2, min_size=0)
+    result = evaluate_model(model, mixed, batch_size=2, min_size=0, instances="masks")
     assert calls == [1, 1, 2, 1]
     assert [r["image"] for r in result.rows] == ["000000", "000001", "000002", "000003", "000004"]
     assert all(r["length_score"] == 1.0 and r["f1"] == 1.0 for r in result.rows)
     assert result.summary["length_score"] == 1.0 and result.model_name == "model"
+
+
+def test_curves_are_what_the_analysis_reports_drawn_at_the_data_mask_width(
+    tmp_path, monkeypatch, model
+):
+    from temdefects.analysis.pipeline import prepare_image
+    from temdefects.analysis.postprocess import postprocess
+
+    data = make_dataset(tmp_path / "d", count=3, seed=4, size=(128, 128))
+    truth = {}
+    for name in list_samples(data):
+        s = read_sample(data, name)
+        truth[prepare_image(s.image).tobytes()] = s.masks.astype(np.float32)
+
+    def oracle(model, images, *, batch_size):
+        probs = [truth[im.tobytes()] for im in images]  # fails unless images are prepared
+        n = max(len(p) for p in probs)
+        out = np.zeros((len(images), n, *images[0].shape), np.float32)
+        for k, p in enumerate(probs):
+            out[k, : len(p)] = p
+        return out, None
+
+    monkeypatch.setattr(run_module, "predict", oracle)
+    result = evaluate_model(model, data, instances="curves")
+    for row, masks in zip(result.rows, truth.values(), strict=True):
+        assert row["n_pred"] == len(postprocess(masks))
+    # perfect masks traced back: most dislocations are found whole
+    assert result.summary["f1"] > 0.6 and result.summary["length_score"] > 0.6
+    assert result.summary["union_dice"] > 0.7
+
+
+def test_curve_masks_draw_each_curve_at_its_width():
+    from temdefects.evaluation import curve_masks
+
+    line = np.array([[5.0, 10.0], [25.0, 10.0]])
+    masks = curve_masks([line, line + [0.0, 8.0]], (32, 32), 5.0)
+    assert masks.shape == (2, 32, 32) and masks.dtype == np.float32
+    assert masks[0, 10, 15] == 1 and masks[1, 18, 15] == 1 and masks[0, 18, 15] == 0
+    assert set(np.flatnonzero(masks[0][:, 15])) == {8, 9, 10, 11, 12}  # |y - 10| <= 2.5
+    assert curve_masks([], (4, 4), 5.0).shape == (0, 4, 4)
+
+
+def test_unknown_instances_is_an_error(model, data):
+    with pytest.raises(ConfigError, match="instances"):
+        evaluate_model(model, data, instances="pixels")
 
 
 @pytest.mark.parametrize("damage", ["truncate_npz", "delete_png", "garbage_record"])

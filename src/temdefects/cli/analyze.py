@@ -43,16 +43,25 @@ def add_parser(sub) -> None:
         help="nm per pixel when the file does not say (overrides metadata)",
     )
     g = p.add_argument_group("post-processing")
+    g.add_argument(
+        "--method",
+        choices=("trace", "masks"),
+        default="trace",
+        help="trace: every line through the union of the masks (default); masks: one curve per "
+        "predicted mask (Govind et al.)",
+    )
     g.add_argument("--threshold", type=float, default=0.5, help="mask threshold (default 0.5)")
     g.add_argument("--min-size", type=int, default=30, help="smallest mask in px (default 30)")
     g.add_argument(
-        "--min-length", type=float, default=10.0, help="shortest dislocation in px (default 10)"
+        "--min-length",
+        type=float,
+        help="shortest dislocation in px (default 25 with trace, 10 with masks)",
     )
     g.add_argument(
         "--merge-dice",
         type=float,
         default=0.5,
-        help="masks with a larger Dice are one dislocation (default 0.5, the paper)",
+        help="with --method masks: masks with a larger Dice are one dislocation (default 0.5)",
     )
     g.add_argument(
         "--min-objectness",
@@ -63,8 +72,8 @@ def add_parser(sub) -> None:
     g.add_argument(
         "--join-gap",
         type=float,
-        default=15.0,
-        help="join curve pieces whose ends are this close and aligned, px (default 15; 0: off)",
+        help="join curve pieces whose ends are this close and aligned, px "
+        "(default 60 with trace, 15 with masks; 0: off)",
     )
     g.add_argument(
         "--drop-covered",
@@ -97,6 +106,7 @@ def _options(args):
     try:
         return AnalysisOptions(
             postprocess=PostprocessOptions(
+                method=args.method,
                 threshold=args.threshold,
                 min_size=args.min_size,
                 merge_dice=args.merge_dice,
@@ -113,6 +123,8 @@ def _options(args):
 
 
 def run_command(args) -> int:
+    from dataclasses import asdict
+
     from tqdm import tqdm
 
     from temdefects.analysis import analyze_image
@@ -136,13 +148,7 @@ def run_command(args) -> int:
     model_name = str(Path(args.model).resolve()) if args.model else "default"
     out.mkdir(parents=True, exist_ok=True)
     settings = {
-        "threshold": args.threshold,
-        "min_size": args.min_size,
-        "min_length": args.min_length,
-        "merge_dice": args.merge_dice,
-        "min_objectness": args.min_objectness,
-        "join_gap": args.join_gap,
-        "drop_covered": args.drop_covered,
+        **asdict(options.postprocess),  # the values used, method defaults filled in
         "max_side": args.max_side,
         "scale": args.scale,
         "pixel_size_override_nm": args.pixel_size,

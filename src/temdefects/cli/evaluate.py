@@ -48,6 +48,13 @@ def add_parser(sub) -> None:
     )
     metric = p.add_argument_group("metrics")
     metric.add_argument(
+        "--instances",
+        choices=("curves", "masks"),
+        default="curves",
+        help="score the post-processed curves, drawn as masks (what analyze reports; default),"
+        " or the network's own masks (the paper's protocol)",
+    )
+    metric.add_argument(
         "--threshold",
         type=unit_float,
         default=0.5,
@@ -63,7 +70,7 @@ def add_parser(sub) -> None:
         "--min-size",
         type=non_negative_int,
         default=10,
-        help="remove predicted specks of fewer pixels (default 10)",
+        help="remove predicted specks of fewer pixels, with --instances masks (default 10)",
     )
     run = p.add_argument_group("run")
     run.add_argument(
@@ -159,6 +166,7 @@ def run_command(args) -> int:
                     progress=not args.quiet,
                     model_name=model_name,
                     data_name=data_name,
+                    instances=args.instances,
                 )
             except TemdefectsError as exc:
                 _error(f"{model_name} on {data_name}: {exc}")

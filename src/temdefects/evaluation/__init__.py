@@ -17,12 +17,19 @@ from temdefects.evaluation.report import (
     write_matrix,
     write_pair,
 )
-from temdefects.evaluation.run import EvalResult, evaluate_model, list_samples, unique_names
+from temdefects.evaluation.run import (
+    EvalResult,
+    curve_masks,
+    evaluate_model,
+    list_samples,
+    unique_names,
+)
 
 __all__ = [
     "ROW_COLUMNS",
     "EvalResult",
     "boxplot_png",
+    "curve_masks",
     "evaluate_model",
     "format_table",
     "group_by_count",

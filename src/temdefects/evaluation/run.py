@@ -4,6 +4,18 @@ Samples are read one batch at a time (a data set never has to fit in memory),
 consecutive images of equal size go through :func:`temdefects.models.predict`
 together, and every image is scored with :func:`temdefects.metrics.evaluate_image`.
 A sample that cannot be read is recorded and skipped; the others finish.
+
+Two things can be scored (``instances``):
+
+``"curves"`` (default): what ``temdefects analyze`` reports. The image is
+prepared as the analysis prepares it, the masks are post-processed into
+curves (:func:`temdefects.analysis.postprocess`), and each curve is drawn
+back as a mask of the data's own mask width (the record's
+``scene.drawing.mask_width``), so it is compared with the true masks by the
+same metrics.
+
+``"masks"``: the network's N output masks themselves, the protocol of Govind
+et al. (their metric on the predicted masks, before any post-processing).
 """
 
 from __future__ import annotations
@@ -12,20 +24,32 @@ import math
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 from tqdm import tqdm
 
+from temdefects.analysis.pipeline import prepare_image
+from temdefects.analysis.postprocess import PostprocessOptions, postprocess
 from temdefects.errors import ConfigError, InputFileError, TemdefectsError
 from temdefects.metrics import aggregate, evaluate_image
 from temdefects.models import load, predict
+from temdefects.synth.draw import band_distances
 from temdefects.synth.files import list_samples as files_list_samples
 from temdefects.synth.files import read_masks, read_record
 
-__all__ = ["EvalResult", "evaluate_model", "list_samples", "unique_names"]
+__all__ = [
+    "INSTANCES",
+    "EvalResult",
+    "curve_masks",
+    "evaluate_model",
+    "list_samples",
+    "unique_names",
+]
+
+INSTANCES = ("curves", "masks")
 
 
 @dataclass(frozen=True)
@@ -107,8 +131,31 @@ def unique_names(paths: Sequence[str | os.PathLike]) -> list[str]:
     return out
 
 
-def _read_pair(folder: Path, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Image (H, W) and true masks (K, H, W) of one sample; InputFileError if unusable."""
+def curve_masks(curves, shape: tuple[int, int], width: float) -> np.ndarray:
+    """(K, H, W) float32 masks: the pixels within ``width / 2`` of each ``(P, 2)`` curve.
+
+    The generator's own rule for its true masks (exact distances to the polyline).
+    """
+    out = np.zeros((len(curves), *shape), np.float32)
+    for mask, pts in zip(out, curves, strict=True):
+        rows, cols, _, _ = band_distances(np.asarray(pts, np.float64), shape, width / 2.0)
+        mask[rows, cols] = 1.0
+    return out
+
+
+def _mask_width(record: dict) -> float:
+    try:
+        return float(record["scene"]["drawing"]["mask_width"])
+    except (KeyError, TypeError, ValueError):
+        return DEFAULT_MASK_WIDTH
+
+
+#: Width (px) of drawn curves when a record does not give its mask width.
+DEFAULT_MASK_WIDTH = 5.0
+
+
+def _read_pair(folder: Path, name: str) -> tuple[np.ndarray, np.ndarray, float]:
+    """Image (H, W), true masks (K, H, W) and mask width of a sample; InputFileError if unusable."""
     record = read_record(folder / f"{name}.json")
     files = record.get("files")
     if not isinstance(files, dict) or "image" not in files or "masks" not in files:
@@ -128,24 +175,24 @@ def _read_pair(folder: Path, name: str) -> tuple[np.ndarray, np.ndarray]:
             f"{folder / str(files['masks'])}: masks of size {masks.shape[1:]} "
             f"do not fit the image of size {image.shape}"
         )
-    return image, masks
+    return image, masks, _mask_width(record)
 
 
 def _batches(
     folder: Path, stems: list[str], batch_size: int, failed: dict[str, str]
-) -> Iterator[list[tuple[str, np.ndarray, np.ndarray]]]:
+) -> Iterator[list[tuple[str, np.ndarray, np.ndarray, float]]]:
     """Consecutive readable samples of equal image size, at most ``batch_size`` each."""
-    pending: list[tuple[str, np.ndarray, np.ndarray]] = []
+    pending: list[tuple[str, np.ndarray, np.ndarray, float]] = []
     for name in stems:
         try:
-            image, masks = _read_pair(folder, name)
+            image, masks, width = _read_pair(folder, name)
         except (TemdefectsError, OSError, ValueError) as exc:
             failed[name] = str(exc)
             continue
         if pending and pending[0][1].shape != image.shape:
             yield pending
             pending = []
-        pending.append((name, image, masks))
+        pending.append((name, image, masks, width))
         if len(pending) == batch_size:
             yield pending
             pending = []
@@ -185,6 +232,8 @@ def evaluate_model(
     progress: bool = False,
     model_name: str | None = None,
     data_name: str | None = None,
+    instances: str = "curves",
+    postprocess_options=None,
 ) -> EvalResult:
     """Score a model on every sample of a generated data folder.
 
@@ -205,6 +254,14 @@ def evaluate_model(
         Show a progress bar on standard error.
     model_name, data_name : str, optional
         Names for tables; default the folder names (``"model"`` for an object).
+    instances : {"curves", "masks"}
+        Score the post-processed curves drawn as masks (what ``temdefects
+        analyze`` reports) or the network's own masks (see the module docstring).
+    postprocess_options : PostprocessOptions, optional
+        Post-processing of ``"curves"`` (default: the analysis defaults with
+        ``threshold``). With ``"curves"``, ``threshold`` binarises the network's
+        masks before post-processing, as in the analysis, and ``min_size`` is
+        not used (the drawn curves are scored as drawn).
 
     Returns
     -------
@@ -219,6 +276,11 @@ def evaluate_model(
         If an option is out of range.
     """
     _check_options(threshold, min_size, match_threshold, batch_size, limit)
+    if instances not in INSTANCES:
+        raise ConfigError(f"instances: expected one of {', '.join(INSTANCES)}, got {instances!r}")
+    post = None
+    if instances == "curves":
+        post = postprocess_options or PostprocessOptions(threshold=threshold)
     model_path = None
     if isinstance(model, (str, os.PathLike)):
         model_path = str(model)
@@ -234,6 +296,8 @@ def evaluate_model(
     model_name = model_name or (Path(model_path).resolve().name if model_path else "model")
     data_name = data_name or folder.resolve().name
     options = {"threshold": threshold, "min_size": min_size, "match_threshold": match_threshold}
+    if instances == "curves":  # drawn curves are clean masks: score them as drawn
+        options = {"threshold": 0.5, "min_size": 0, "match_threshold": match_threshold}
 
     rows: list[dict] = []
     failed: dict[str, str] = {}
@@ -246,8 +310,19 @@ def evaluate_model(
     )
     try:
         for batch in _batches(folder, stems, batch_size, failed):
-            probs, _ = predict(model, [image for _, image, _ in batch], batch_size=batch_size)
-            for (name, _, masks), p in zip(batch, probs, strict=True):
+            images = [image for _, image, _, _ in batch]
+            if instances == "curves":
+                images = [prepare_image(image) for image in images]
+            probs, objectness = predict(model, images, batch_size=batch_size)
+            for k, (name, _, masks, width) in enumerate(batch):
+                p = probs[k]
+                if instances == "curves":
+                    found = postprocess(
+                        p,
+                        objectness=None if objectness is None else objectness[k],
+                        options=post,
+                    )
+                    p = curve_masks([d.points for d in found], masks.shape[1:], width)
                 rows.append({"image": name, **evaluate_image(p, masks, **options)})
             bar.update(len(rows) + len(failed) - bar.n)
         bar.update(len(rows) + len(failed) - bar.n)
@@ -266,5 +341,13 @@ def evaluate_model(
         failed=failed,
         model_path=model_path,
         data_path=str(folder),
-        settings={**options, "batch_size": batch_size, "limit": limit},
+        settings={
+            "threshold": threshold,
+            "min_size": min_size,
+            "match_threshold": match_threshold,
+            "batch_size": batch_size,
+            "limit": limit,
+            "instances": instances,
+            **({"postprocess": asdict(post)} if instances == "curves" else {}),
+        },
     )

@@ -12,6 +12,7 @@ from temdefects.geometry.joining import drop_covered, end_tangents, join_fragmen
 from temdefects.geometry.path import longest_path, skeleton_graph
 from temdefects.geometry.skeleton import skeletonize_mask, split_components
 from temdefects.geometry.spline import fit_spline, resample_polyline
+from temdefects.geometry.tracing import skeleton_branches, trace_lines
 
 __all__ = [
     "CurveResult",
@@ -29,7 +30,9 @@ __all__ = [
     "mask_to_curves",
     "mean_distance",
     "resample_polyline",
+    "skeleton_branches",
     "skeleton_graph",
     "skeletonize_mask",
     "split_components",
+    "trace_lines",
 ]

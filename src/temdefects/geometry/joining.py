@@ -46,43 +46,51 @@ def end_tangents(points: np.ndarray, *, reach: float = 6.0) -> tuple[np.ndarray,
     return out[0], out[1]
 
 
-def _angle(u: np.ndarray, v: np.ndarray) -> float:
-    """Angle in degrees between two vectors (180 when either is zero)."""
-    nu, nv = float(np.hypot(*u)), float(np.hypot(*v))
-    if nu == 0.0 or nv == 0.0:
-        return 180.0
-    return float(np.degrees(np.arccos(np.clip(np.dot(u, v) / (nu * nv), -1.0, 1.0))))
+def _angles(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Row-wise angles in degrees between (K, 2) vectors (180 where either is zero)."""
+    nu, nv = np.hypot(u[:, 0], u[:, 1]), np.hypot(v[:, 0], v[:, 1])
+    norm = nu * nv
+    dot = u[:, 0] * v[:, 0] + u[:, 1] * v[:, 1]
+    cos = np.clip(dot / np.where(norm > 0, norm, 1.0), -1.0, 1.0)
+    return np.where(norm > 0, np.degrees(np.arccos(cos)), 180.0)
 
 
 def _candidate_links(
     curves: list[np.ndarray], max_gap: float, max_angle: float
 ) -> list[tuple[float, int, int, int, int]]:
-    """``(cost, i, end_i, j, end_j)`` of every joinable pair of ends (end 0 start, 1 end)."""
-    ends = []
-    for i, c in enumerate(curves):
-        t0, t1 = end_tangents(c)
-        ends.append((i, 0, c[0], t0))
-        ends.append((i, 1, c[-1], t1))
-    pos = np.array([e[2] for e in ends])
+    """``(cost, i, end_i, j, end_j)`` of every joinable pair of ends (end 0 start, 1 end).
+
+    All pairs within ``max_gap`` are scored at once (a traced frame has
+    thousands of them): cost = gap + 0.1 (bend + along), where the bend is
+    the angle between one outward tangent and the reversed other (the ends
+    must point at each other) and ``along`` the larger angle between the
+    gap and either tangent (the gap must continue both; 0 for gaps <= 1 px).
+    """
+    tangents = [end_tangents(c) for c in curves]
+    curve = np.repeat(np.arange(len(curves)), 2)
+    end = np.tile([0, 1], len(curves))
+    pos = np.array([p for c in curves for p in (c[0], c[-1])], float).reshape(-1, 2)
+    tan = np.array([t for pair in tangents for t in pair], float).reshape(-1, 2)
     dist = np.hypot(*(pos[:, None, :] - pos[None, :, :]).transpose(2, 0, 1))
-    near_a, near_b = np.nonzero(np.triu(dist <= max_gap, k=1))  # numpy first: few pairs remain
-    links = []
-    for a, b in zip(near_a.tolist(), near_b.tolist(), strict=True):
-        i, ei, pi, ti = ends[a]
-        j, ej, pj, tj = ends[b]
-        if i == j:
-            continue
-        gap = pj - pi
-        bend = _angle(ti, -tj)  # the ends must point at each other
-        if bend > max_angle:
-            continue
-        along = 0.0
-        if dist[a, b] > 1.0:  # the gap must run along both tangents
-            along = max(_angle(ti, gap), _angle(-tj, gap))
-            if along > max_angle:
-                continue
-        links.append((float(dist[a, b]) + 0.1 * (bend + along), i, ei, j, ej))
-    return sorted(links)
+    a, b = np.nonzero(np.triu(dist <= max_gap, k=1))
+    keep = curve[a] != curve[b]
+    a, b = a[keep], b[keep]
+    gap = pos[b] - pos[a]
+    bend = _angles(tan[a], -tan[b])
+    along = np.maximum(_angles(tan[a], gap), _angles(-tan[b], gap))
+    along = np.where(dist[a, b] > 1.0, along, 0.0)
+    ok = (bend <= max_angle) & (along <= max_angle)
+    cost = dist[a, b] + 0.1 * (bend + along)
+    return sorted(
+        zip(
+            cost[ok].tolist(),
+            curve[a[ok]].tolist(),
+            end[a[ok]].tolist(),
+            curve[b[ok]].tolist(),
+            end[b[ok]].tolist(),
+            strict=True,
+        )
+    )
 
 
 def join_fragments(
