@@ -214,7 +214,13 @@ def draw_dislocation(
 
 
 def _coords(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
+    """Pixel coordinates ``xx`` (1, W) and ``yy`` (H, 1), float32.
+
+    They broadcast to the full (H, W) grid in the formulas below, which then cost
+    one full-image pass less per term.
+    """
+    yy = np.arange(shape[0], dtype=np.float32)[:, None]
+    xx = np.arange(shape[1], dtype=np.float32)[None, :]
     return xx, yy
 
 
