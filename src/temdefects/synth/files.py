@@ -28,7 +28,7 @@ import scipy
 from temdefects import __version__
 from temdefects.errors import InputFileError
 from temdefects.io.atomic import atomic_write_bytes, atomic_write_text
-from temdefects.io.images import encode_png
+from temdefects.io.images import NOISY_PNG_PARAMS, encode_png
 from temdefects.io.records import read_json_record
 from temdefects.synth.scene import Sample
 
@@ -138,7 +138,8 @@ def write_sample(folder: str | os.PathLike, sample: Sample, record: dict) -> Pat
     # written last, marks complete images) and every file is still renamed atomically.
     folder = Path(folder)
     files = record["files"]
-    atomic_write_bytes(folder / files["image"], encode_png(sample.image), fsync=False)
+    image = encode_png(sample.image, params=NOISY_PNG_PARAMS)
+    atomic_write_bytes(folder / files["image"], image, fsync=False)
     atomic_write_bytes(folder / files["masks"], encode_masks(sample.masks), fsync=False)
     atomic_write_text(folder / files["lines"], encode_lines(sample.lines), fsync=False)
     path = folder / (Path(files["image"]).stem + ".json")
