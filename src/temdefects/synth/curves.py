@@ -46,8 +46,8 @@ def natural_cubic(t: np.ndarray, y: np.ndarray, at: np.ndarray) -> np.ndarray:
     support points of a dislocation (SciPy's input checking dominates there).
     """
     k = len(t)
-    h = np.diff(t)
-    slope = np.diff(y, axis=0) / h[:, None]
+    h = t[1:] - t[:-1]
+    slope = (y[1:] - y[:-1]) / h[:, None]
     m = np.zeros_like(y)  # second derivatives; natural ends: m[0] = m[-1] = 0
     if k > 2:
         a = np.zeros((k - 2, k - 2))
@@ -55,13 +55,21 @@ def natural_cubic(t: np.ndarray, y: np.ndarray, at: np.ndarray) -> np.ndarray:
         a[i, i] = 2.0 * (h[:-1] + h[1:])
         a[i[1:], i[:-1]] = h[1:-1]
         a[i[:-1], i[1:]] = h[1:-1]
-        m[1:-1] = np.linalg.solve(a, 6.0 * np.diff(slope, axis=0))
+        m[1:-1] = np.linalg.solve(a, 6.0 * (slope[1:] - slope[:-1]))
     seg = np.clip(np.searchsorted(t, at, side="right") - 1, 0, k - 2)
+    # The terms of each interval are computed once and then gathered per point
+    # (the same operations in the same order as evaluating them per point).
+    m0, m1 = m[:-1], m[1:]
+    b = slope - h[:, None] * (2.0 * m0 + m1) / 6.0
     u = (at - t[seg])[:, None]
-    hs = h[seg][:, None]
-    m0, m1 = m[seg], m[seg + 1]
-    b = slope[seg] - hs * (2.0 * m0 + m1) / 6.0
-    return y[seg] + u * (b + u * (m0 / 2.0 + u * (m1 - m0) / (6.0 * hs)))
+    inner = u * (m1 - m0)[seg]
+    inner /= (6.0 * h)[seg][:, None]
+    inner += (m0 / 2.0)[seg]
+    inner *= u
+    inner += b[seg]
+    inner *= u
+    inner += y[seg]
+    return inner
 
 
 def spline_through(support: np.ndarray, *, spacing: float = 0.5) -> np.ndarray:
@@ -74,14 +82,18 @@ def spline_through(support: np.ndarray, *, spacing: float = 0.5) -> np.ndarray:
     exactly evenly: callers that need even spacing use :func:`resample`.
     """
     pts = _check_points(support, "support")
-    seg = np.hypot(*np.diff(pts, axis=0).T)
-    keep = np.concatenate([[True], seg > 1e-9])
-    pts = pts[keep]
+    step = pts[1:] - pts[:-1]
+    seg = np.hypot(step[:, 0], step[:, 1])
+    distinct = seg > 1e-9
+    if not distinct.all():
+        pts = pts[np.concatenate([[True], distinct])]
+        step = pts[1:] - pts[:-1]
+        seg = np.hypot(step[:, 0], step[:, 1])
     if len(pts) < 2:
         raise ValueError("spline_through: need at least two distinct support points")
     if len(pts) == 2:
         return resample(pts, spacing)
-    t = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(pts, axis=0).T))])
+    t = np.concatenate([[0.0], np.cumsum(seg)])
     at = np.linspace(0.0, t[-1], max(8, int(np.ceil(t[-1] / (0.9 * spacing))) + 1))
     return natural_cubic(t, pts, at)
 
