@@ -2,15 +2,16 @@
 
 Both sides are timed on the same ``--images`` scenes (preset m2, 512x512,
 Perlin backgrounds) in one process, with one thread each, and write image,
-masks and JSON. temdefects is timed for sampling the scene too, the reference
-only for rendering and writing. temdefects writes PNG + one .npz with all masks
-+ CSV centre lines + JSON record; the reference (see ``paper_toolchain.py``)
-evaluates Perlin noise pixel by pixel with the ``noise`` package and draws image
-and every mask with Matplotlib. The reference makes one pass over the scenes;
-temdefects, many times faster, makes ``--repeats`` passes over the same
-scenes, and its median pass is compared (the fastest pass is printed too). The
-speed-up is the ratio of the total times over those scenes. Then images/second
-of ``generate_dataset`` with 1 and 2 worker processes.
+masks and JSON as new files into empty folders. temdefects is timed for
+sampling the scene too, the reference only for rendering and writing.
+temdefects writes PNG + one .npz with all masks + CSV centre lines + JSON
+record; the reference (see ``paper_toolchain.py``) evaluates Perlin noise pixel
+by pixel with the ``noise`` package and draws image and every mask with
+Matplotlib. The reference makes one pass over the scenes; temdefects, many
+times faster, makes ``--repeats`` passes over the same scenes, and its median
+pass is compared (the fastest pass is printed too). The speed-up is the ratio
+of the total times over those scenes. Then images/second of
+``generate_dataset`` with 1 and 2 worker processes.
 
 Run: ``python benchmarks/bench_synth.py [--images 10] [--repeats 7]
 [--worker-images 300]``
@@ -38,7 +39,13 @@ from temdefects.synth.scene import image_rng, render_scene, sample_scene  # noqa
 
 
 def temdefects_pass(config, seed: int, count: int, folder: Path) -> float:
-    """Seconds to sample, render and write images ``0 .. count - 1`` of ``seed``."""
+    """Seconds to sample, render and write images ``0 .. count - 1`` of ``seed``.
+
+    ``folder`` is created empty: like ``generate_dataset`` and the reference,
+    every pass writes new files (replacing existing ones by rename costs ext4
+    about 1 ms per image more, which a generation run never pays).
+    """
+    folder.mkdir()
     t0 = time.perf_counter()
     for i in range(count):
         # The whole generator: sampling too (the reference gets its scenes for free).
@@ -77,14 +84,13 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        (tmp / "ours").mkdir()
         (tmp / "ref").mkdir()
         # One thread on both sides: the comparison is per process.
         with single_threaded():
-            temdefects_pass(config, args.seed, 1, tmp / "ours")  # warm caches and imports
+            temdefects_pass(config, args.seed, 1, tmp / "warmup")  # warm caches and imports
             passes = [
-                temdefects_pass(config, args.seed, args.images, tmp / "ours")
-                for _ in range(args.repeats)
+                temdefects_pass(config, args.seed, args.images, tmp / f"ours{k}")
+                for k in range(args.repeats)
             ]
             ours = statistics.median(passes)
 
