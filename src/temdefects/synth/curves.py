@@ -29,13 +29,16 @@ def resample(points: np.ndarray, spacing: float) -> np.ndarray:
     pts = _check_points(points)
     if spacing <= 0:
         raise ValueError(f"resample: spacing must be > 0, got {spacing}")
-    seg = np.hypot(*np.diff(pts, axis=0).T)
-    arc = np.concatenate([[0.0], np.cumsum(seg)])
+    step = pts[1:] - pts[:-1]
+    arc = np.concatenate([[0.0], np.cumsum(np.hypot(step[:, 0], step[:, 1]))])
     if len(pts) < 2 or arc[-1] == 0:
         return pts[:1].copy()
     n = max(2, int(np.ceil(arc[-1] / spacing)) + 1)
     t = np.linspace(0.0, arc[-1], n)
-    return np.column_stack([np.interp(t, arc, pts[:, 0]), np.interp(t, arc, pts[:, 1])])
+    out = np.empty((n, 2))
+    out[:, 0] = np.interp(t, arc, pts[:, 0])
+    out[:, 1] = np.interp(t, arc, pts[:, 1])
+    return out
 
 
 def natural_cubic(t: np.ndarray, y: np.ndarray, at: np.ndarray) -> np.ndarray:
@@ -145,6 +148,8 @@ def inside(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 def visible_segments(points: np.ndarray, shape: tuple[int, int]) -> list[np.ndarray]:
     """Runs of consecutive points inside the image (each with >= 2 points)."""
     mask = inside(points, shape)
+    if mask.all():  # the usual case, without the run search
+        return [points[:]] if len(mask) >= 2 else []
     if not mask.any():
         return []
     edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))

@@ -310,7 +310,13 @@ def vignette(image: np.ndarray, v: dict, coords: tuple) -> None:
     r = np.hypot(xx - np.float32(cx), yy - np.float32(cy))
     h, w = image.shape
     r_max = max(np.hypot(cx - x, cy - y) for x in (0, w - 1) for y in (0, h - 1))
-    image *= 1.0 - np.float32(v["strength"]) * (r / np.float32(r_max)) ** np.float32(v["power"])
+    # In place, without whole-image temporaries: the factor is
+    # 1 - strength * (r / r_max) ** power, evaluated in that order.
+    r /= np.float32(r_max)
+    r **= np.float32(v["power"])
+    r *= np.float32(v["strength"])
+    np.subtract(1.0, r, out=r)
+    image *= r
 
 
 def add_noise(image: np.ndarray, noise: dict) -> np.ndarray:
