@@ -28,12 +28,20 @@ def gaussian(image: np.ndarray, sigma: float) -> np.ndarray:
     )
 
 
-def minmax(image: np.ndarray) -> np.ndarray:
-    """Scale to [0, 1] (eq. 2); a constant image becomes all zeros."""
+def minmax(image: np.ndarray, *, out: np.ndarray | None = None) -> np.ndarray:
+    """Scale to [0, 1] (eq. 2); a constant image becomes all zeros.
+
+    ``out`` (which may be ``image`` itself) receives the result.
+    """
     lo, hi = float(image.min()), float(image.max())
     if hi <= lo:
-        return np.zeros_like(image)
-    return (image - lo) / np.float32(hi - lo)
+        if out is None:
+            return np.zeros_like(image)
+        out[...] = 0
+        return out
+    out = np.subtract(image, lo, out=out)
+    out /= np.float32(hi - lo)
+    return out
 
 
 def perlin_background(shape: tuple[int, int], params: dict, *, stages: bool = False):
@@ -70,7 +78,7 @@ def perlin_background(shape: tuple[int, int], params: dict, *, stages: bool = Fa
     # In-place steps below save whole-image temporaries; every value is as written in eq. (1)-(6).
     p2 *= np.float32(params["w_perlin"])
     p1 += p2  # P3, eq. (1)
-    p3s = minmax(p1)  # eq. (2)
+    p3s = minmax(p1, out=p1)  # eq. (2)
     x1 = rng.random(shape, dtype=np.float32)
     x1 *= np.float32(2 * params["w_white"])
     x1 -= np.float32(params["w_white"])  # w_w1 X1, X1 ~ U(-1, 1)
