@@ -113,7 +113,7 @@ _ROW = np.dtype(
 
 
 def _format_rows(rows: np.ndarray) -> str | None:
-    """``"%d,%d,%.2f,%.2f\n" % row`` for all rows of ``rows`` at once, byte for byte.
+    """``"%d,%d,%.2f,%.2f\\n" % row`` for all rows of ``rows`` at once, byte for byte.
 
     Digits come from lookup tables instead of one Python format call per value
     (5x faster). ``%.2f`` rounds the exact binary value, so a coordinate within
@@ -124,6 +124,9 @@ def _format_rows(rows: np.ndarray) -> str | None:
     xy = rows[:, 2:]
     hundredths = np.abs(xy) * 100.0
     rounded = np.rint(hundredths)
+    near_tie = np.flatnonzero(np.abs(hundredths - rounded) >= 0.5 - 1e-8)
+    for i in near_tie.tolist():
+        rounded.flat[i] = int(f"{abs(float(xy.flat[i])):.2f}".replace(".", ""))
     ids = rows[:, :2].astype(np.intp)
     if not (
         np.all(np.isfinite(hundredths))
@@ -133,9 +136,6 @@ def _format_rows(rows: np.ndarray) -> str | None:
         and np.all(ids == rows[:, :2])
     ):
         return None
-    near_tie = np.flatnonzero(np.abs(hundredths - rounded) >= 0.5 - 1e-8)
-    for i in near_tie.tolist():
-        rounded.flat[i] = int(f"{abs(float(xy.flat[i])):.2f}".replace(".", ""))
     whole, frac = np.divmod(rounded.astype(np.intp), 100)
     sign = np.signbit(xy) * np.uint8(ord("-"))  # "%.2f" % -0.001 == "-0.00"
     out = np.empty(len(rows), _ROW)
