@@ -47,12 +47,13 @@ def temdefects_pass(config, seed: int, count: int, folder: Path) -> float:
     """
     folder.mkdir()
     t0 = time.perf_counter()
+    config_dict = config.to_dict()  # once per run, as in generate_dataset
     for i in range(count):
         # The whole generator: sampling too (the reference gets its scenes for free).
         curves: list = []
         scene = sample_scene(config, image_rng(seed, i), curves=curves)
         sample = render_scene(scene, curves=curves)
-        record = make_record(sample, index=i, seed=seed, config=config.to_dict(), backgrounds=None)
+        record = make_record(sample, index=i, seed=seed, config=config_dict, backgrounds=None)
         write_sample(folder, sample, record)
     return time.perf_counter() - t0
 
