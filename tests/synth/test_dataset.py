@@ -124,3 +124,24 @@ def test_damaged_mask_files_are_one_clear_error(tmp_path, content):
     path.write_bytes(content)
     with pytest.raises(InputFileError, match="not a readable mask file"):
         read_masks(path)
+
+
+def test_centre_line_csv_matches_python_formatting():
+    from temdefects.synth.files import encode_lines
+
+    rng = np.random.default_rng(0)
+    # Rounding ties and near-ties (4-decimal support points), negative zero, border values.
+    tricky = np.array([[-0.0, -0.004], [0.125, 0.375], [1.005, 2.675], [22.505, -0.5]])
+    lines = [
+        [tricky, rng.uniform(-0.5, 511.5, (300, 2))],
+        [np.round(rng.uniform(-0.5, 600, (200, 2)), 4)],
+        [np.round(rng.uniform(0, 600, (50, 2)) * 8) / 8],
+    ]
+    rows = [
+        f"{k},{s},{x:.2f},{y:.2f}"
+        for k, segments in enumerate(lines)
+        for s, pts in enumerate(segments)
+        for x, y in pts.tolist()
+    ]
+    assert encode_lines(lines) == "dislocation,segment,x,y\n" + "".join(r + "\n" for r in rows)
+    assert encode_lines([[np.array([[1e5, 2.0]])]]).endswith("0,0,100000.00,2.00\n")  # slow path

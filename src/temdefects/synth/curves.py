@@ -29,13 +29,16 @@ def resample(points: np.ndarray, spacing: float) -> np.ndarray:
     pts = _check_points(points)
     if spacing <= 0:
         raise ValueError(f"resample: spacing must be > 0, got {spacing}")
-    seg = np.hypot(*np.diff(pts, axis=0).T)
-    arc = np.concatenate([[0.0], np.cumsum(seg)])
+    step = pts[1:] - pts[:-1]
+    arc = np.concatenate([[0.0], np.cumsum(np.hypot(step[:, 0], step[:, 1]))])
     if len(pts) < 2 or arc[-1] == 0:
         return pts[:1].copy()
     n = max(2, int(np.ceil(arc[-1] / spacing)) + 1)
     t = np.linspace(0.0, arc[-1], n)
-    return np.column_stack([np.interp(t, arc, pts[:, 0]), np.interp(t, arc, pts[:, 1])])
+    out = np.empty((n, 2))
+    out[:, 0] = np.interp(t, arc, pts[:, 0])
+    out[:, 1] = np.interp(t, arc, pts[:, 1])
+    return out
 
 
 def natural_cubic(t: np.ndarray, y: np.ndarray, at: np.ndarray) -> np.ndarray:
@@ -46,8 +49,8 @@ def natural_cubic(t: np.ndarray, y: np.ndarray, at: np.ndarray) -> np.ndarray:
     support points of a dislocation (SciPy's input checking dominates there).
     """
     k = len(t)
-    h = np.diff(t)
-    slope = np.diff(y, axis=0) / h[:, None]
+    h = t[1:] - t[:-1]
+    slope = (y[1:] - y[:-1]) / h[:, None]
     m = np.zeros_like(y)  # second derivatives; natural ends: m[0] = m[-1] = 0
     if k > 2:
         a = np.zeros((k - 2, k - 2))
@@ -55,13 +58,21 @@ def natural_cubic(t: np.ndarray, y: np.ndarray, at: np.ndarray) -> np.ndarray:
         a[i, i] = 2.0 * (h[:-1] + h[1:])
         a[i[1:], i[:-1]] = h[1:-1]
         a[i[:-1], i[1:]] = h[1:-1]
-        m[1:-1] = np.linalg.solve(a, 6.0 * np.diff(slope, axis=0))
+        m[1:-1] = np.linalg.solve(a, 6.0 * (slope[1:] - slope[:-1]))
     seg = np.clip(np.searchsorted(t, at, side="right") - 1, 0, k - 2)
+    # The terms of each interval are computed once and then gathered per point
+    # (the same operations in the same order as evaluating them per point).
+    m0, m1 = m[:-1], m[1:]
+    b = slope - h[:, None] * (2.0 * m0 + m1) / 6.0
     u = (at - t[seg])[:, None]
-    hs = h[seg][:, None]
-    m0, m1 = m[seg], m[seg + 1]
-    b = slope[seg] - hs * (2.0 * m0 + m1) / 6.0
-    return y[seg] + u * (b + u * (m0 / 2.0 + u * (m1 - m0) / (6.0 * hs)))
+    inner = u * (m1 - m0)[seg]
+    inner /= (6.0 * h)[seg][:, None]
+    inner += (m0 / 2.0)[seg]
+    inner *= u
+    inner += b[seg]
+    inner *= u
+    inner += y[seg]
+    return inner
 
 
 def spline_through(support: np.ndarray, *, spacing: float = 0.5) -> np.ndarray:
@@ -74,14 +85,18 @@ def spline_through(support: np.ndarray, *, spacing: float = 0.5) -> np.ndarray:
     exactly evenly: callers that need even spacing use :func:`resample`.
     """
     pts = _check_points(support, "support")
-    seg = np.hypot(*np.diff(pts, axis=0).T)
-    keep = np.concatenate([[True], seg > 1e-9])
-    pts = pts[keep]
+    step = pts[1:] - pts[:-1]
+    seg = np.hypot(step[:, 0], step[:, 1])
+    distinct = seg > 1e-9
+    if not distinct.all():
+        pts = pts[np.concatenate([[True], distinct])]
+        step = pts[1:] - pts[:-1]
+        seg = np.hypot(step[:, 0], step[:, 1])
     if len(pts) < 2:
         raise ValueError("spline_through: need at least two distinct support points")
     if len(pts) == 2:
         return resample(pts, spacing)
-    t = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(pts, axis=0).T))])
+    t = np.concatenate([[0.0], np.cumsum(seg)])
     at = np.linspace(0.0, t[-1], max(8, int(np.ceil(t[-1] / (0.9 * spacing))) + 1))
     return natural_cubic(t, pts, at)
 
@@ -89,10 +104,19 @@ def spline_through(support: np.ndarray, *, spacing: float = 0.5) -> np.ndarray:
 def normals(points: np.ndarray) -> np.ndarray:
     """Unit normals (tangent rotated by +90 degrees) of a dense polyline."""
     pts = _check_points(points)
-    tangent = np.gradient(pts, axis=0)
-    norm = np.hypot(*tangent.T)[:, None]
-    tangent = tangent / np.where(norm > 0, norm, 1.0)
-    return np.column_stack([-tangent[:, 1], tangent[:, 0]])
+    if len(pts) < 3:
+        tangent = np.gradient(pts, axis=0)
+    else:  # np.gradient's own formulas (central inside, one-sided at the ends), 2x faster
+        tangent = np.empty_like(pts)
+        tangent[1:-1] = (pts[2:] - pts[:-2]) / 2.0
+        tangent[0] = pts[1] - pts[0]
+        tangent[-1] = pts[-1] - pts[-2]
+    norm = np.hypot(tangent[:, 0], tangent[:, 1])
+    tangent /= np.where(norm > 0, norm, 1.0)[:, None]
+    out = np.empty_like(tangent)
+    out[:, 0] = -tangent[:, 1]
+    out[:, 1] = tangent[:, 0]
+    return out
 
 
 def add_roughness(
@@ -133,6 +157,8 @@ def inside(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 def visible_segments(points: np.ndarray, shape: tuple[int, int]) -> list[np.ndarray]:
     """Runs of consecutive points inside the image (each with >= 2 points)."""
     mask = inside(points, shape)
+    if mask.all():  # the usual case, without the run search
+        return [points[:]] if len(mask) >= 2 else []
     if not mask.any():
         return []
     edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))

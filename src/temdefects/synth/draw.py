@@ -60,13 +60,19 @@ def _peak(sigma: float) -> float:
 # ------------------------------------------------------------------ distance bands
 
 
-def _segment_distance(q: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Distances of points ``q`` to the segments ``a -> b`` (row-wise)."""
-    ab = b - a
-    denom = np.einsum("ij,ij->i", ab, ab)
-    t = np.einsum("ij,ij->i", q - a, ab) / np.where(denom > 0, denom, 1.0)
-    foot = a + np.clip(t, 0.0, 1.0)[:, None] * ab
-    return np.hypot(*(q - foot).T)
+def _segment_distance(
+    qx: np.ndarray, qy: np.ndarray, seg: np.ndarray, table: tuple[np.ndarray, ...]
+) -> np.ndarray:
+    """Distances of points ``(qx, qy)`` to the segments ``seg`` (row-wise).
+
+    ``table = (ax, ay, abx, aby, den)`` holds every segment's start ``a``, its
+    vector ``ab`` and ``|ab|^2`` (1 for a point), computed once per curve.
+    """
+    ax, ay, abx, aby, den = (v[seg] for v in table)
+    t = (qx - ax) * abx + (qy - ay) * aby
+    t /= den
+    np.clip(t, 0.0, 1.0, out=t)
+    return np.hypot(qx - (ax + t * abx), qy - (ay + t * aby))
 
 
 def band_distances(curve: np.ndarray, shape: tuple[int, int], radius: float):
@@ -110,20 +116,27 @@ def band_distances(curve: np.ndarray, shape: tuple[int, int], radius: float):
     found = found.reshape(-1, 2)  # (N, 1, 2) in OpenCV 4, (N, 2) in OpenCV 5
     cc = found[:, 0].astype(np.intp) + x0
     rr = found[:, 1].astype(np.intp) + y0
-    q = np.column_stack([cc, rr]).astype(np.float64)
     if len(curve) == 1:
+        q = np.column_stack([cc, rr]).astype(np.float64)
         dist, idx = np.hypot(*(q - curve[0]).T), np.zeros(len(q), int)
     else:
-        seg = float(np.max(np.hypot(*np.diff(curve, axis=0).T)))
-        _, idx = cKDTree(curve).query(q, distance_upper_bound=radius + seg)
+        qx, qy = cc.astype(np.float64), rr.astype(np.float64)
+        step = np.diff(curve, axis=0)
+        seg = float(np.max(np.hypot(step[:, 0], step[:, 1])))
+        _, idx = cKDTree(curve).query(np.column_stack([qx, qy]), distance_upper_bound=radius + seg)
         found = idx < len(curve)
-        q, idx, rr, cc = q[found], idx[found], rr[found], cc[found]
-        last = len(curve) - 1
-        before = np.maximum(idx - 1, 0)
-        after = np.minimum(idx + 1, last)
+        if not found.all():
+            qx, qy, idx, rr, cc = qx[found], qy[found], idx[found], rr[found], cc[found]
+        # Segment k runs from vertex k - 1 to vertex k, clamped at the ends (segments 0
+        # and P are the end points), so the two segments at vertex i are i and i + 1.
+        # Per-segment terms are computed once here instead of once per pixel.
+        ends = np.concatenate([curve[:1], curve, curve[-1:]])
+        ax, ay = ends[:-1, 0], ends[:-1, 1]
+        abx, aby = ends[1:, 0] - ax, ends[1:, 1] - ay
+        den = abx * abx + aby * aby
+        table = (ax, ay, abx, aby, np.where(den > 0, den, 1.0))
         dist = np.minimum(
-            _segment_distance(q, curve[before], curve[idx]),
-            _segment_distance(q, curve[idx], curve[after]),
+            _segment_distance(qx, qy, idx, table), _segment_distance(qx, qy, idx + 1, table)
         )
     keep = dist <= radius
     return rr[keep], cc[keep], dist[keep].astype(np.float32), idx[keep]
@@ -201,7 +214,13 @@ def draw_dislocation(
 
 
 def _coords(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
+    """Pixel coordinates ``xx`` (1, W) and ``yy`` (H, 1), float32.
+
+    They broadcast to the full (H, W) grid in the formulas below, which then cost
+    one full-image pass less per term.
+    """
+    yy = np.arange(shape[0], dtype=np.float32)[:, None]
+    xx = np.arange(shape[1], dtype=np.float32)[None, :]
     return xx, yy
 
 
@@ -291,7 +310,13 @@ def vignette(image: np.ndarray, v: dict, coords: tuple) -> None:
     r = np.hypot(xx - np.float32(cx), yy - np.float32(cy))
     h, w = image.shape
     r_max = max(np.hypot(cx - x, cy - y) for x in (0, w - 1) for y in (0, h - 1))
-    image *= 1.0 - np.float32(v["strength"]) * (r / np.float32(r_max)) ** np.float32(v["power"])
+    # In place, without whole-image temporaries: the factor is
+    # 1 - strength * (r / r_max) ** power, evaluated in that order.
+    r /= np.float32(r_max)
+    r **= np.float32(v["power"])
+    r *= np.float32(v["strength"])
+    np.subtract(1.0, r, out=r)
+    image *= r
 
 
 def add_noise(image: np.ndarray, noise: dict) -> np.ndarray:

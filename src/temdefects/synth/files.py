@@ -28,7 +28,7 @@ import scipy
 from temdefects import __version__
 from temdefects.errors import InputFileError
 from temdefects.io.atomic import atomic_write_bytes, atomic_write_text
-from temdefects.io.images import encode_png
+from temdefects.io.images import NOISY_PNG_PARAMS, encode_png
 from temdefects.io.records import read_json_record
 from temdefects.synth.scene import Sample
 
@@ -82,6 +82,75 @@ def read_masks(path: str | os.PathLike) -> np.ndarray:
     return np.unpackbits(packed, axis=-1, count=w).astype(bool).reshape(k, h, w)
 
 
+def _digit_table() -> np.ndarray:
+    """(10000, 4) uint8: ``str(i)`` right-aligned, with 0 where there is no character."""
+    v = np.arange(10000)[:, None]
+    powers = np.array([1000, 100, 10, 1])
+    digits = (v // powers % 10 + ord("0")).astype(np.uint8)
+    digits[(v < powers) & (powers > 1)] = 0
+    return digits
+
+
+_DIGITS = _digit_table()
+_INT4 = _DIGITS.view(np.uint32).ravel()  # str(i) for i < 10000, as 4 bytes
+_TWO = np.where(_DIGITS[:100, 2:] == 0, np.uint8(ord("0")), _DIGITS[:100, 2:])
+_INT02 = np.ascontiguousarray(_TWO).view(np.uint16).ravel()  # "%02d" % i for i < 100
+# One CSV row "d,s,x.xx,y.yy\n" as fixed-width fields; the 0 bytes are dropped afterwards.
+_ROW = np.dtype(
+    [("d", "u4"), ("c0", "u1"), ("s", "u4"), ("c1", "u1")]
+    + [
+        (f"{name}{axis}", code)
+        for axis in "xy"
+        for name, code in (
+            ("sign", "u1"),
+            ("int", "u4"),
+            ("dot", "u1"),
+            ("frac", "u2"),
+            ("end", "u1"),
+        )
+    ]
+)
+
+
+def _format_rows(rows: np.ndarray) -> str | None:
+    """``"%d,%d,%.2f,%.2f\\n" % row`` for all rows of ``rows`` at once, byte for byte.
+
+    Digits come from lookup tables instead of one Python format call per value
+    (5x faster). ``%.2f`` rounds the exact binary value, so a coordinate within
+    its float rounding error of a tie (support points have 4 decimals) is
+    rounded by Python itself. Returns None for ids or coordinates of 10,000 or
+    more, non-integer ids and non-finite values.
+    """
+    xy = rows[:, 2:]
+    hundredths = np.abs(xy) * 100.0
+    rounded = np.rint(hundredths)
+    near_tie = np.flatnonzero(np.abs(hundredths - rounded) >= 0.5 - 1e-8)
+    for i in near_tie.tolist():
+        rounded.flat[i] = int(f"{abs(float(xy.flat[i])):.2f}".replace(".", ""))
+    ids = rows[:, :2].astype(np.intp)
+    if not (
+        np.all(np.isfinite(hundredths))
+        and rounded.max(initial=0) < 1e6
+        and ids.min(initial=0) >= 0
+        and ids.max(initial=0) < 10000
+        and np.all(ids == rows[:, :2])
+    ):
+        return None
+    whole, frac = np.divmod(rounded.astype(np.intp), 100)
+    sign = np.signbit(xy) * np.uint8(ord("-"))  # "%.2f" % -0.001 == "-0.00"
+    out = np.empty(len(rows), _ROW)
+    out["d"], out["s"] = _INT4.take(ids[:, 0]), _INT4.take(ids[:, 1])
+    out["c0"] = out["c1"] = out["endx"] = ord(",")
+    out["endy"] = ord("\n")
+    for k, axis in enumerate("xy"):
+        out[f"sign{axis}"] = sign[:, k]
+        out[f"int{axis}"] = _INT4.take(whole[:, k])
+        out[f"dot{axis}"] = ord(".")
+        out[f"frac{axis}"] = _INT02.take(frac[:, k])
+    raw = out.view(np.uint8)
+    return raw[raw != 0].tobytes().decode("ascii")
+
+
 def encode_lines(lines: list) -> str:
     """CSV text of centre lines (one row per point)."""
     blocks = []
@@ -92,8 +161,9 @@ def encode_lines(lines: list) -> str:
     if not blocks:
         return "dislocation,segment,x,y\n"
     rows = np.concatenate(blocks)
-    # One C-level format call for all rows (a Python loop per row is 5x slower).
-    body = ("%d,%d,%.2f,%.2f\n" * len(rows)) % tuple(rows.ravel().tolist())
+    body = _format_rows(rows)
+    if body is None:  # one C-level format call for all rows (a loop per row is 5x slower)
+        body = ("%d,%d,%.2f,%.2f\n" * len(rows)) % tuple(rows.ravel().tolist())
     return "dislocation,segment,x,y\n" + body
 
 
@@ -138,7 +208,8 @@ def write_sample(folder: str | os.PathLike, sample: Sample, record: dict) -> Pat
     # written last, marks complete images) and every file is still renamed atomically.
     folder = Path(folder)
     files = record["files"]
-    atomic_write_bytes(folder / files["image"], encode_png(sample.image), fsync=False)
+    image = encode_png(sample.image, params=NOISY_PNG_PARAMS)
+    atomic_write_bytes(folder / files["image"], image, fsync=False)
     atomic_write_bytes(folder / files["masks"], encode_masks(sample.masks), fsync=False)
     atomic_write_text(folder / files["lines"], encode_lines(sample.lines), fsync=False)
     path = folder / (Path(files["image"]).stem + ".json")

@@ -131,7 +131,10 @@ def render_background(scene: dict, *, backgrounds: str | os.PathLike | None = No
             )
         image = real_background(shape, bg["params"], backgrounds)
     lo, hi = bg["levels"]
-    return (np.float32(lo) + np.float32(hi - lo) * image).astype(np.float32)
+    # Both renderers return a new float32 array, so it is mapped in place.
+    image *= np.float32(hi - lo)
+    image += np.float32(lo)
+    return image
 
 
 def render_scene(

@@ -195,8 +195,7 @@ def render_loop_scene(scene: dict, *, backgrounds: str | os.PathLike | None = No
     art = scene["artifacts"]
     coords = None
     if art["grain_boundary"] or art["vignetting"]:
-        yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
-        coords = (xx, yy)
+        coords = draw._coords(shape)
     if art["grain_boundary"]:
         draw.draw_grain_boundary(image, art["grain_boundary"], coords)
     for particle in art["dirt"]:
