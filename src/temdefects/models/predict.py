@@ -21,6 +21,14 @@ def _as_unit(image: np.ndarray) -> np.ndarray:
     raise ValueError(f"predict: expected uint8, uint16 or float image, got {image.dtype}")
 
 
+def _channels_last(model: torch.nn.Module) -> bool:
+    """Whether the model's convolution weights are in channels-last layout (see ``load``)."""
+    for p in model.parameters():
+        if p.dim() == 4 and p.shape[1] > 1:  # a one-channel weight fits both layouts
+            return p.is_contiguous(memory_format=torch.channels_last) and not p.is_contiguous()
+    return False
+
+
 @torch.no_grad()
 def predict(
     model: DislocationNet, images, *, batch_size: int = 4, device: str | torch.device | None = None
@@ -54,12 +62,14 @@ def predict(
     m = model.multiple
     ph, pw = (-h) % m, (-w) % m
     device = device or next(model.parameters()).device
+    layout = torch.channels_last if _channels_last(model) else torch.contiguous_format
     probs, scores = [], []
     for start in range(0, len(arrays), batch_size):
         chunk = np.stack(arrays[start : start + batch_size])[:, None]
         if ph or pw:
             chunk = np.pad(chunk, ((0, 0), (0, 0), (0, ph), (0, pw)), mode="reflect")
-        logits, obj = model(torch.from_numpy(chunk).to(device))
+        x = torch.from_numpy(chunk).to(device).contiguous(memory_format=layout)
+        logits, obj = model(x)
         probs.append(torch.sigmoid(logits[..., :h, :w]).float().cpu().numpy())
         if obj is not None:
             scores.append(torch.sigmoid(obj).float().cpu().numpy())
