@@ -120,7 +120,7 @@ class Dislocation:
     max_curvature: float  # 1/px
     score: float  # confidence in [0, 1]
     channel: int  # network output channel it came from
-    area: int  # mask pixels
+    area: int  # mask pixels of the dislocation (trace: union pixels within 3 px of it)
 
 
 @dataclass(frozen=True, eq=False)
