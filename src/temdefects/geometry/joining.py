@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from temdefects.geometry._validate import as_points
 
@@ -71,16 +72,19 @@ def _candidate_links(
     end = np.tile([0, 1], len(curves))
     pos = np.array([p for c in curves for p in (c[0], c[-1])], float).reshape(-1, 2)
     tan = np.array([t for pair in tangents for t in pair], float).reshape(-1, 2)
-    dist = np.hypot(*(pos[:, None, :] - pos[None, :, :]).transpose(2, 0, 1))
-    a, b = np.nonzero(np.triu(dist <= max_gap, k=1))
-    keep = curve[a] != curve[b]
-    a, b = a[keep], b[keep]
+    # A KD-tree finds the close pairs without an (ends x ends) matrix (a noisy
+    # 2048 px frame can hold thousands of fragments).
+    pairs = cKDTree(pos).query_pairs(max_gap, output_type="ndarray")
+    a, b = (pairs[:, 0], pairs[:, 1]) if len(pairs) else (np.zeros(0, int), np.zeros(0, int))
     gap = pos[b] - pos[a]
+    dist = np.hypot(gap[:, 0], gap[:, 1])
+    keep = (curve[a] != curve[b]) & (dist <= max_gap)
+    a, b, gap, dist = a[keep], b[keep], gap[keep], dist[keep]
     bend = _angles(tan[a], -tan[b])
     along = np.maximum(_angles(tan[a], gap), _angles(-tan[b], gap))
-    along = np.where(dist[a, b] > 1.0, along, 0.0)
+    along = np.where(dist > 1.0, along, 0.0)
     ok = (bend <= max_angle) & (along <= max_angle)
-    cost = dist[a, b] + 0.1 * (bend + along)
+    cost = dist + 0.1 * (bend + along)
     return sorted(
         zip(
             cost[ok].tolist(),
@@ -187,8 +191,6 @@ def drop_covered(
     >>> drop_covered([part, whole, other])
     [1, 2]
     """
-    from scipy.spatial import cKDTree
-
     from temdefects.geometry.spline import resample_polyline
 
     if tolerance <= 0 or not 0 < min_fraction <= 1:
