@@ -93,6 +93,8 @@ def test_refuses_a_folder_with_other_files(tmp_path, inputs, model_dir, capsys):
         (["--threshold", "2"], "threshold"),
         (["--pixel-size", "-1"], "pixel-size"),
         (["--max-side", "4"], "max_side"),
+        (["--min-length", "-1"], "min_length"),
+        (["--join-gap", "-5"], "join_gap"),
     ],
 )
 def test_bad_parameters(tmp_path, inputs, model_dir, capsys, args, message):
@@ -126,3 +128,25 @@ def test_missing_model_and_inputs(tmp_path, inputs, capsys):
     assert code == 1 and "model folder not found" in capsys.readouterr().err
     code = main(["analyze", str(tmp_path / "nothing.png"), "-o", str(tmp_path / "o"), "-q"])
     assert code == 1 and "nothing.png" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "method,join_gap,min_length", [("trace", 60.0, 25.0), ("masks", 15.0, 10.0)]
+)
+def test_method_and_its_defaults_are_recorded(
+    tmp_path, inputs, model_dir, method, join_gap, min_length
+):
+    out = tmp_path / "out"
+    args = ["analyze", str(inputs / "a.png"), "-o", str(out), "--model", str(model_dir), "-q"]
+    assert main([*args, "--method", method]) == 0
+    settings = json.loads((out / "summary.json").read_text())["settings"]
+    assert settings["method"] == method
+    assert (settings["join_gap"], settings["min_length"]) == (join_gap, min_length)
+    assert main([*args, "--method", method, "--join-gap", "7", "--overwrite"]) == 0
+    assert json.loads((out / "summary.json").read_text())["settings"]["join_gap"] == 7.0
+
+
+def test_unknown_method_is_an_argument_error(tmp_path, inputs, model_dir, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["analyze", str(inputs / "a.png"), "-o", str(tmp_path / "o"), "--method", "best"])
+    assert exc.value.code == 2 and "invalid choice: 'best'" in capsys.readouterr().err

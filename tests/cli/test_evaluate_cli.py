@@ -1,7 +1,7 @@
-# The helper's version of tests/cli/test_evaluate_cli.py (overwritten in the repo by the
-# committed version in bbad08f). Extra checks over the committed one: matrix cells equal
-# summary.json, stdout row order, one stderr line per bad folder, a broken sample gives
-# exit 1 with one line, argparse rejects --threshold 2, unrelated files survive --overwrite.
+"""``temdefects evaluate``: matrix cells equal summary.json, stdout row order, one stderr
+line per bad folder, a broken sample gives exit 1 with one line, argparse rejects
+--threshold 2, unrelated files survive --overwrite, --instances reaches the evaluation."""
+
 import csv
 import json
 import shutil
@@ -99,3 +99,14 @@ def test_bad_threshold_is_an_argument_error(inputs, capsys):
     with pytest.raises(SystemExit) as info:
         main(["evaluate", "--model", ma, "--data", x, "--threshold", "2"])
     assert info.value.code == 2 and "[0, 1]" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("instances", ["curves", "masks"])
+def test_instances_choose_what_is_scored(tmp_path, inputs, instances):
+    (ma, _), (x, _) = inputs
+    out = tmp_path / "out"
+    args = ("--model", ma, "--data", x, "-o", out)
+    assert _evaluate(*args, *(["--instances", instances] if instances == "masks" else [])) == 0
+    settings = json.loads((out / "ma__x" / "summary.json").read_text())["settings"]
+    assert settings["instances"] == instances
+    assert ("postprocess" in settings) == (instances == "curves")

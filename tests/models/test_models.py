@@ -126,3 +126,22 @@ def test_decoder_width_is_configurable():
     assert small.config.decoder_channels == (32, 16, 8, 4, 2)
     with pytest.raises(ConfigError, match="decoder_base: only for"):
         ModelConfig.from_dict({"arch": "fpn", "encoder": "resnet18", "decoder_base": 8})
+
+
+def test_loaded_models_run_channels_last_with_the_same_probabilities(tmp_path, tiny_model):
+    from temdefects.models.predict import _channels_last
+
+    save_model(tmp_path / "m", tiny_model)
+    loaded = load(tmp_path / "m")
+    assert _channels_last(loaded) and not _channels_last(tiny_model)
+    conv = next(p for p in loaded.parameters() if p.dim() == 4 and p.shape[1] > 1)
+    assert conv.is_contiguous(memory_format=torch.channels_last)
+    image = np.random.default_rng(5).random((2, 70, 90)).astype(np.float32)
+    a, _ = predict(tiny_model, list(image))
+    b, _ = predict(loaded, list(image))
+    assert a.shape == b.shape == (2, 4, 70, 90)
+    assert np.allclose(a, b, atol=1e-5)
+    # saving a channels-last model writes plain contiguous weights that load again
+    save_model(tmp_path / "again", loaded)
+    c, _ = predict(load(tmp_path / "again"), list(image))
+    assert np.allclose(b, c, atol=1e-6)
