@@ -23,18 +23,16 @@ def folders(tmp_path):
     return tmp_path
 
 
+def _evaluate_args(folders, out) -> list[str]:
+    pred, truth = folders / "pred", folders / "truth"
+    return ["loops", "evaluate", "--pred", str(pred), "--truth", str(truth), "-o", str(out)]
+
+
 def test_evaluate_boxes_end_to_end(folders, capsys):
     out = folders / "out"
     code = main(
         [
-            "loops",
-            "evaluate",
-            "--pred",
-            str(folders / "pred"),
-            "--truth",
-            str(folders / "truth"),
-            "-o",
-            str(out),
+            *_evaluate_args(folders, out),
             "--image-size",
             "100",
             "100",
@@ -132,14 +130,7 @@ def test_evaluate_reads_image_sizes_and_class_map(folders, capsys):
     out = folders / "out"
     code = main(
         [
-            "loops",
-            "evaluate",
-            "--pred",
-            str(folders / "pred"),
-            "--truth",
-            str(folders / "truth"),
-            "-o",
-            str(out),
+            *_evaluate_args(folders, out),
             "--images",
             str(images),
             "--truth-class",

@@ -50,6 +50,8 @@ __all__ = [
 ]
 
 INSTANCES = ("curves", "masks")
+#: Width (px) of drawn curves when a record does not give its mask width.
+DEFAULT_MASK_WIDTH = 5.0
 
 
 @dataclass(frozen=True)
@@ -148,10 +150,6 @@ def _mask_width(record: dict) -> float:
         return float(record["scene"]["drawing"]["mask_width"])
     except (KeyError, TypeError, ValueError):
         return DEFAULT_MASK_WIDTH
-
-
-#: Width (px) of drawn curves when a record does not give its mask width.
-DEFAULT_MASK_WIDTH = 5.0
 
 
 def _read_pair(folder: Path, name: str) -> tuple[np.ndarray, np.ndarray, float]:

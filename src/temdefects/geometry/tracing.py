@@ -156,9 +156,8 @@ def trace_lines(
     >>> sorted(len(c) > 40 for c in trace_lines(m, min_size=1))
     [True, True]
     """
-    binary = as_binary_mask(mask, threshold=threshold)
     branches = skeleton_branches(
-        skeletonize_mask(binary, min_size=min_size),
+        skeletonize_mask(mask, min_size=min_size, threshold=threshold),
         junction_radius=junction_radius,
         min_branch=min_branch,
     )
