@@ -328,4 +328,6 @@ def add_noise(image: np.ndarray, noise: dict) -> np.ndarray:
         std = float(n.std())
         if std > 0:
             n /= np.float32(std)
-    return image + np.float32(noise["sigma"]) * n
+    n *= np.float32(noise["sigma"])
+    n += image  # image + sigma * n (addition commutes exactly), in the noise array
+    return n

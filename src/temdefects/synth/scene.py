@@ -190,7 +190,12 @@ def render_scene(
         draw.vignette(image, art["vignetting"], coords)
     if dw["noise"]:
         image = draw.add_noise(image, dw["noise"])
-    out = (np.clip(image, 0.0, 1.0) * np.float32(255.0) + np.float32(0.5)).astype(np.uint8)
+    # In place (image is this function's own array): the same float32 steps as
+    # (clip(image, 0, 1) * 255 + 0.5).astype(uint8) without three whole-image temporaries.
+    np.clip(image, 0.0, 1.0, out=image)
+    image *= np.float32(255.0)
+    image += np.float32(0.5)
+    out = image.astype(np.uint8)
     return Sample(image=out, masks=masks, lines=lines, scene=scene)
 
 
