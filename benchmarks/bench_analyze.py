@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from temdefects.analysis.outputs import write_frame
-from temdefects.analysis.pipeline import FrameResult, prepare_image
+from temdefects.analysis.pipeline import DEFAULT_FLATTEN, FrameResult, model_input
 from temdefects.analysis.postprocess import PostprocessOptions, postprocess
 from temdefects.models import build_model, load, predict
 from temdefects.synth.config import load_config
@@ -114,9 +114,9 @@ def main() -> int:
         for k, path in enumerate(paths + paths[:1]):
             t0 = time.perf_counter()
             image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-            unit = prepare_image(image)
+            unit, work = model_input(image, DEFAULT_FLATTEN)  # as analyze does
             t1 = time.perf_counter()
-            probs, obj = predict(model, unit)
+            probs, obj = predict(model, work)
             t2 = time.perf_counter()
             found = postprocess(probs, objectness=obj)
             t3 = time.perf_counter()

@@ -17,7 +17,8 @@ bound because the labels are partial. Totals are summed over frames.
 Run: ``python benchmarks/realdata_dislocations.py --model DIR -o OUT
 [--frames SPEC] [--tolerance 5] [--min-coverage 0.5] [--method trace|masks]``;
 ``--frames 10:`` skips the first ten frames (e.g. after fine-tuning on them),
-``--frames ::6`` takes every sixth.
+``--frames ::6`` takes every sixth; ``--flatten 0`` feeds the frames without
+background flattening.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import numpy as np
 
 from temdefects.analysis import AnalysisOptions, PostprocessOptions, analyze_image
 from temdefects.analysis.outputs import overlay
+from temdefects.analysis.pipeline import DEFAULT_FLATTEN
 from temdefects.geometry import longest_path, skeletonize_mask
 from temdefects.io.frames import iter_frames
 from temdefects.io.labels import strokes_to_masks
@@ -81,8 +83,16 @@ def main() -> int:
         default="trace",
         help="post-processing method (default trace, as temdefects analyze)",
     )
+    ap.add_argument(
+        "--flatten",
+        type=float,
+        default=DEFAULT_FLATTEN,
+        help="background flattening in px, as temdefects analyze (0: off)",
+    )
     args = ap.parse_args()
-    options = AnalysisOptions(postprocess=PostprocessOptions(method=args.method))
+    options = AnalysisOptions(
+        postprocess=PostprocessOptions(method=args.method), flatten=args.flatten
+    )
     if not REALDATA.is_dir():
         print(f"skipped: real data folder {REALDATA} is absent")
         return 0

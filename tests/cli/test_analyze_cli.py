@@ -95,6 +95,7 @@ def test_refuses_a_folder_with_other_files(tmp_path, inputs, model_dir, capsys):
         (["--max-side", "4"], "max_side"),
         (["--min-length", "-1"], "min_length"),
         (["--join-gap", "-5"], "join_gap"),
+        (["--flatten", "-1"], "flatten"),
     ],
 )
 def test_bad_parameters(tmp_path, inputs, model_dir, capsys, args, message):

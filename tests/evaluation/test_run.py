@@ -60,6 +60,8 @@ def test_untrained_model_gives_rows_in_range(model_dir, data, instances):
     assert set(COUNT_KEYS + MEAN_KEYS) <= set(result.summary)
     settings = dict(result.settings)
     post = settings.pop("postprocess", None)
+    assert ("flatten" in settings) == (post is not None)  # curves only
+    assert settings.pop("flatten", 30.0) == 30.0
     assert settings == {
         "threshold": 0.5,
         "min_size": 10,
@@ -113,14 +115,15 @@ def test_perfect_predictions_score_one_across_mixed_sizes(tmp_path, monkeypatch,
 def test_curves_are_what_the_analysis_reports_drawn_at_the_data_mask_width(
     tmp_path, monkeypatch, model
 ):
-    from temdefects.analysis.pipeline import prepare_image
+    from temdefects.analysis.pipeline import DEFAULT_FLATTEN, model_input
     from temdefects.analysis.postprocess import postprocess
 
     data = make_dataset(tmp_path / "d", count=3, seed=4, size=(128, 128))
     truth = {}
     for name in list_samples(data):
         s = read_sample(data, name)
-        truth[prepare_image(s.image).tobytes()] = s.masks.astype(np.float32)
+        # the analysis input: percentile-clipped and flattened
+        truth[model_input(s.image, DEFAULT_FLATTEN)[1].tobytes()] = s.masks.astype(np.float32)
 
     def oracle(model, images, *, batch_size):
         probs = [truth[im.tobytes()] for im in images]  # fails unless images are prepared
@@ -132,6 +135,7 @@ def test_curves_are_what_the_analysis_reports_drawn_at_the_data_mask_width(
 
     monkeypatch.setattr(run_module, "predict", oracle)
     result = evaluate_model(model, data, instances="curves")
+    assert result.settings["flatten"] == DEFAULT_FLATTEN
     for row, masks in zip(result.rows, truth.values(), strict=True):
         assert row["n_pred"] == len(postprocess(masks))
     # perfect masks traced back: most dislocations are found whole

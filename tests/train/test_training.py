@@ -131,3 +131,19 @@ def test_learning_rate_schedule():
     assert f[10] == pytest.approx(1.0) and f[-1] < 0.01
     assert np.all(np.diff(f[10:]) <= 1e-12)
     assert lr_factor(50, 100, 0.0, "constant") == 1.0
+
+
+@pytest.mark.parametrize("name", ["dislocations-default", "dislocations-realistic"])
+def test_committed_dislocation_configs_parse(name):
+    """The configs that rebuild the default model validate, with their generator overrides."""
+    from pathlib import Path
+
+    from temdefects.train.config import load_train_config
+
+    root = Path(__file__).resolve().parents[2]
+    config = load_train_config(root / "configs" / f"{name}.yaml")
+    assert config.name == name
+    if config.data.synth_config:
+        synth = load_config(config.data.preset, root / config.data.synth_config)
+        # the second stage's slip traces are much stronger than the preset's
+        assert synth.slip_traces.contrast.lo < load_config("m2").slip_traces.contrast.lo

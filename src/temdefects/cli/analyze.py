@@ -94,6 +94,14 @@ def add_parser(sub) -> None:
         default=1.0,
         help="resample every frame by this factor first (default 1)",
     )
+    s.add_argument(
+        "--flatten",
+        type=float,
+        default=30.0,
+        metavar="SIGMA",
+        help="subtract the frame's Gaussian blur of this std in px before inference "
+        "(uneven illumination; default 30; 0: the frame as it is)",
+    )
     p.add_argument("--overwrite", action="store_true", help="allow a non-empty output folder")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=run_command)
@@ -117,6 +125,7 @@ def _options(args):
             ),
             max_side=args.max_side,
             scale=args.scale,
+            flatten=args.flatten,
         )
     except ValueError as exc:
         raise TemdefectsError(str(exc)) from None
@@ -151,6 +160,7 @@ def run_command(args) -> int:
         **asdict(options.postprocess),  # the values used, method defaults filled in
         "max_side": args.max_side,
         "scale": args.scale,
+        "flatten": args.flatten,
         "pixel_size_override_nm": args.pixel_size,
     }
 

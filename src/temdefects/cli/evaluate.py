@@ -55,6 +55,14 @@ def add_parser(sub) -> None:
         " or the network's own masks (the paper's protocol)",
     )
     metric.add_argument(
+        "--flatten",
+        type=float,
+        default=30.0,
+        metavar="SIGMA",
+        help="background flattening before inference with --instances curves, as in analyze "
+        "(default 30 px; 0: off)",
+    )
+    metric.add_argument(
         "--threshold",
         type=unit_float,
         default=0.5,
@@ -120,6 +128,8 @@ def run_command(args) -> int:
 
     if args.match_threshold == 0.0:
         raise TemdefectsError("--match-threshold: must be in (0, 1], got 0")
+    if not 0 <= args.flatten <= 10_000:
+        raise TemdefectsError(f"--flatten: must be in [0, 10000] px, got {args.flatten}")
     out = Path(args.output)
     _check_output(out, args.overwrite)
     device = _check_device(args.device)
@@ -167,6 +177,7 @@ def run_command(args) -> int:
                     model_name=model_name,
                     data_name=data_name,
                     instances=args.instances,
+                    flatten=args.flatten,
                 )
             except TemdefectsError as exc:
                 _error(f"{model_name} on {data_name}: {exc}")

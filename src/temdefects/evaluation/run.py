@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from temdefects.analysis.pipeline import prepare_image
+from temdefects.analysis.pipeline import DEFAULT_FLATTEN, model_input
 from temdefects.analysis.postprocess import PostprocessOptions, postprocess
 from temdefects.errors import ConfigError, InputFileError, TemdefectsError
 from temdefects.metrics import aggregate, evaluate_image
@@ -232,6 +232,7 @@ def evaluate_model(
     data_name: str | None = None,
     instances: str = "curves",
     postprocess_options=None,
+    flatten: float = DEFAULT_FLATTEN,
 ) -> EvalResult:
     """Score a model on every sample of a generated data folder.
 
@@ -260,6 +261,10 @@ def evaluate_model(
         ``threshold``). With ``"curves"``, ``threshold`` binarises the network's
         masks before post-processing, as in the analysis, and ``min_size`` is
         not used (the drawn curves are scored as drawn).
+    flatten : float
+        Background flattening of ``"curves"`` in px, as in the analysis
+        (:func:`temdefects.analysis.pipeline.flatten_background`; 0: off).
+        ``"masks"`` (the paper's protocol) feeds the images as they are.
 
     Returns
     -------
@@ -274,6 +279,8 @@ def evaluate_model(
         If an option is out of range.
     """
     _check_options(threshold, min_size, match_threshold, batch_size, limit)
+    if not 0 <= flatten <= 10_000:
+        raise ConfigError(f"flatten: must be in [0, 10000] px, got {flatten}")
     if instances not in INSTANCES:
         raise ConfigError(f"instances: expected one of {', '.join(INSTANCES)}, got {instances!r}")
     post = None
@@ -310,7 +317,7 @@ def evaluate_model(
         for batch in _batches(folder, stems, batch_size, failed):
             images = [image for _, image, _, _ in batch]
             if instances == "curves":
-                images = [prepare_image(image) for image in images]
+                images = [model_input(image, flatten)[1] for image in images]
             probs, objectness = predict(model, images, batch_size=batch_size)
             for k, (name, _, masks, width) in enumerate(batch):
                 p = probs[k]
@@ -346,6 +353,6 @@ def evaluate_model(
             "batch_size": batch_size,
             "limit": limit,
             "instances": instances,
-            **({"postprocess": asdict(post)} if instances == "curves" else {}),
+            **({"postprocess": asdict(post), "flatten": flatten} if instances == "curves" else {}),
         },
     )
