@@ -22,7 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from temdefects.analysis.pipeline import prepare_image
+from temdefects.analysis.pipeline import DEFAULT_FLATTEN, model_input
 from temdefects.analysis.postprocess import PostprocessOptions, postprocess
 from temdefects.metrics import match_by_coverage
 from temdefects.models import load, predict
@@ -63,7 +63,7 @@ def main() -> int:
     totals = {name: np.zeros(4) for name in SETTINGS}  # labels, curves, matched, seconds
     for path in images:
         labels = true_lines(path.with_suffix(".csv"))
-        image = prepare_image(cv2.imread(str(path), cv2.IMREAD_UNCHANGED))  # as analyze does
+        _, image = model_input(cv2.imread(str(path), cv2.IMREAD_UNCHANGED), DEFAULT_FLATTEN)
         probs, objectness = predict(model, image)
         for name, changes in SETTINGS.items():
             t0 = time.perf_counter()
