@@ -110,3 +110,23 @@ def test_instances_choose_what_is_scored(tmp_path, inputs, instances):
     settings = json.loads((out / "ma__x" / "summary.json").read_text())["settings"]
     assert settings["instances"] == instances
     assert ("postprocess" in settings) == (instances == "curves")
+
+
+def test_bad_flatten_is_one_line(tmp_path, inputs, capsys):
+    (ma, _), (x, y) = inputs
+    args = ("--model", ma, "--data", x, y, "-o", tmp_path / "o", "--flatten", "-3")
+    assert _evaluate(*args) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--flatten" in err[0]  # once, not once per data set
+
+
+@pytest.mark.parametrize("command", ["analyze", "evaluate"])
+def test_flatten_default_is_the_analysis_default(command):
+    from temdefects.analysis.pipeline import DEFAULT_FLATTEN
+    from temdefects.cli.parser import build_parser
+
+    parser = build_parser()
+    needed = {"analyze": ["x.png", "-o", "out"], "evaluate": ["--model", "m", "--data", "d"]}[
+        command
+    ]
+    assert parser.parse_args([command, *needed]).flatten == DEFAULT_FLATTEN

@@ -98,13 +98,13 @@ def test_band_outside_image_is_empty():
 @pytest.mark.parametrize("width", [1.0, 1.7])
 def test_straight_line_strip_matches_the_full_image_formula(angle, width):
     from temdefects.synth.curves import line_through_image
-    from temdefects.synth.draw import _coords, draw_straight, signed_distance
+    from temdefects.synth.draw import draw_straight, pixel_coords, signed_distance
 
     shape = (40, 56)
     line = line_through_image([23.4, 17.9], angle, shape)
     image = np.ones(shape, np.float32)
     draw_straight(image, line, -0.5, width)
-    d = np.abs(signed_distance(line, *_coords(shape)))
+    d = np.abs(signed_distance(line, *pixel_coords(shape)))
     expected = 1.0 - 0.5 * np.clip(width / 2 + 0.5 - d, 0.0, 1.0)
     assert np.allclose(image, expected, atol=1e-6)
 

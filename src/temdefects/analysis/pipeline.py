@@ -43,8 +43,7 @@ class AnalysisOptions:
     flatten: float = DEFAULT_FLATTEN
 
     def __post_init__(self):
-        if not 0 <= self.flatten <= 10_000:
-            raise ValueError(f"flatten: must be in [0, 10000] px, got {self.flatten}")
+        check_flatten(self.flatten)
         if self.max_side < 32:
             raise ValueError(f"max_side: must be >= 32, got {self.max_side}")
         if not 0.05 <= self.scale <= 20:
@@ -63,6 +62,13 @@ class FrameResult:
     factor: float  # resampling factor applied before inference
     dislocations: list[Dislocation]
     image: np.ndarray  # the frame scaled to [0, 1], for overlays
+
+
+def check_flatten(sigma: float) -> float:
+    """``sigma`` if it is a valid ``flatten`` (0 to 10000 px), else ValueError naming it."""
+    if not 0 <= sigma <= 10_000:
+        raise ValueError(f"flatten: must be in [0, 10000] px, got {sigma}")
+    return sigma
 
 
 def prepare_image(image: np.ndarray) -> np.ndarray:

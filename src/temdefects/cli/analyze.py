@@ -97,7 +97,7 @@ def add_parser(sub) -> None:
     s.add_argument(
         "--flatten",
         type=float,
-        default=30.0,
+        default=30.0,  # analysis.pipeline.DEFAULT_FLATTEN (the test checks they agree)
         metavar="SIGMA",
         help="subtract the frame's Gaussian blur of this std in px before inference "
         "(uneven illumination; default 30; 0: the frame as it is)",

@@ -57,7 +57,7 @@ def add_parser(sub) -> None:
     metric.add_argument(
         "--flatten",
         type=float,
-        default=30.0,
+        default=30.0,  # analysis.pipeline.DEFAULT_FLATTEN (the test checks they agree)
         metavar="SIGMA",
         help="background flattening before inference with --instances curves, as in analyze "
         "(default 30 px; 0: off)",
@@ -128,8 +128,12 @@ def run_command(args) -> int:
 
     if args.match_threshold == 0.0:
         raise TemdefectsError("--match-threshold: must be in (0, 1], got 0")
-    if not 0 <= args.flatten <= 10_000:
-        raise TemdefectsError(f"--flatten: must be in [0, 10000] px, got {args.flatten}")
+    from temdefects.analysis.pipeline import check_flatten
+
+    try:
+        check_flatten(args.flatten)
+    except ValueError as exc:
+        raise TemdefectsError(f"--{exc}") from None
     out = Path(args.output)
     _check_output(out, args.overwrite)
     device = _check_device(args.device)

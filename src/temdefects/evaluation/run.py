@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from temdefects.analysis.pipeline import DEFAULT_FLATTEN, model_input
+from temdefects.analysis.pipeline import DEFAULT_FLATTEN, check_flatten, model_input
 from temdefects.analysis.postprocess import PostprocessOptions, postprocess
 from temdefects.errors import ConfigError, InputFileError, TemdefectsError
 from temdefects.metrics import aggregate, evaluate_image
@@ -279,8 +279,10 @@ def evaluate_model(
         If an option is out of range.
     """
     _check_options(threshold, min_size, match_threshold, batch_size, limit)
-    if not 0 <= flatten <= 10_000:
-        raise ConfigError(f"flatten: must be in [0, 10000] px, got {flatten}")
+    try:
+        check_flatten(flatten)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     if instances not in INSTANCES:
         raise ConfigError(f"instances: expected one of {', '.join(INSTANCES)}, got {instances!r}")
     post = None

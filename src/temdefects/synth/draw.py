@@ -213,7 +213,7 @@ def draw_dislocation(
 # ------------------------------------------------------------------ straight features
 
 
-def _coords(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+def pixel_coords(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """Pixel coordinates ``xx`` (1, W) and ``yy`` (H, 1), float32.
 
     They broadcast to the full (H, W) grid in the formulas below, which then cost

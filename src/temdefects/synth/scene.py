@@ -153,7 +153,7 @@ def render_scene(
     needs_coords = (
         art["grain_boundary"] or art["vignetting"] or any(t["band"] for t in scene["traces"])
     )
-    coords = draw._coords(shape) if needs_coords else None
+    coords = draw.pixel_coords(shape) if needs_coords else None
     if art["grain_boundary"]:
         draw.draw_grain_boundary(image, art["grain_boundary"], coords)
     for trace in scene["traces"]:

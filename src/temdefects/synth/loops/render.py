@@ -195,7 +195,7 @@ def render_loop_scene(scene: dict, *, backgrounds: str | os.PathLike | None = No
     art = scene["artifacts"]
     coords = None
     if art["grain_boundary"] or art["vignetting"]:
-        coords = draw._coords(shape)
+        coords = draw.pixel_coords(shape)
     if art["grain_boundary"]:
         draw.draw_grain_boundary(image, art["grain_boundary"], coords)
     for particle in art["dirt"]:
