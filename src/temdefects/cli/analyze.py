@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+from temdefects.cli.common import add_flatten_argument
+
 HELP = "find every dislocation in images, stacks or videos and write curves, tables, overlays"
 
 EPILOG = """inputs: PNG, JPG, BMP, TIFF (stacks too), DM3/DM4, EMD, SER, MRC, MP4/AVI/MOV/MKV,
@@ -94,14 +96,7 @@ def add_parser(sub) -> None:
         default=1.0,
         help="resample every frame by this factor first (default 1)",
     )
-    s.add_argument(
-        "--flatten",
-        type=float,
-        default=30.0,  # analysis.pipeline.DEFAULT_FLATTEN (the test checks they agree)
-        metavar="SIGMA",
-        help="subtract the frame's Gaussian blur of this std in px before inference "
-        "(uneven illumination; default 30; 0: the frame as it is)",
-    )
+    add_flatten_argument(s)
     p.add_argument("--overwrite", action="store_true", help="allow a non-empty output folder")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=run_command)

@@ -84,3 +84,20 @@ def positive_float(text: str) -> float:
     if not 0 < value < float("inf"):
         raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text}")
     return value
+
+
+#: analysis.pipeline.DEFAULT_FLATTEN, kept here so parsers need not import the
+#: analysis stack (tests/cli/test_evaluate_cli.py checks that they agree).
+FLATTEN_DEFAULT = 30.0
+
+
+def add_flatten_argument(group, *, scope: str = "") -> None:
+    """The ``--flatten SIGMA`` option of the commands that run the dislocation model."""
+    group.add_argument(
+        "--flatten",
+        type=float,
+        default=FLATTEN_DEFAULT,
+        metavar="SIGMA",
+        help="subtract the frame's Gaussian blur of this std in px before inference"
+        f"{scope} (uneven illumination; default {FLATTEN_DEFAULT:g}; 0: the frame as it is)",
+    )

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from temdefects.cli.common import non_negative_int, positive_int, unit_float
+from temdefects.cli.common import add_flatten_argument, non_negative_int, positive_int, unit_float
 
 HELP = "evaluate models on generated data sets: per-image metrics, matrix, box plots"
 
@@ -54,14 +54,7 @@ def add_parser(sub) -> None:
         help="score the post-processed curves, drawn as masks (what analyze reports; default),"
         " or the network's own masks (the paper's protocol)",
     )
-    metric.add_argument(
-        "--flatten",
-        type=float,
-        default=30.0,  # analysis.pipeline.DEFAULT_FLATTEN (the test checks they agree)
-        metavar="SIGMA",
-        help="background flattening before inference with --instances curves, as in analyze "
-        "(default 30 px; 0: off)",
-    )
+    add_flatten_argument(metric, scope=", with --instances curves (as analyze)")
     metric.add_argument(
         "--threshold",
         type=unit_float,
