@@ -125,3 +125,37 @@ def test_band_distances_match_brute_force_on_generated_lines():
             zip(*np.nonzero(exact <= 2.5), strict=True)
         )
         assert np.allclose(dist, exact[rr, cc], atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "curve",
+    [
+        # Coarse vertices (12 px apart, the KD-tree path) along a gentle arc.
+        np.column_stack([np.linspace(4.0, 60.0, 6), 20.0 + 6.0 * np.sin(np.linspace(0, 1.5, 6))]),
+        # Dense vertices running off the image (the stencil path, clipped).
+        np.column_stack([np.linspace(-10.0, 30.0, 90), np.linspace(5.0, 38.0, 90) ** 1.02]),
+        # A single point.
+        np.array([[17.3, 21.8]]),
+    ],
+    ids=["coarse", "dense-clipped", "point"],
+)
+def test_band_distances_match_brute_force_on_either_path(curve):
+    from .helpers import distance_to
+
+    shape = (40, 64)
+    rr, cc, dist, idx = band_distances(curve, shape, 2.5)
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]]
+    pixels = np.column_stack([yy.ravel(), xx.ravel()])
+    if len(curve) == 1:
+        exact = np.hypot(pixels[:, 1] - curve[0, 0], pixels[:, 0] - curve[0, 1])
+    else:
+        exact = distance_to(curve, pixels)
+    exact = exact.reshape(shape)
+    assert set(zip(rr.tolist(), cc.tolist(), strict=True)) == set(
+        zip(*np.nonzero(exact <= 2.5), strict=True)
+    )
+    assert np.allclose(dist, exact[rr, cc], atol=1e-5)
+    assert np.all(np.diff(rr * shape[1] + cc) > 0)  # row-major, each pixel once
+    vertex_d = np.hypot(curve[idx, 0] - cc, curve[idx, 1] - rr)
+    all_d = np.hypot(curve[None, :, 0] - cc[:, None], curve[None, :, 1] - rr[:, None])
+    assert np.allclose(vertex_d, all_d.min(axis=1))  # the nearest vertex
