@@ -127,23 +127,43 @@ def test_band_distances_match_brute_force_on_generated_lines():
         assert np.allclose(dist, exact[rr, cc], atol=1e-5)
 
 
+_DENSE = np.column_stack([np.linspace(-10.0, 30.0, 90), np.linspace(5.0, 38.0, 90) ** 1.02])
+
+
 @pytest.mark.parametrize(
-    "curve",
+    ("curve", "radius", "path"),
     [
-        # Coarse vertices (12 px apart, the KD-tree path) along a gentle arc.
-        np.column_stack([np.linspace(4.0, 60.0, 6), 20.0 + 6.0 * np.sin(np.linspace(0, 1.5, 6))]),
-        # Dense vertices running off the image (the stencil path, clipped).
-        np.column_stack([np.linspace(-10.0, 30.0, 90), np.linspace(5.0, 38.0, 90) ** 1.02]),
+        # Coarse vertices (19 px apart) along a gentle arc: the KD-tree path.
+        (
+            np.column_stack(
+                [np.linspace(4.0, 60.0, 4), 20.0 + 6.0 * np.sin(np.linspace(0, 1.5, 4))]
+            ),
+            2.5,
+            "tree",
+        ),
+        # Dense vertices running off the image: the stencil path, clipped.
+        (_DENSE, 2.5, "stencil"),
+        # The same line with a band too wide for the stencil.
+        (_DENSE, 9.0, "tree"),
         # A single point.
-        np.array([[17.3, 21.8]]),
+        (np.array([[17.3, 21.8]]), 2.5, "stencil"),
     ],
-    ids=["coarse", "dense-clipped", "point"],
+    ids=["coarse", "dense-clipped", "wide", "point"],
 )
-def test_band_distances_match_brute_force_on_either_path(curve):
+def test_band_distances_match_brute_force_on_either_path(curve, radius, path, monkeypatch):
+    from temdefects.synth import draw
+
     from .helpers import distance_to
 
+    used = []
+    for name in ("stencil", "tree"):
+        real = getattr(draw, f"_nearest_vertex_{name}")
+        monkeypatch.setattr(
+            draw, f"_nearest_vertex_{name}", lambda *a, _n=name, _f=real: used.append(_n) or _f(*a)
+        )
     shape = (40, 64)
-    rr, cc, dist, idx = band_distances(curve, shape, 2.5)
+    rr, cc, dist, idx = band_distances(curve, shape, radius)
+    assert used == [path]
     yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]]
     pixels = np.column_stack([yy.ravel(), xx.ravel()])
     if len(curve) == 1:
@@ -152,7 +172,7 @@ def test_band_distances_match_brute_force_on_either_path(curve):
         exact = distance_to(curve, pixels)
     exact = exact.reshape(shape)
     assert set(zip(rr.tolist(), cc.tolist(), strict=True)) == set(
-        zip(*np.nonzero(exact <= 2.5), strict=True)
+        zip(*np.nonzero(exact <= radius), strict=True)
     )
     assert np.allclose(dist, exact[rr, cc], atol=1e-5)
     assert np.all(np.diff(rr * shape[1] + cc) > 0)  # row-major, each pixel once

@@ -76,9 +76,12 @@ def _segment_distance(
     return np.hypot(qx - (ax + t * abx), qy - (ay + t * aby))
 
 
-# Vertex spacing (px) up to which the nearest vertex comes from a pixel stencil around
-# every vertex; coarser polylines (never generated lines) use a KD-tree instead.
-STENCIL_MAX_STEP = 8.0
+# The nearest vertex comes from a pixel stencil around every vertex when every band
+# pixel lies within this many px of a vertex (generated lines: about 3 px); for wider
+# bands or sparser vertices the stencil's pairs would outgrow the band, and a KD-tree
+# is used instead. The keys of the stencil hold the vertex index in 20 bits.
+STENCIL_MAX_REACH = 8.0
+_MAX_STENCIL_VERTICES = 1 << 20
 _NO_VERTEX = np.iinfo(np.int64).max
 
 
@@ -145,8 +148,8 @@ def band_distances(curve: np.ndarray, shape: tuple[int, int], radius: float):
     """Pixels within ``radius`` of a polyline, with their exact distances to it.
 
     Each pixel's nearest vertex is found first (from a stencil of pixels around
-    every vertex, or a KD-tree for polylines with vertices more than
-    ``STENCIL_MAX_STEP`` px apart); the distance is then measured to the two
+    every vertex, or a KD-tree where band pixels lie more than
+    ``STENCIL_MAX_REACH`` px from the vertices); the distance is then measured to the two
     segments at that vertex, so it is exact for the polyline whatever the vertex
     spacing (as long as the line does not fold back within ``radius``, which
     smooth dislocation lines never do).
@@ -164,31 +167,29 @@ def band_distances(curve: np.ndarray, shape: tuple[int, int], radius: float):
     empty = (np.empty(0, int), np.empty(0, int), np.empty(0, np.float32), np.empty(0, int))
     if box[2] < box[0] or box[3] < box[1]:
         return empty
-    if len(curve) == 1:
-        rr, cc, idx = _nearest_vertex_stencil(curve, box, radius)
-        dist = np.hypot(cc - curve[0, 0], rr - curve[0, 1])
+    diff = np.diff(curve, axis=0)
+    step = float(np.max(np.hypot(diff[:, 0], diff[:, 1]), initial=0.0))
+    # A pixel within radius of the line is within hypot(radius, step / 2) of a vertex.
+    reach = float(np.hypot(radius, step / 2))
+    if reach <= STENCIL_MAX_REACH and len(curve) < _MAX_STENCIL_VERTICES:
+        rr, cc, idx = _nearest_vertex_stencil(curve, box, reach)
     else:
-        diff = np.diff(curve, axis=0)
-        step = float(np.max(np.hypot(diff[:, 0], diff[:, 1])))
-        if step <= STENCIL_MAX_STEP:
-            # A pixel within radius of the line is within hypot(radius, step / 2) of a vertex.
-            rr, cc, idx = _nearest_vertex_stencil(curve, box, float(np.hypot(radius, step / 2)))
-        else:
-            rr, cc, idx = _nearest_vertex_tree(curve, box, radius, step)
-        if rr.size == 0:
-            return empty
-        qx, qy = cc.astype(np.float64), rr.astype(np.float64)
-        # Segment k runs from vertex k - 1 to vertex k, clamped at the ends (segments 0
-        # and P are the end points), so the two segments at vertex i are i and i + 1.
-        # Per-segment terms are computed once here instead of once per pixel.
-        ends = np.concatenate([curve[:1], curve, curve[-1:]])
-        ax, ay = ends[:-1, 0], ends[:-1, 1]
-        abx, aby = ends[1:, 0] - ax, ends[1:, 1] - ay
-        den = abx * abx + aby * aby
-        table = (ax, ay, abx, aby, np.where(den > 0, den, 1.0))
-        dist = np.minimum(
-            _segment_distance(qx, qy, idx, table), _segment_distance(qx, qy, idx + 1, table)
-        )
+        rr, cc, idx = _nearest_vertex_tree(curve, box, radius, step)
+    if rr.size == 0:
+        return empty
+    qx, qy = cc.astype(np.float64), rr.astype(np.float64)
+    # Segment k runs from vertex k - 1 to vertex k, clamped at the ends (segments 0
+    # and P are the end points, of length 0: their distance is the one to the point),
+    # so the two segments at vertex i are i and i + 1; a single point works the same.
+    # Per-segment terms are computed once here instead of once per pixel.
+    ends = np.concatenate([curve[:1], curve, curve[-1:]])
+    ax, ay = ends[:-1, 0], ends[:-1, 1]
+    abx, aby = ends[1:, 0] - ax, ends[1:, 1] - ay
+    den = abx * abx + aby * aby
+    table = (ax, ay, abx, aby, np.where(den > 0, den, 1.0))
+    dist = np.minimum(
+        _segment_distance(qx, qy, idx, table), _segment_distance(qx, qy, idx + 1, table)
+    )
     keep = dist <= radius
     return rr[keep], cc[keep], dist[keep].astype(np.float32), idx[keep]
 
