@@ -77,8 +77,8 @@ def main() -> int:
     settings = {
         "default (trace)": PostprocessOptions(),
         "masks": PostprocessOptions(method="masks"),
-        "paper's (masks, no fragment joining or copy dropping)": PostprocessOptions(
-            method="masks", join_gap=0.0, drop_covered=0.0
+        "paper's (masks, no fragment joining, copy or edge dropping)": PostprocessOptions(
+            method="masks", join_gap=0.0, drop_covered=0.0, edge_margin=0.0
         ),
     }
     best = dict.fromkeys(settings, float("inf"))

@@ -28,15 +28,17 @@ from temdefects.metrics import match_by_coverage
 from temdefects.models import load, predict
 
 MASKS = {"method": "masks"}
+PAPER = {**MASKS, "join_gap": 0.0, "drop_covered": 0.0, "edge_margin": 0.0}
 SETTINGS = {
-    "masks: paper (no joining, no dropping)": {**MASKS, "join_gap": 0.0, "drop_covered": 0.0},
-    "masks: join 10 px": {**MASKS, "join_gap": 10.0, "drop_covered": 0.0},
-    "masks: drop covered 0.7": {**MASKS, "join_gap": 0.0, "drop_covered": 0.7},
-    "masks: join 15 px + drop 0.7": MASKS,
+    "masks: paper (no joining, no dropping)": PAPER,
+    "masks: join 10 px": {**PAPER, "join_gap": 10.0},
+    "masks: drop covered 0.7": {**PAPER, "drop_covered": 0.7},
+    "masks: join 15 px + drop 0.7 + edge 3": MASKS,
     "masks: + min length 30 px": {**MASKS, "min_length": 30.0},
     "trace: no joining": {"join_gap": 0.0},
     "trace: join 30 px": {"join_gap": 30.0},
-    "trace: join 60 px (default)": {},
+    "trace: no edge margin": {"edge_margin": 0.0},
+    "trace: join 60 px, edge 3 (default)": {},
     "trace: + min length 40 px": {"min_length": 40.0},
 }
 

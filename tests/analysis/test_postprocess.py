@@ -2,7 +2,7 @@ import cv2
 import numpy as np
 import pytest
 
-from temdefects.analysis.postprocess import PostprocessOptions, postprocess
+from temdefects.analysis.postprocess import PostprocessOptions, edge_share, postprocess
 
 
 def line_mask(p0, p1, shape=(128, 128), width=5):
@@ -152,3 +152,23 @@ def test_trace_objectness_gates_channels_and_scales_scores():
     assert len(found) == 1 and found[0].channel == 0
     assert found[0].score == pytest.approx(0.9 * 0.9, rel=1e-5)
     assert found[0].area > 0
+
+
+def test_edge_share_counts_points_near_any_side():
+    pts = np.array([[0.5, 50.0], [126.0, 60.0], [60.0, 1.0], [60.0, 125.5], [60.0, 60.0]])
+    assert edge_share(pts, (128, 128), 3.0) == pytest.approx(0.8)
+    assert edge_share(pts, (128, 128), 0.25) == 0.0
+    assert edge_share(np.zeros((0, 2)), (128, 128), 3.0) == 0.0
+
+
+@pytest.mark.parametrize("method", ["trace", "masks"])
+def test_lines_along_the_frame_edge_are_dropped(method):
+    rim = line_mask((126, 10), (126, 110), width=3)  # along the right edge
+    inside = line_mask((100, 10), (100, 110), width=3)  # the same line 26 px in
+    along = postprocess(stack(rim, A), options=PostprocessOptions(method=method))
+    assert len(along) == 1 and along[0].points[:, 0].max() < 115  # only A is left
+    assert len(postprocess(stack(inside, A), options=PostprocessOptions(method=method))) == 2
+    off = PostprocessOptions(method=method, edge_margin=0)
+    assert len(postprocess(stack(rim, A), options=off)) == 2
+    with pytest.raises(ValueError, match="edge_margin"):
+        PostprocessOptions(edge_margin=-1)

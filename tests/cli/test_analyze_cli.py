@@ -95,6 +95,7 @@ def test_refuses_a_folder_with_other_files(tmp_path, inputs, model_dir, capsys):
         (["--max-side", "4"], "max_side"),
         (["--min-length", "-1"], "min_length"),
         (["--join-gap", "-5"], "join_gap"),
+        (["--edge-margin", "-1"], "edge_margin"),
         (["--flatten", "-1"], "flatten"),
     ],
 )
@@ -145,6 +146,8 @@ def test_method_and_its_defaults_are_recorded(
     assert (settings["join_gap"], settings["min_length"]) == (join_gap, min_length)
     assert main([*args, "--method", method, "--join-gap", "7", "--overwrite"]) == 0
     assert json.loads((out / "summary.json").read_text())["settings"]["join_gap"] == 7.0
+    assert main([*args, "--edge-margin", "0", "--overwrite"]) == 0
+    assert json.loads((out / "summary.json").read_text())["settings"]["edge_margin"] == 0.0
 
 
 def test_unknown_method_is_an_argument_error(tmp_path, inputs, model_dir, capsys):

@@ -38,6 +38,11 @@ points, measure length and curvature along it, drop curves shorter than
 curve with at least ``drop_covered`` of its points within ``cover_tolerance``
 px of the curves kept so far is a piece of a dislocation already found
 (:func:`temdefects.geometry.drop_covered`; ``drop_covered = 0`` turns this off).
+Before that, curves with at least half of their points within ``edge_margin``
+px of the frame's edge are dropped (beyond the paper): on real frames the
+network answers the frame border itself (a dark rim, a step of the
+background) with a line along it, and a dislocation hugging the edge cannot be
+measured anyway (``edge_margin = 0`` turns this off).
 
 ``join_gap``, ``join_angle`` and ``min_length`` default to ``None``, which
 takes the method's own value (trace: 60 px, 60 degrees, 25 px; masks: 15 px,
@@ -65,6 +70,19 @@ from temdefects.geometry import (
 METHODS = ("trace", "masks")
 #: Per-method defaults of the options left at ``None``: join_gap, join_angle, min_length.
 METHOD_DEFAULTS = {"trace": (60.0, 60.0, 25.0), "masks": (15.0, 30.0, 10.0)}
+#: Curves with at least this share of their points near the frame's edge are dropped.
+EDGE_SHARE = 0.5
+
+
+def edge_share(points: np.ndarray, shape: tuple[int, int], margin: float) -> float:
+    """Share of the (P, 2) (x, y) ``points`` within ``margin`` px of a ``shape`` frame's edge."""
+    pts = np.asarray(points, float)
+    if len(pts) == 0:
+        return 0.0
+    h, w = shape
+    x, y = pts[:, 0], pts[:, 1]
+    near = np.minimum(np.minimum(x, w - 1 - x), np.minimum(y, h - 1 - y)) < margin
+    return float(near.mean())
 
 
 @dataclass(frozen=True)
@@ -81,6 +99,7 @@ class PostprocessOptions:
     join_angle: float | None = None
     drop_covered: float = 0.7
     cover_tolerance: float = 3.0
+    edge_margin: float = 3.0
 
     def __post_init__(self):
         if self.method not in METHODS:
@@ -102,6 +121,8 @@ class PostprocessOptions:
                 f"drop_covered in [0, 1] and cover_tolerance > 0 are required, got "
                 f"{self.drop_covered}, {self.cover_tolerance}"
             )
+        if not self.edge_margin >= 0:
+            raise ValueError(f"edge_margin: must be >= 0, got {self.edge_margin}")
         if self.join_gap < 0 or not 0 <= self.join_angle <= 180:
             raise ValueError(
                 f"join_gap >= 0 and join_angle in [0, 180] are required, got "
@@ -217,6 +238,10 @@ def postprocess(
         found = _traced(probs, objectness, opt)
     else:
         found = _from_masks(probs, objectness, opt)
+    if opt.edge_margin > 0:
+        found = [
+            f for f in found if edge_share(f.points, probs.shape[1:], opt.edge_margin) < EDGE_SHARE
+        ]
     if opt.drop_covered > 0 and len(found) > 1:
         keep = drop_covered(
             [f.points for f in found], tolerance=opt.cover_tolerance, min_fraction=opt.drop_covered

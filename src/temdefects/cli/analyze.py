@@ -83,6 +83,13 @@ def add_parser(sub) -> None:
         default=0.7,
         help="drop a curve with this share of its points on a longer one (default 0.7; 0: off)",
     )
+    g.add_argument(
+        "--edge-margin",
+        type=float,
+        default=3.0,
+        help="drop a curve with half of its points or more this close to the frame's edge, "
+        "px (default 3; 0: off)",
+    )
     s = p.add_argument_group("size")
     s.add_argument(
         "--max-side",
@@ -117,6 +124,7 @@ def _options(args):
                 min_objectness=args.min_objectness,
                 join_gap=args.join_gap,
                 drop_covered=args.drop_covered,
+                edge_margin=args.edge_margin,
             ),
             max_side=args.max_side,
             scale=args.scale,
