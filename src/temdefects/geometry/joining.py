@@ -74,8 +74,8 @@ def _candidate_links(
     tan = np.array([t for pair in tangents for t in pair], float).reshape(-1, 2)
     # A KD-tree finds the close pairs without an (ends x ends) matrix (a noisy
     # 2048 px frame can hold thousands of fragments).
-    pairs = cKDTree(pos).query_pairs(max_gap, output_type="ndarray")
-    a, b = (pairs[:, 0], pairs[:, 1]) if len(pairs) else (np.zeros(0, int), np.zeros(0, int))
+    pairs = cKDTree(pos).query_pairs(max_gap, output_type="ndarray")  # (K, 2), K may be 0
+    a, b = pairs[:, 0], pairs[:, 1]
     gap = pos[b] - pos[a]
     dist = np.hypot(gap[:, 0], gap[:, 1])
     keep = (curve[a] != curve[b]) & (dist <= max_gap)
