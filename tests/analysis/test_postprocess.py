@@ -170,5 +170,6 @@ def test_lines_along_the_frame_edge_are_dropped(method):
     assert len(postprocess(stack(inside, A), options=PostprocessOptions(method=method))) == 2
     off = PostprocessOptions(method=method, edge_margin=0)
     assert len(postprocess(stack(rim, A), options=off)) == 2
-    with pytest.raises(ValueError, match="edge_margin"):
-        PostprocessOptions(edge_margin=-1)
+    for bad in (-1, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="edge_margin"):
+            PostprocessOptions(edge_margin=bad)

@@ -121,8 +121,8 @@ class PostprocessOptions:
                 f"drop_covered in [0, 1] and cover_tolerance > 0 are required, got "
                 f"{self.drop_covered}, {self.cover_tolerance}"
             )
-        if not self.edge_margin >= 0:
-            raise ValueError(f"edge_margin: must be >= 0, got {self.edge_margin}")
+        if not 0 <= self.edge_margin < float("inf"):
+            raise ValueError(f"edge_margin: must be a finite number >= 0, got {self.edge_margin}")
         if self.join_gap < 0 or not 0 <= self.join_angle <= 180:
             raise ValueError(
                 f"join_gap >= 0 and join_angle in [0, 180] are required, got "
