@@ -4,6 +4,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from temdefects.cli.main import main
 from temdefects.models import build_model, load, save_model
@@ -146,11 +147,15 @@ def test_finetune_starts_from_the_base_model_and_records_it(labelled, tmp_path, 
             "2",
             "--device",
             "cpu",
+            "--half",
             "-q",
         ]
     )
     assert code == 0
     tuned = load(out)
+    assert tuned.record["training"]["train_config"]["half"] is True
+    stored = load_file(out / "model.safetensors")
+    assert all(v.dtype == torch.float16 for v in stored.values() if v.is_floating_point())
     record = tuned.record["training"]
     assert record["init"]["folder"] == str(base_dir.resolve())
     assert record["train_config"]["loss"]["matching"] == "hungarian"

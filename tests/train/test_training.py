@@ -97,6 +97,24 @@ def test_resume_reproduces_an_uninterrupted_run(tmp_path, small_set):
     assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])
 
 
+def test_half_stores_float16_weights_and_float32_checkpoints(tmp_path, small_set):
+    from dataclasses import replace
+
+    from safetensors.torch import load_file
+
+    config = replace(config_for(small_set, epochs=1), half=True)
+    train(config, tmp_path / "r", progress=False, log=lambda *_: None)
+    stored = load_file(tmp_path / "r" / "model.safetensors")
+    ckpt = torch.load(tmp_path / "r" / "checkpoints" / "last.pt", weights_only=False)["model"]
+    floats = [k for k, v in ckpt.items() if v.is_floating_point()]
+    assert floats and all(stored[k].dtype == torch.float16 for k in floats)
+    assert all(ckpt[k].dtype == torch.float32 for k in floats)
+    assert all(torch.equal(stored[k], ckpt[k].half()) for k in floats)  # the same epoch
+    record = json.loads((tmp_path / "r" / "config.json").read_text())["training"]
+    assert record["train_config"]["half"] is True
+    assert load(tmp_path / "r").config.n_masks == 4  # loads (cast back to float32)
+
+
 def test_run_folder_is_protected(tmp_path, small_set):
     quiet = {"progress": False, "log": lambda *_: None}
     cfg = config_for(small_set, epochs=1)

@@ -50,6 +50,9 @@ def add_parser(sub) -> None:
         help="target matching (default: the base model's recipe)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    p.add_argument(
+        "--half", action="store_true", help="store the weights as float16 (half the size)"
+    )
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -93,6 +96,7 @@ def finetune_config(args, base_record: dict) -> dict:
             "checkpoint_every": 1000,
         },
         "eval": {"every": max(1, args.epochs // 10)},
+        "half": args.half,
     }
 
 

@@ -157,6 +157,11 @@ class TrainConfig:
     loss: LossConfig = section_field(LossConfig)
     optim: OptimConfig = section_field(OptimConfig)
     eval: EvalConfig = section_field(EvalConfig)
+    half: bool = bool_field(
+        False,
+        doc="store the model folder's weights as float16 (half the size; loading casts "
+        "them back; checkpoints stay float32, so --resume is exact)",
+    )
 
     def to_dict(self) -> dict:
         return to_plain(self)

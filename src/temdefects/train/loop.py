@@ -298,7 +298,9 @@ def train(
                     state["best"], state["best_epoch"] = metrics["length_score"], epoch + 1
                     best = {**metrics, "epoch": epoch + 1, "step": state["step"]}
                     state["elapsed"] = time.perf_counter() - start
-                    save_model(out, model, record=_record(run, state, dev), metrics=best)
+                    save_model(
+                        out, model, record=_record(run, state, dev), metrics=best, half=config.half
+                    )
                 log(
                     f"epoch {epoch + 1}/{oc.epochs}: train loss {np.mean(losses):.4f}, "
                     f"test loss {metrics['loss']:.4f}, length score "
