@@ -151,9 +151,18 @@ def test_learning_rate_schedule():
     assert lr_factor(50, 100, 0.0, "constant") == 1.0
 
 
-@pytest.mark.parametrize("name", ["dislocations-default", "dislocations-realistic"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "dislocations-default",
+        "dislocations-thin",
+        "dislocations-realistic",
+        "dislocations-thin2",
+        "dislocations-thin-full",
+    ],
+)
 def test_committed_dislocation_configs_parse(name):
-    """The configs that rebuild the default model validate, with their generator overrides."""
+    """The configs of the default model and its experiments validate, with their overrides."""
     from pathlib import Path
 
     from temdefects.train.config import load_train_config
@@ -161,7 +170,11 @@ def test_committed_dislocation_configs_parse(name):
     root = Path(__file__).resolve().parents[2]
     config = load_train_config(root / "configs" / f"{name}.yaml")
     assert config.name == name
+    assert (config.init is None) == (name == "dislocations-default")  # later stages continue
     if config.data.synth_config:
         synth = load_config(config.data.preset, root / config.data.synth_config)
-        # the second stage's slip traces are much stronger than the preset's
-        assert synth.slip_traces.contrast.lo < load_config("m2").slip_traces.contrast.lo
+        m2 = load_config("m2")
+        if name == "dislocations-realistic":  # much stronger slip traces than the preset's
+            assert synth.slip_traces.contrast.lo < m2.slip_traces.contrast.lo
+        else:  # the thin-mask stages: 3 px masks instead of the preset's 5 px
+            assert synth.drawing.mask_width.hi == 3 < m2.drawing.mask_width.lo
