@@ -88,6 +88,7 @@ def test_resume_reproduces_an_uninterrupted_run(tmp_path, small_set):
     train(config_for(small_set, epochs=2), tmp_path / "split", **quiet)
     ckpt = torch.load(tmp_path / "split" / "checkpoints" / "last.pt", weights_only=False)
     ckpt["config"]["optim"]["epochs"] = 4  # as if interrupted, not finished
+    del ckpt["config"]["half"]  # written before the field existed: its default applies
     torch.save(ckpt, tmp_path / "split" / "checkpoints" / "last.pt")
     train(config_for(small_set), tmp_path / "split", resume=True, **quiet)
     a = torch.load(tmp_path / "straight" / "checkpoints" / "last.pt", weights_only=False)

@@ -36,7 +36,7 @@ def load_checkpoint(path: Path, config, model, opt, sched, scaler, tlog) -> dict
         ckpt = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as exc:  # torch raises many types for damaged files
         raise InputFileError(f"{path}: cannot read checkpoint ({exc})") from None
-    if ckpt.get("config") != config.to_dict():
+    if _filled(ckpt.get("config")) != config.to_dict():
         raise TemdefectsError(
             f"{path.parent.parent}: the configuration differs from the run "
             "being resumed (resume with the same CONFIG)"
@@ -47,3 +47,16 @@ def load_checkpoint(path: Path, config, model, opt, sched, scaler, tlog) -> dict
     scaler.load_state_dict(ckpt["scaler"])
     tlog.restore(ckpt["log"])
     return ckpt["state"]
+
+
+def _filled(stored) -> dict | None:
+    """A stored configuration with the defaults of fields added since it was written."""
+    from temdefects.errors import ConfigError
+    from temdefects.train.config import train_config_from_dict
+
+    if not isinstance(stored, dict):
+        return None
+    try:
+        return train_config_from_dict(stored).to_dict()
+    except (ConfigError, TypeError, AttributeError):
+        return None  # not a configuration: it differs
