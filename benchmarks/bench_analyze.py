@@ -32,7 +32,7 @@ import torch
 
 from temdefects.analysis.outputs import write_frame
 from temdefects.analysis.pipeline import DEFAULT_FLATTEN, FrameResult, model_input
-from temdefects.analysis.postprocess import PostprocessOptions, postprocess
+from temdefects.analysis.postprocess import PAPER_OPTIONS, PostprocessOptions, postprocess
 from temdefects.models import build_model, load, predict
 from temdefects.synth.config import load_config
 from temdefects.synth.dataset import single_threaded
@@ -72,13 +72,15 @@ def main() -> int:
     ap.add_argument("--frames", type=int, default=20)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
+    if args.frames < 5:  # the paper's network is timed on frames 5, 10, ...
+        ap.error(f"--frames: must be at least 5, got {args.frames}")
 
     frames = probability_frames(args.frames)
     settings = {
         "default (trace)": PostprocessOptions(),
         "masks": PostprocessOptions(method="masks"),
         "paper's (masks, no fragment joining, copy or edge dropping)": PostprocessOptions(
-            method="masks", join_gap=0.0, drop_covered=0.0, edge_margin=0.0
+            **PAPER_OPTIONS
         ),
     }
     best = dict.fromkeys(settings, float("inf"))

@@ -23,16 +23,15 @@ import cv2
 import numpy as np
 
 from temdefects.analysis.pipeline import DEFAULT_FLATTEN, model_input
-from temdefects.analysis.postprocess import PostprocessOptions, postprocess
+from temdefects.analysis.postprocess import PAPER_OPTIONS, PostprocessOptions, postprocess
 from temdefects.metrics import match_by_coverage
 from temdefects.models import load, predict
 
 MASKS = {"method": "masks"}
-PAPER = {**MASKS, "join_gap": 0.0, "drop_covered": 0.0, "edge_margin": 0.0}
 SETTINGS = {
-    "masks: paper (no joining, no dropping)": PAPER,
-    "masks: join 10 px": {**PAPER, "join_gap": 10.0},
-    "masks: drop covered 0.7": {**PAPER, "drop_covered": 0.7},
+    "masks: paper (no joining, no dropping)": PAPER_OPTIONS,
+    "masks: join 10 px": {**PAPER_OPTIONS, "join_gap": 10.0},
+    "masks: drop covered 0.7": {**PAPER_OPTIONS, "drop_covered": 0.7},
     "masks: join 15 px + drop 0.7 + edge 3": MASKS,
     "masks: + min length 30 px": {**MASKS, "min_length": 30.0},
     "trace: no joining": {"join_gap": 0.0},

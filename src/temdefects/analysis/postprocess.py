@@ -70,6 +70,9 @@ from temdefects.geometry import (
 METHODS = ("trace", "masks")
 #: Per-method defaults of the options left at ``None``: join_gap, join_angle, min_length.
 METHOD_DEFAULTS = {"trace": (60.0, 60.0, 25.0), "masks": (15.0, 30.0, 10.0)}
+#: Options that turn off every step beyond the paper (one curve per mask, no joining,
+#: no dropping of covered or edge curves): ``PostprocessOptions(**PAPER_OPTIONS)``.
+PAPER_OPTIONS = {"method": "masks", "join_gap": 0.0, "drop_covered": 0.0, "edge_margin": 0.0}
 #: Curves with at least this share of their points near the frame's edge are dropped.
 EDGE_SHARE = 0.5
 

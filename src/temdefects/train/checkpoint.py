@@ -7,8 +7,9 @@ from pathlib import Path
 
 import torch
 
-from temdefects.errors import InputFileError, TemdefectsError
+from temdefects.errors import ConfigError, InputFileError, TemdefectsError
 from temdefects.io.atomic import atomic_write_bytes
+from temdefects.train.config import train_config_from_dict
 
 
 def save_checkpoint(path: Path, config, model, opt, sched, scaler, tlog, state: dict) -> None:
@@ -51,9 +52,6 @@ def load_checkpoint(path: Path, config, model, opt, sched, scaler, tlog) -> dict
 
 def _filled(stored) -> dict | None:
     """A stored configuration with the defaults of fields added since it was written."""
-    from temdefects.errors import ConfigError
-    from temdefects.train.config import train_config_from_dict
-
     if not isinstance(stored, dict):
         return None
     try:
