@@ -8,9 +8,17 @@ Data (outside the repository, see ../shared/realdata/README*):
 * ``dislocations/sandfeld-samples``: 4 frames of pile-ups (Ruzaeva, Govind,
   Legros, Sandfeld, IEEE NANO 2023), no labels.
 
-Matching rule: each labelled stroke becomes its skeleton path; a stroke is
-found when a predicted curve covers at least half of its points within 5 px
-(one-to-one Hungarian matching on coverage; ``temdefects.metrics.match_by_coverage``).
+Matching rules (each labelled stroke becomes its skeleton path):
+
+* strict (issue 16; ``temdefects.metrics.curvematch.match_by_distance``): a
+  curve and a stroke pair up when the larger of the two mean nearest-point
+  distances is at most ``--max-distance`` px (3), one-to-one (Hungarian).
+  Also centre-line recall / precision: drawn points within 2 px of a curve,
+  curve points within 2 px of a drawn line.
+* coverage (the earlier, looser rule; ``match_by_coverage``): a stroke is
+  found when a predicted curve covers at least half of its points within
+  5 px (one-to-one Hungarian matching on coverage).
+
 Recall = found strokes / strokes; precision = matched curves / curves, a lower
 bound because the labels are partial. Totals are summed over frames.
 
@@ -38,6 +46,7 @@ from temdefects.geometry import longest_path, skeletonize_mask
 from temdefects.io.frames import iter_frames
 from temdefects.io.labels import strokes_to_masks
 from temdefects.metrics import match_by_coverage
+from temdefects.metrics.curvematch import centreline_scores, match_by_distance
 from temdefects.models import load
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "dislocations"
@@ -76,6 +85,7 @@ def main() -> int:
     ap.add_argument("--frames", help="python slice of the twip frames, e.g. 10: or ::6")
     ap.add_argument("--tolerance", type=float, default=5.0)
     ap.add_argument("--min-coverage", type=float, default=0.5)
+    ap.add_argument("--max-distance", type=float, default=3.0, help="strict rule (px)")
     ap.add_argument("--max-overlays", type=int, default=6)
     ap.add_argument(
         "--method",
@@ -104,7 +114,8 @@ def main() -> int:
     twip = REALDATA / "twip-8um"
     originals = sorted((twip / "original").glob("*.png"))
     chosen = frame_slice(args.frames, len(originals))
-    totals = {"labels": 0, "predictions": 0, "matched": 0}
+    totals = {"labels": 0, "predictions": 0, "matched": 0, "strict_matched": 0}
+    points = np.zeros(4, np.int64)
     per_frame = []
     for k, idx in enumerate(chosen):
         path = originals[idx]
@@ -125,12 +136,16 @@ def main() -> int:
         totals["labels"] += m.n_labels
         totals["predictions"] += m.n_predictions
         totals["matched"] += m.matched
+        strict = match_by_distance(labels, preds, max_distance=args.max_distance)
+        totals["strict_matched"] += strict.matched
+        points += centreline_scores(labels, preds, tolerance=2.0)
         per_frame.append(
             {
                 "frame": path.stem,
                 "labels": m.n_labels,
                 "predictions": m.n_predictions,
                 "matched": m.matched,
+                "strict_matched": strict.matched,
             }
         )
         if k < args.max_overlays:
@@ -138,6 +153,10 @@ def main() -> int:
             cv2.imwrite(str(out / "twip" / f"{path.stem}.png"), img)
     recall = totals["matched"] / max(totals["labels"], 1)
     precision = totals["matched"] / max(totals["predictions"], 1)
+    s_rec = totals["strict_matched"] / max(totals["labels"], 1)
+    s_prec = totals["strict_matched"] / max(totals["predictions"], 1)
+    s_f1 = 2 * totals["strict_matched"] / max(totals["labels"] + totals["predictions"], 1)
+    cl_rec, cl_prec = points[0] / max(points[1], 1), points[2] / max(points[3], 1)
     summary = {
         "model": args.model or "default",
         "method": args.method,
@@ -146,6 +165,14 @@ def main() -> int:
         "recall": recall,
         "precision_lower_bound": precision,
         "rule": {"tolerance_px": args.tolerance, "min_coverage": args.min_coverage},
+        "strict": {
+            "rule": f"larger mean nearest-point distance <= {args.max_distance} px, Hungarian",
+            "recall": s_rec,
+            "precision_lower_bound": s_prec,
+            "f1": s_f1,
+            "centreline_recall_2px": cl_rec,
+            "centreline_precision_2px": cl_prec,
+        },
         "per_frame": per_frame,
     }
     (out / "twip_summary.json").write_text(json.dumps(summary, indent=1) + "\n")
@@ -154,6 +181,11 @@ def main() -> int:
         f"{totals['predictions']} predicted, {totals['matched']} matched -> recall "
         f"{recall:.3f}, precision >= {precision:.3f} (tolerance {args.tolerance} px, "
         f"coverage >= {args.min_coverage})"
+    )
+    print(
+        f"strict rule (mean distance <= {args.max_distance} px, both ways): "
+        f"{totals['strict_matched']} matched -> recall {s_rec:.3f}, precision >= {s_prec:.3f}, "
+        f"F1 {s_f1:.3f}; centre-line recall {cl_rec:.3f}, precision {cl_prec:.3f} (2 px)"
     )
 
     for path in sorted((REALDATA / "sandfeld-samples").glob("*.jpg")):
