@@ -97,6 +97,13 @@ def test_refuses_a_folder_with_other_files(tmp_path, inputs, model_dir, capsys):
         (["--join-gap", "-5"], "join_gap"),
         (["--edge-margin", "-1"], "edge_margin"),
         (["--flatten", "-1"], "flatten"),
+        (["--pixel-size", "inf"], "pixel-size"),
+        (["--pixel-size", "nan"], "pixel-size"),
+        (["--min-objectness", "nan"], "min_objectness"),
+        (["--min-length", "nan"], "min_length"),
+        (["--join-gap", "nan"], "join_gap"),
+        (["--join-gap", "inf"], "join_gap"),
+        (["--flatten", "nan"], "flatten"),
     ],
 )
 def test_bad_parameters(tmp_path, inputs, model_dir, capsys, args, message):
@@ -154,3 +161,42 @@ def test_unknown_method_is_an_argument_error(tmp_path, inputs, model_dir, capsys
     with pytest.raises(SystemExit) as exc:
         main(["analyze", str(inputs / "a.png"), "-o", str(tmp_path / "o"), "--method", "best"])
     assert exc.value.code == 2 and "invalid choice: 'best'" in capsys.readouterr().err
+
+
+def test_unreadable_files_beside_good_ones_do_not_cost_the_good_ones(tmp_path, model_dir, capsys):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    cv2.imwrite(str(folder / "good.png"), (rng.random((64, 80)) * 255).astype(np.uint8))
+    (folder / "zero.png").write_bytes(b"")
+    (folder / "random.tif").write_bytes(rng.bytes(500))
+    (folder / "text.dm4").write_text("not a DM4 file")
+    out = tmp_path / "out"
+    args = [str(folder), str(tmp_path / "missing.png"), "-o", str(out)]
+    code = main(["analyze", *args, "--model", str(model_dir), "-q"])
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert code == 1 and "Traceback" not in captured.err
+    assert len(err) == 4 and all(line.startswith("temdefects analyze: error:") for line in err)
+    for name in ("zero.png", "random.tif", "text.dm4", "missing.png"):
+        assert sum(name in line for line in err) == 1
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["frames"] == 1 and summary["failed"] == 4
+    assert (out / "json" / "good.json").exists()
+
+
+def test_nothing_readable_writes_nothing(tmp_path, model_dir, capsys):
+    out = tmp_path / "out"
+    code = main(["analyze", str(tmp_path / "missing.png"), "-o", str(out), "-q"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1 and "missing.png" in err[0]
+    assert not out.exists()
+
+
+def test_output_path_that_is_a_file(tmp_path, inputs, model_dir, capsys):
+    target = tmp_path / "file.txt"
+    target.write_text("mine")
+    code = main(["analyze", str(inputs / "a.png"), "-o", str(target), "--model", str(model_dir)])
+    err = capsys.readouterr().err
+    assert code == 1 and "is a file" in err and "Traceback" not in err
+    assert target.read_text() == "mine"

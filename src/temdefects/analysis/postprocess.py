@@ -117,16 +117,21 @@ class PostprocessOptions:
             raise ValueError(f"threshold: must be in (0, 1), got {self.threshold}")
         if not 0.0 < self.merge_dice <= 1.0:
             raise ValueError(f"merge_dice: must be in (0, 1], got {self.merge_dice}")
-        if self.min_size < 1 or self.n_points < 2 or self.min_length < 0:
-            raise ValueError("min_size >= 1, n_points >= 2 and min_length >= 0 are required")
-        if not 0 <= self.drop_covered <= 1 or self.cover_tolerance <= 0:
+        if self.min_size < 1 or self.n_points < 2:
+            raise ValueError("min_size >= 1 and n_points >= 2 are required")
+        # Written as "not (in range)" so that NaN fails every check.
+        if not 0 <= self.min_length < float("inf"):
+            raise ValueError(f"min_length: must be a finite number >= 0, got {self.min_length}")
+        if not 0.0 <= self.min_objectness <= 1.0:
+            raise ValueError(f"min_objectness: must be in [0, 1], got {self.min_objectness}")
+        if not (0 <= self.drop_covered <= 1 and 0 < self.cover_tolerance < float("inf")):
             raise ValueError(
                 f"drop_covered in [0, 1] and cover_tolerance > 0 are required, got "
                 f"{self.drop_covered}, {self.cover_tolerance}"
             )
         if not 0 <= self.edge_margin < float("inf"):
             raise ValueError(f"edge_margin: must be a finite number >= 0, got {self.edge_margin}")
-        if self.join_gap < 0 or not 0 <= self.join_angle <= 180:
+        if not (0 <= self.join_gap < float("inf") and 0 <= self.join_angle <= 180):
             raise ValueError(
                 f"join_gap >= 0 and join_angle in [0, 180] are required, got "
                 f"{self.join_gap}, {self.join_angle}"

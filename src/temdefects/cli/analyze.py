@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -134,6 +135,17 @@ def _options(args):
         raise TemdefectsError(str(exc)) from None
 
 
+def _frame_count(path) -> int | None:
+    """Frames in ``path`` for the progress bar; None when unknown or unreadable."""
+    from temdefects.errors import InputFileError
+    from temdefects.io.frames import count_frames
+
+    try:
+        return count_frames(path)
+    except InputFileError:
+        return None
+
+
 def run_command(args) -> int:
     from dataclasses import asdict
 
@@ -143,19 +155,25 @@ def run_command(args) -> int:
     from temdefects.analysis.outputs import table_rows, write_frame, write_table
     from temdefects.errors import InputFileError, TemdefectsError
     from temdefects.io.atomic import atomic_write_text
-    from temdefects.io.frames import count_frames, expand_inputs, iter_frames
+    from temdefects.io.frames import expand_reporting, iter_frames
     from temdefects.models import load
 
     options = _options(args)
-    if args.pixel_size is not None and not args.pixel_size > 0:
-        raise TemdefectsError(f"--pixel-size: must be > 0, got {args.pixel_size}")
+    if args.pixel_size is not None and not (math.isfinite(args.pixel_size) and args.pixel_size > 0):
+        raise TemdefectsError(f"--pixel-size: must be a finite number > 0, got {args.pixel_size}")
     out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise TemdefectsError(f"{out}: output path is a file, not a folder")
     if out.exists() and any(p.name not in OWN for p in out.iterdir()):
         if not args.overwrite:
             raise TemdefectsError(f"{out}: output folder is not empty (use --overwrite)")
     elif out.exists() and any(out.iterdir()) and not args.overwrite:
         raise TemdefectsError(f"{out}: holds earlier results (use --overwrite)")
-    files = expand_inputs(args.inputs)
+    # Inputs first (a typo costs no model load); a bad item is reported, the rest go on.
+    files, report = expand_reporting(args.inputs, "temdefects analyze")
+    failed = len(report)
+    if not files:
+        return 1  # each bad input has had its line; nothing read, nothing written
     model = load(args.model)
     model_name = str(Path(args.model).resolve()) if args.model else "default"
     out.mkdir(parents=True, exist_ok=True)
@@ -167,10 +185,10 @@ def run_command(args) -> int:
         "pixel_size_override_nm": args.pixel_size,
     }
 
-    totals = [count_frames(f) for f in files]
+    totals = [_frame_count(f) for f in files]  # an unreadable file fails below, in its turn
     total = sum(t for t in totals if t) if all(totals) else None
     bar = tqdm(total=total, desc="analyze", unit="frame", disable=args.quiet, file=sys.stderr)
-    rows, report, failed = [], [], 0
+    rows = []
     start = time.perf_counter()
     try:
         for path in files:
@@ -201,7 +219,7 @@ def run_command(args) -> int:
         bar.close()
     elapsed = time.perf_counter() - start
     write_table(out / "dislocations.csv", rows)
-    frames = sum(e["frames"] for e in report)
+    frames = sum(e.get("frames", 0) for e in report)
     atomic_write_text(
         out / "summary.json",
         json.dumps(
@@ -219,7 +237,7 @@ def run_command(args) -> int:
         + "\n",
     )
     print(
-        f"analyzed {frames} frames of {len(files) - failed} inputs: {len(rows)} dislocations "
+        f"analyzed {frames} frames of {len(report) - failed} inputs: {len(rows)} dislocations "
         f"in {elapsed:.1f} s; results in {out}" + (f"; {failed} inputs failed" if failed else "")
     )
     return 1 if failed else 0
