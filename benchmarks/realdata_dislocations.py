@@ -99,9 +99,12 @@ def main() -> int:
         default=DEFAULT_FLATTEN,
         help="background flattening in px, as temdefects analyze (0: off)",
     )
+    ap.add_argument(
+        "--scale", type=float, default=1.0, help="resampling before inference, as analyze --scale"
+    )
     args = ap.parse_args()
     options = AnalysisOptions(
-        postprocess=PostprocessOptions(method=args.method), flatten=args.flatten
+        postprocess=PostprocessOptions(method=args.method), flatten=args.flatten, scale=args.scale
     )
     if not REALDATA.is_dir():
         print(f"skipped: real data folder {REALDATA} is absent")

@@ -177,3 +177,31 @@ def test_finetune_starts_from_the_base_model_and_records_it(labelled, tmp_path, 
         ]
     )
     assert code == 1 and "model folder not found" in capsys.readouterr().err
+
+
+def test_finetune_objective_reaches_the_loss_section(labelled, tmp_path):
+    from temdefects.cli.finetune import finetune_config
+    from temdefects.cli.parser import build_parser
+
+    base = {"model": {"arch": "unet"}, "training": {"train_config": {"loss": {"smooth": 2.0}}}}
+    for extra, kind in (([], "matched"), (["--objective", "union"], "union")):
+        args = build_parser().parse_args(
+            ["finetune", "--model", "m", "--data", str(labelled), "-o", "x", *extra]
+        )
+        loss = finetune_config(args, base)["loss"]
+        assert loss["kind"] == kind and loss["smooth"] == 2.0
+
+
+def test_labelled_frames_are_flattened_as_analyze_feeds_them(labelled, tmp_path):
+    outs = {}
+    for flatten in ("0", "30"):
+        out = tmp_path / f"f{flatten}"
+        args = ["labelme-to-masks", str(labelled / "labels"), "--images", str(labelled / "images")]
+        assert main([*args, "--dark-strokes", "--flatten", flatten, "-o", str(out)]) == 0
+        outs[flatten] = read_sample(out, 0).image
+        assert json.loads((out / "000000.json").read_text())["labelled"]["flatten"] == float(
+            flatten
+        )
+    assert not np.array_equal(outs["0"], outs["30"])
+    bad = ["labelme-to-masks", str(labelled / "labels"), "--images", str(labelled / "images")]
+    assert main([*bad, "--flatten", "nan", "-o", str(tmp_path / "bad")]) == 1

@@ -179,3 +179,55 @@ def test_committed_dislocation_configs_parse(name):
             assert synth.slip_traces.contrast.lo < m2.slip_traces.contrast.lo
         else:  # the thin-mask stages: 3 px masks instead of the preset's 5 px
             assert synth.drawing.mask_width.hi == 3 < m2.drawing.mask_width.lo
+
+
+def test_union_kind_trains_and_selects_by_test_loss(tmp_path, small_set):
+    from temdefects.train.loop import selection_score
+
+    config = train_config_from_dict(
+        {**config_for(small_set, epochs=2).to_dict(), "loss": {"kind": "union"}}
+    )
+    assert config.loss.kind == "union"
+    assert selection_score(config, {"loss": 0.25, "length_score": 0.9}) == -0.25
+    assert selection_score(config_for(small_set), {"loss": 0.25, "length_score": 0.9}) == 0.9
+    best = train(config, tmp_path / "union", progress=False, log=lambda *_: None)
+    assert best["epoch"] == 2 and best["test_loss"] > 0
+    assert load(tmp_path / "union").record["training"]["train_config"]["loss"]["kind"] == "union"
+    with pytest.raises(ConfigError, match="loss.kind"):
+        train_config_from_dict({"loss": {"kind": "dice"}})
+
+
+def test_train_input_errors_are_one_line_and_early(tmp_path, small_set, capsys):
+    from temdefects.cli.main import main
+
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    assert main(["train", str(empty), "-o", str(tmp_path / "e"), "-q"]) == 1
+    assert "configuration file is empty" in capsys.readouterr().err
+    assert not (tmp_path / "e").exists()
+
+    good = tmp_path / "good.yaml"
+    good.write_text(json.dumps(config_for(small_set).to_dict()))
+    target = tmp_path / "file"
+    target.write_text("mine")
+    assert main(["train", str(good), "-o", str(target), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "is a file" in err and "Traceback" not in err and target.read_text() == "mine"
+
+    synth = {"seed": 1, "data": {"source": "synth", "backgrounds": str(tmp_path / "nowhere")}}
+    bad = tmp_path / "bg.yaml"
+    bad.write_text(json.dumps(synth))
+    assert main(["train", str(bad), "-o", str(tmp_path / "bg"), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "nowhere" in err and "background folder not found" in err
+    assert not (tmp_path / "bg" / "testset").exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal without a GPU")
+def test_cuda_without_gpu_fails_before_the_test_set(tmp_path):
+    config = train_config_from_dict(
+        {"device": "cuda", "data": {"source": "synth", "test_images": 5}}
+    )
+    with pytest.raises(TemdefectsError, match="no GPU"):
+        train(config, tmp_path / "run", progress=False)
+    assert not (tmp_path / "run" / "testset").exists()

@@ -38,6 +38,14 @@ def add_parser(sub) -> None:
     p.add_argument("--batch-size", type=int, default=4, help="images per step (default 4)")
     p.add_argument("--crop", type=int, default=256, help="random crop side (default 256)")
     p.add_argument(
+        "--objective",
+        choices=("matched", "union"),
+        default="matched",
+        help="matched: the matched Dice loss of training (one mask per dislocation); union: "
+        "Dice + BCE of the union of the masks against the union of the labels, which "
+        "suits partial hand labels (default matched)",
+    )
+    p.add_argument(
         "--empty-weight",
         type=float,
         default=0.0,
@@ -85,6 +93,7 @@ def finetune_config(args, base_record: dict) -> dict:
         "augment": old.get("augment", {}),
         "loss": {
             **old.get("loss", {}),
+            "kind": args.objective,
             "empty_weight": args.empty_weight,
             **({"matching": args.matching} if args.matching else {}),
         },

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from temdefects.cli.common import add_flatten_argument
+
 HELP = "convert labelme annotations or stroke label images into training masks"
 
 EPILOG = """examples:
@@ -57,11 +59,13 @@ def add_parser(sub) -> None:
         default=10,
         help="strokes: ignore specks smaller than this in px (default 10)",
     )
+    add_flatten_argument(p, scope=" and write it so (as analyze feeds frames to the model)")
     p.add_argument("--overwrite", action="store_true", help="allow a non-empty output folder")
     p.set_defaults(run=run_command)
 
 
 def run_command(args) -> int:
+    from temdefects.analysis.pipeline import check_flatten
     from temdefects.cli.common import expand_inputs
     from temdefects.errors import InputFileError, TemdefectsError
     from temdefects.io.images import RASTER_SUFFIXES
@@ -69,6 +73,10 @@ def run_command(args) -> int:
 
     if not args.width > 0:
         raise TemdefectsError(f"--width: must be > 0, got {args.width}")
+    try:
+        check_flatten(args.flatten)
+    except ValueError as exc:
+        raise TemdefectsError(f"--{exc}") from None
     out = Path(args.output)
     if out.exists() and any(out.iterdir()) and not args.overwrite:
         raise TemdefectsError(f"{out}: output folder is not empty (use --overwrite)")
@@ -92,7 +100,7 @@ def run_command(args) -> int:
             min_size=args.min_size,
         )
 
-    report = labelled.write_labelled(out, json_items + image_items, load)
+    report = labelled.write_labelled(out, json_items + image_items, load, flatten=args.flatten)
     print(
         f"wrote {len(report.written)} labelled frames ({report.dislocations} dislocations) to {out}"
     )

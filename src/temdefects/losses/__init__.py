@@ -28,12 +28,16 @@ Beyond the paper (off by default): ``empty_weight`` adds the mean soft area of
 the unmatched channels, which pushes duplicate predictions of one dislocation
 to empty masks; ``objectness`` adds a BCE term that trains a per-channel
 "a dislocation is here" logit against the matching.
+
+:func:`union_loss` (``loss.kind: union``) is the binary alternative for
+adaptation to partial hand labels: Dice + BCE of the union of the masks.
 """
 
 from temdefects.losses._checks import MATCHING_METHODS, REDUCTIONS
 from temdefects.losses._functional import dice_loss_matrix, matched_assignment, matched_dice_loss
 from temdefects.losses.matched_dice import MatchedDiceLoss
 from temdefects.losses.matching import match
+from temdefects.losses.union import union_loss
 
 __all__ = [
     "MATCHING_METHODS",
@@ -43,4 +47,5 @@ __all__ = [
     "match",
     "matched_assignment",
     "matched_dice_loss",
+    "union_loss",
 ]

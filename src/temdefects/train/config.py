@@ -96,6 +96,14 @@ class AugmentConfig:
 class LossConfig:
     """Matched Dice loss; the defaults are the paper's Algorithm 1."""
 
+    kind: str = choice_field(
+        "matched",
+        ("matched", "union"),
+        doc="matched: one mask per dislocation (the paper's matched Dice); union: Dice + BCE "
+        "of the union of the masks against the union of the labels (adaptation to partial "
+        "hand labels; matching, empty_weight and objectness_weight are then unused)",
+    )
+    bce_weight: float = num_field(1.0, min=0, max=100, doc="weight of the BCE term (union)")
     matching: str = choice_field(
         "greedy", ("greedy", "hungarian"), doc="greedy (Algorithm 1) or hungarian (optimal)"
     )

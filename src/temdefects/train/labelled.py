@@ -31,10 +31,11 @@ class ConversionReport:
     dislocations: int = 0
 
 
-def _grey_u8(image: np.ndarray) -> np.ndarray:
-    from temdefects.analysis.pipeline import prepare_image
+def _grey_u8(image: np.ndarray, flatten: float = 0.0) -> np.ndarray:
+    """The frame as 8-bit grey, background-flattened as ``analyze --flatten`` does."""
+    from temdefects.analysis.pipeline import model_input
 
-    return (prepare_image(image) * 255 + 0.5).astype(np.uint8)
+    return (model_input(image, flatten)[1] * 255 + 0.5).astype(np.uint8)
 
 
 def _read_image(path: Path) -> np.ndarray:
@@ -88,8 +89,15 @@ def from_strokes(path: Path, images: Path, *, width: float, dark: bool, min_size
     return image, masks, {"labels": str(path.resolve()), "image": str(matches[0].resolve())}
 
 
-def write_labelled(out: str | os.PathLike, items: list, loader) -> ConversionReport:
-    """Convert ``items`` with ``loader(item) -> (image, masks, sources)`` into ``out``."""
+def write_labelled(
+    out: str | os.PathLike, items: list, loader, *, flatten: float = 0.0
+) -> ConversionReport:
+    """Convert ``items`` with ``loader(item) -> (image, masks, sources)`` into ``out``.
+
+    ``flatten`` (px) writes the frames background-flattened as ``temdefects
+    analyze --flatten`` feeds them to the model, so that a model fine-tuned on
+    them sees at training what it sees at analysis (0: the frames as they are).
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     report = ConversionReport()
@@ -101,7 +109,9 @@ def write_labelled(out: str | os.PathLike, items: list, loader) -> ConversionRep
             report.failed[str(item)] = str(exc)
             continue
         masks = np.asarray(masks, bool)
-        sample = Sample(image=_grey_u8(image), masks=masks, lines=_centre_lines(masks), scene=None)
+        sample = Sample(
+            image=_grey_u8(image, flatten), masks=masks, lines=_centre_lines(masks), scene=None
+        )
         name = stem(index)
         record = {
             "format": RECORD_FORMAT,
@@ -113,7 +123,7 @@ def write_labelled(out: str | os.PathLike, items: list, loader) -> ConversionRep
             "backgrounds": None,
             "config": None,
             "scene": None,
-            "labelled": sources,
+            "labelled": {**sources, "flatten": flatten},
         }
         write_sample(out, sample, record)
         report.written.append(str(item))

@@ -60,10 +60,12 @@ class TrainLog:
         self.tests[epoch] = {k: float(metrics[v]) for k, v in TEST_KEYS.items()}
         self.rows.setdefault(epoch, {"epoch": epoch}).update(self.tests[epoch])
 
-    def best_metrics(self) -> dict:
+    def best_metrics(self, epoch: int | None = None) -> dict:
+        """Test metrics of ``epoch`` (default: the epoch with the best length metric)."""
         if not self.tests:
             return {}
-        epoch = max(self.tests, key=lambda e: self.tests[e]["length_score"])
+        if epoch not in self.tests:
+            epoch = max(self.tests, key=lambda e: self.tests[e]["length_score"])
         return {"epoch": epoch, **self.tests[epoch]}
 
     def state(self) -> dict:

@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader
 from temdefects import __version__
 from temdefects.errors import TemdefectsError
 from temdefects.io.atomic import atomic_write_text
-from temdefects.losses import matched_dice_loss
+from temdefects.losses import matched_dice_loss, union_loss
 from temdefects.models import build_model, save_model
 from temdefects.train import data as tdata
 from temdefects.train.checkpoint import load_checkpoint, save_checkpoint
@@ -69,9 +69,19 @@ def lr_factor(step: int, total: int, warmup: float, schedule: str) -> float:
     return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
 
+def selection_score(config: TrainConfig, metrics: dict) -> float:
+    """What the best epoch maximises: the paper's length metric of the N masks, or,
+    for ``loss.kind: union`` (whose channels are not one dislocation each), minus
+    the test loss."""
+    if config.loss.kind == "union":
+        return -float(metrics["loss"])
+    return float(metrics["length_score"])
+
+
 def prepare(config: TrainConfig, out: Path, *, progress: bool) -> Run:
     """Datasets and the reproducibility record of a run."""
     dc = config.data
+    device = resolve_device(config.device)  # before anything slow: a typo costs nothing
     record = {
         "train_config": config.to_dict(),
         "seed": config.seed,
@@ -95,6 +105,15 @@ def prepare(config: TrainConfig, out: Path, *, progress: bool) -> Run:
                     }
                 },
             )
+        if synth.background.kind == "real":
+            if synth.background.real.dir is None:
+                raise TemdefectsError(
+                    "data.backgrounds: real backgrounds need a folder of crops "
+                    "(data.backgrounds or the generator's background.real.dir)"
+                )
+            from temdefects.synth.background import list_backgrounds
+
+            list_backgrounds(synth.background.real.dir)  # missing or empty: one clear error
         n_train = config.steps_per_epoch * dc.batch_size
         train_set = tdata.SynthSamples(
             synth,
@@ -152,7 +171,7 @@ def prepare(config: TrainConfig, out: Path, *, progress: bool) -> Run:
     return Run(
         config,
         out,
-        resolve_device(config.device),
+        device,
         train_set,
         n_train,
         test_folder,
@@ -177,6 +196,8 @@ def _loader(run: Run, keys: list) -> DataLoader:
 
 def _loss(config: TrainConfig, logits, objectness, masks) -> torch.Tensor:
     lc = config.loss
+    if lc.kind == "union":
+        return union_loss(logits, masks, smooth=lc.smooth, bce_weight=lc.bce_weight)
     return matched_dice_loss(
         torch.sigmoid(logits.float()),
         masks,
@@ -202,6 +223,8 @@ def train(
     from tqdm import tqdm
 
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise TemdefectsError(f"{out}: output path is a file, not a folder")
     ckpt_path = out / "checkpoints" / "last.pt"
     if not resume and ckpt_path.exists():
         raise TemdefectsError(
@@ -235,7 +258,7 @@ def train(
         "epoch": 0,
         "step": 0,
         "batches_done": 0,
-        "best": -1.0,
+        "best": -math.inf,
         "best_epoch": None,
         "elapsed": 0.0,
     }
@@ -294,8 +317,9 @@ def train(
                     model, run.test_folder, run.test_names, config, dev, loss_fn=_loss
                 )
                 tlog.add_test(epoch + 1, metrics)
-                if metrics["length_score"] > state["best"]:
-                    state["best"], state["best_epoch"] = metrics["length_score"], epoch + 1
+                score = selection_score(config, metrics)
+                if score > state["best"]:
+                    state["best"], state["best_epoch"] = score, epoch + 1
                     best = {**metrics, "epoch": epoch + 1, "step": state["step"]}
                     state["elapsed"] = time.perf_counter() - start
                     save_model(
@@ -311,7 +335,7 @@ def train(
             save_checkpoint(ckpt_path, config, model, opt, sched, scaler, tlog, state)
     finally:
         bar.close()
-    return tlog.best_metrics()
+    return tlog.best_metrics(state["best_epoch"])
 
 
 def _initialise(model, config: TrainConfig) -> dict:

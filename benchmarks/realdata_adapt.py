@@ -1,0 +1,245 @@
+"""Adaptation to 10 labelled real frames, side by side (issue 16): which part loses?
+
+Data: ``../shared/realdata/dislocations/twip-8um`` (Tanaka et al., Sci. Rep. 15,
+14435 (2025)), 59 frames with one hand-drawn stroke per dislocation (partial).
+The first ``--train-frames`` (10) labelled frames in sorted order train; the
+other 49 are scored. Nothing is tuned on the scored frames: every variant
+trains for the same number of steps and its last weights are scored.
+
+Variants, all in one run, all with the same crops, batch, augmentation and
+steps:
+
+* ``zero-shot``: the model as given (``--model``, default: the shipped one).
+* ``finetune-matched``: that model fine-tuned with its own matched Dice loss
+  (what ``temdefects finetune`` did before; the paper's section 6.4).
+* ``finetune-union``: that model fine-tuned with Dice + BCE on the union of
+  the masks (``temdefects finetune --objective union``).
+* ``scratch-unet``: a plain U-Net (segmentation-models-pytorch, ResNet-18
+  encoder, random init, one output channel) trained from scratch with Dice +
+  BCE on the same frames: what a user would do without this project.
+
+So ``finetune-matched`` vs ``finetune-union`` measures the recipe, and
+``finetune-union`` vs ``scratch-unet`` measures the synthetic pre-training.
+All are analysed by ``temdefects analyze``'s default pipeline (flattening,
+trace post-processing); the training frames are flattened the same way.
+
+Matching rule (strict, issue 16): a curve and a stroke pair up when the larger
+of the two mean nearest-point distances is at most 3 px, one-to-one
+(Hungarian; ``temdefects.metrics.curvematch.match_by_distance``). Also the
+looser coverage rule (5 px, half of the stroke) and centre-line recall /
+precision within 2 px. Precision is a lower bound (partial labels).
+
+Run: ``python benchmarks/realdata_adapt.py -o runs/adapt [--steps 1500]
+[--variants zero-shot,finetune-union,...] [--resume]``. Skips cleanly (exit 0)
+when the real data is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from realdata_dislocations import REALDATA, stroke_paths
+from temdefects.analysis import AnalysisOptions, analyze_image
+from temdefects.analysis.pipeline import DEFAULT_FLATTEN
+from temdefects.io.frames import iter_frames
+from temdefects.metrics import match_by_coverage
+from temdefects.metrics.curvematch import centreline_scores, match_by_distance
+from temdefects.models import load, read_config
+from temdefects.models.folder import default_model_path
+from temdefects.train import labelled as tlabelled
+from temdefects.train import train, train_config_from_dict
+
+VARIANTS = ("zero-shot", "finetune-matched", "finetune-union", "scratch-unet")
+
+
+def labelled_frames(twip: Path) -> list[tuple[Path, Path]]:
+    """(frame, stroke label) pairs in sorted order."""
+    labels = {p.stem.lower(): p for p in (twip / "ds").iterdir()}
+    return [
+        (p, labels[p.stem.lower()])
+        for p in sorted((twip / "original").glob("*.png"))
+        if p.stem.lower() in labels
+    ]
+
+
+def write_training_folder(pairs: list, out: Path, flatten: float) -> Path:
+    if (out / "000000.json").exists():
+        return out
+
+    def load_pair(pair):
+        frame, label = pair
+        return tlabelled.from_strokes(label, frame.parent, width=3.0, dark=True, min_size=10)
+
+    report = tlabelled.write_labelled(out, pairs, load_pair, flatten=flatten)
+    if report.failed:
+        raise SystemExit(f"cannot convert labels: {report.failed}")
+    return out
+
+
+def run_config(variant: str, base: str, folder: Path, steps: int, args) -> dict:
+    n = len(list(folder.glob("*.json")))
+    epochs = max(1, math.ceil(steps / math.ceil(n / args.batch_size)))
+    base_record = read_config(base)
+    if variant == "scratch-unet":
+        model = {
+            "arch": "unet",
+            "encoder": "resnet18",
+            "n_masks": 1,
+            "objectness": False,
+            "decoder_base": 16,
+        }
+        loss = {"kind": "union"}
+        init, lr = None, args.lr_scratch
+    else:
+        model = base_record["model"]
+        old = base_record.get("training", {}).get("train_config", {}).get("loss", {})
+        kind = "union" if variant == "finetune-union" else "matched"
+        loss = {**old, "kind": kind, "empty_weight": 0.0}
+        init, lr = str(Path(base).resolve()), args.lr_finetune
+    return {
+        "name": f"adapt-{variant}",
+        "seed": args.seed,
+        "device": "cpu",
+        "init": init,
+        "model": model,
+        "data": {
+            "source": "folder",
+            "folder": str(folder.resolve()),
+            "train_images": n,
+            "test_folder": str(folder.resolve()),
+            "test_images": n,
+            "crop": args.crop,
+            "batch_size": args.batch_size,
+            "min_mask_pixels": 5,
+        },
+        "loss": loss,
+        "optim": {
+            "lr": lr,
+            "epochs": epochs,
+            "warmup": 0.05,
+            "schedule": "cosine",
+            "checkpoint_every": 50,
+        },
+        "eval": {"every": epochs},
+    }
+
+
+def score(model, pairs: list, options: AnalysisOptions) -> dict:
+    tot = dict.fromkeys(("labels", "predictions", "strict", "coverage"), 0)
+    points = np.zeros(4, np.int64)
+    for frame, label in pairs:
+        image = next(iter(iter_frames(frame))).image
+        result = analyze_image(model, image, options=options, name=frame.stem)
+        labels = stroke_paths(label)
+        preds = [d.points for d in result.dislocations]
+        tot["labels"] += len(labels)
+        tot["predictions"] += len(preds)
+        tot["strict"] += match_by_distance(labels, preds, max_distance=3.0).matched
+        tot["coverage"] += match_by_coverage(labels, preds, tolerance=5.0).matched
+        points += centreline_scores(labels, preds, tolerance=2.0)
+    n_l, n_p = max(tot["labels"], 1), max(tot["predictions"], 1)
+    return {
+        **tot,
+        "recall": tot["strict"] / n_l,
+        "precision_lower_bound": tot["strict"] / n_p,
+        "f1": 2 * tot["strict"] / (n_l + n_p),
+        "coverage_recall": tot["coverage"] / n_l,
+        "centreline_recall_2px": points[0] / max(points[1], 1),
+        "centreline_precision_2px": points[2] / max(points[3], 1),
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-o", "--output", required=True, help="work folder (models, results)")
+    ap.add_argument("--model", help="pre-trained model folder (default: the shipped one)")
+    ap.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated subset")
+    ap.add_argument("--steps", type=int, default=1500, help="optimiser steps per variant")
+    ap.add_argument("--train-frames", type=int, default=10)
+    ap.add_argument("--crop", type=int, default=256)
+    ap.add_argument("--batch-size", type=int, default=4)
+    ap.add_argument("--lr-finetune", type=float, default=5e-4)
+    ap.add_argument("--lr-scratch", type=float, default=1e-3)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--flatten", type=float, default=DEFAULT_FLATTEN)
+    ap.add_argument("--resume", action="store_true", help="continue interrupted trainings")
+    args = ap.parse_args()
+    variants = [v for v in args.variants.split(",") if v]
+    unknown = set(variants) - set(VARIANTS)
+    if unknown:
+        print(f"--variants: unknown {sorted(unknown)}; choose from {VARIANTS}", file=sys.stderr)
+        return 2
+    if args.steps < 1:
+        print("--steps: must be >= 1", file=sys.stderr)
+        return 2
+    twip = REALDATA / "twip-8um"
+    if not twip.is_dir():
+        print(f"skipped: real data folder {twip} is absent")
+        return 0
+    torch.manual_seed(args.seed)  # benchmark script: fixed, not a library default
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    pairs = labelled_frames(twip)
+    train_pairs, test_pairs = pairs[: args.train_frames], pairs[args.train_frames :]
+    folder = write_training_folder(train_pairs, out / "train-frames", args.flatten)
+    base = args.model or str(default_model_path())
+    options = AnalysisOptions(flatten=args.flatten)
+    results = {}
+    results_path = out / "results.json"
+    if results_path.exists():
+        results = json.loads(results_path.read_text())
+    for variant in variants:
+        start = time.perf_counter()
+        if variant == "zero-shot":
+            model, seconds = load(args.model), 0.0
+        else:
+            cfg = train_config_from_dict(run_config(variant, base, folder, args.steps, args))
+            run_dir = out / variant
+            resume = args.resume and (run_dir / "checkpoints" / "last.pt").exists()
+            if not (run_dir / "model.safetensors").exists() or resume:
+                train(cfg, run_dir, resume=resume, progress=False)
+            model = load(run_dir)
+            seconds = time.perf_counter() - start
+        res = score(model, test_pairs, options)
+        res["train_seconds"] = round(seconds, 1)
+        results[variant] = res
+        print(
+            f"{variant:17s} recall {res['recall']:.3f}  precision >= "
+            f"{res['precision_lower_bound']:.3f}  F1 {res['f1']:.3f}  | coverage recall "
+            f"{res['coverage_recall']:.3f} | centre line R {res['centreline_recall_2px']:.3f} "
+            f"P {res['centreline_precision_2px']:.3f} | {res['predictions']} curves, "
+            f"train {seconds:.0f} s",
+            flush=True,
+        )
+        results_path.write_text(json.dumps(results, indent=1) + "\n")
+    summary = {
+        "rule": "strict: larger mean nearest-point distance <= 3 px, one-to-one Hungarian",
+        "train_frames": [p[0].name for p in train_pairs],
+        "scored_frames": len(test_pairs),
+        "steps": args.steps,
+        "crop": args.crop,
+        "batch_size": args.batch_size,
+        "results": results,
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    print(f"{len(test_pairs)} held-out frames; {args.steps} steps of {args.batch_size} crops")
+    print("| variant | recall | precision >= | F1 | centre-line recall (2 px) |")
+    print("|---|---|---|---|---|")
+    for v, r in results.items():
+        print(
+            f"| {v} | {r['recall']:.3f} | {r['precision_lower_bound']:.3f} | {r['f1']:.3f} | "
+            f"{r['centreline_recall_2px']:.3f} |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
