@@ -68,6 +68,10 @@ def test_non_empty_folder_is_one_error_line(tmp_path, capsys):
             ],
             "background folder not found",
         ),
+        (
+            ["synth", "-o", "{tmp}/a", "-n", "1", "--background", "perlin", "--backgrounds", "x"],
+            "contradict",
+        ),
         (["synth", "--replay", "{tmp}/none.json", "-o", "{tmp}/b"], "record not found"),
         (["synth", "-o", "{tmp}/a", "-n", "1", "--overwrite", "--resume"], "exclude each other"),
     ],
@@ -77,6 +81,31 @@ def test_errors(tmp_path, capsys, args, message):
     code, _, err = run(args + SMALL, capsys)
     assert code == 1
     assert message in err and err.startswith("temdefects synth: error:")
+
+
+def test_backgrounds_imply_real_and_a_bad_folder_is_one_line(tmp_path, capsys):
+    import cv2
+    import numpy as np
+
+    crops = tmp_path / "crops"
+    crops.mkdir()
+    rng = np.random.default_rng(0)
+    cv2.imwrite(str(crops / "c.png"), (rng.random((96, 96)) * 255).astype(np.uint8))
+    out = tmp_path / "real"
+    code, _, _ = run(
+        ["synth", "-o", str(out), "-n", "2", "--backgrounds", str(crops), *SMALL], capsys
+    )
+    assert code == 0
+    record = yaml.safe_load((out / "000000.json").read_text())
+    assert record["scene"]["background"]["kind"] == "real"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, _, err = run(
+        ["synth", "-o", str(tmp_path / "x"), "-n", "50", "--backgrounds", str(empty), *SMALL],
+        capsys,
+    )
+    assert code == 1 and len(err.strip().splitlines()) == 1 and "no background images" in err
+    assert not (tmp_path / "x" / "dataset.json").exists()
 
 
 def test_invalid_config_value_names_the_field(tmp_path, capsys):

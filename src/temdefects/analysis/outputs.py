@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from temdefects import __version__
+from temdefects.io import jsonfile as strict_json
 from temdefects.io.atomic import atomic_write_text
 from temdefects.io.images import write_png
 
@@ -150,7 +150,9 @@ def write_frame(out: Path, result, *, model: str | None, settings: dict) -> dict
     record = frame_record(result, model=model, settings=settings)
     for sub in ("json", "overlays", "labelme", "rois"):
         (out / sub).mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "json" / f"{result.name}.json", json.dumps(record, indent=1) + "\n")
+    atomic_write_text(
+        out / "json" / f"{result.name}.json", strict_json.dumps(record, indent=1) + "\n"
+    )
     write_png(out / "overlays" / f"{result.name}.png", overlay(result))
     curves = [d.points for d in result.dislocations]
     write_labelme(

@@ -15,6 +15,7 @@ from temdefects import __version__
 from temdefects.analysis.outputs import FORMAT
 from temdefects.analysis.tracking import motion
 from temdefects.errors import InputFileError, TemdefectsError
+from temdefects.io import jsonfile as strict_json
 from temdefects.io.atomic import atomic_write_text
 
 
@@ -151,7 +152,7 @@ def track_rows(result, frames: list[dict]) -> list[dict]:
 def tracks_json(result, frames: list[dict]) -> str:
 
     return (
-        json.dumps(
+        strict_json.dumps(
             {
                 "format": "temdefects.tracks/1",
                 "temdefects_version": __version__,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import time
 from pathlib import Path
 
 from temdefects.cli.common import add_flatten_argument
+from temdefects.io import jsonfile as strict_json
 
 HELP = "find every dislocation in images, stacks or videos and write curves, tables, overlays"
 
@@ -222,7 +222,7 @@ def run_command(args) -> int:
     frames = sum(e.get("frames", 0) for e in report)
     atomic_write_text(
         out / "summary.json",
-        json.dumps(
+        strict_json.dumps(
             {
                 "model": model_name,
                 "settings": settings,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from temdefects.cli.common import non_negative_int, positive_int
+from temdefects.io import jsonfile as strict_json
 
 HELP = "cut defect-free background crops out of real images (for --background real)"
 
@@ -115,7 +115,7 @@ def run_command(args) -> int:
             written += 1
     atomic_write_text(
         out / "crops.json",
-        json.dumps({"seed": args.seed, "size": args.size, "crops": index}, indent=1) + "\n",
+        strict_json.dumps({"seed": args.seed, "size": args.size, "crops": index}, indent=1) + "\n",
     )
     print(f"wrote {written} crops from {len(images) - len(failed)} images to {out}")
     for message in failed.values():

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
+
+from temdefects.io import jsonfile as strict_json
 
 HELP = "fine-tune a model folder on a few labelled real frames (same loss as training)"
 
@@ -127,6 +128,6 @@ def run_command(args) -> int:
     scores = {k: round(v, 3) for k, v in best.items() if isinstance(v, float)}
     print(
         f"fine-tuned {args.model} on {config.data.train_images} frames -> {args.output}; "
-        f"best epoch {best.get('epoch')}: {json.dumps(scores)}"
+        f"best epoch {best.get('epoch')}: {strict_json.dumps(scores)}"
     )
     return 0

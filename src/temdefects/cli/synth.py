@@ -81,9 +81,13 @@ def add_parser(sub) -> None:
 
 
 def _overrides(args) -> dict:
+    from temdefects.errors import TemdefectsError
+
     out: dict = {}
-    if args.background:
-        out.setdefault("background", {})["kind"] = args.background
+    if args.backgrounds and args.background == "perlin":
+        raise TemdefectsError("--backgrounds: real crops contradict --background perlin")
+    if args.background or args.backgrounds:  # a crops folder implies real backgrounds
+        out.setdefault("background", {})["kind"] = args.background or "real"
     if args.backgrounds:
         out.setdefault("background", {}).setdefault("real", {})["dir"] = str(args.backgrounds)
     if args.size:
@@ -115,8 +119,11 @@ def run_command(args) -> int:
     if args.overwrite and args.resume:
         raise TemdefectsError("--overwrite and --resume exclude each other")
 
+    from temdefects.synth.background import list_backgrounds
     from temdefects.synth.dataset import generate_dataset
 
+    if _backgrounds(config):
+        list_backgrounds(_backgrounds(config))  # missing or empty: one line, not one per image
     start = time.perf_counter()
     report = generate_dataset(
         args.output,

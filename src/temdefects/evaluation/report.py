@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import os
 from collections.abc import Sequence
@@ -25,6 +24,7 @@ import numpy as np
 from temdefects import __version__
 from temdefects.evaluation.plots import boxplot_png, matrix_png
 from temdefects.evaluation.run import EvalResult
+from temdefects.io import jsonfile as strict_json
 from temdefects.io.atomic import atomic_write_bytes, atomic_write_text
 
 __all__ = [
@@ -143,7 +143,9 @@ def write_pair(out: str | os.PathLike, result: EvalResult) -> Path:
     folder = pair_folder(out, result)
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write_text(folder / "per_image.csv", per_image_csv(result))
-    atomic_write_text(folder / "summary.json", json.dumps(summary_dict(result), indent=1) + "\n")
+    atomic_write_text(
+        folder / "summary.json", strict_json.dumps(summary_dict(result), indent=1) + "\n"
+    )
     title = f"{result.model_name} on {result.data_name} ({len(result.rows)} images)"
     atomic_write_bytes(folder / "boxplot.png", boxplot_png(result.rows, title=title))
     return folder

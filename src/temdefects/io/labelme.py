@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from temdefects.errors import InputFileError
+from temdefects.io import jsonfile as strict_json
 from temdefects.io.atomic import atomic_write_text
 
 LABELME_VERSION = "5.5.0"
@@ -140,7 +141,7 @@ def write_labelme(
         "imageWidth": width,
         **extra,
     }
-    return atomic_write_text(path, json.dumps(doc, indent=2) + "\n")
+    return atomic_write_text(path, strict_json.dumps(doc, indent=2) + "\n")
 
 
 def _check_shape(shape: object) -> tuple[int, int]:

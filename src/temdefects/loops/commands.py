@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 from temdefects.errors import InputFileError
+from temdefects.io import jsonfile as strict_json
 from temdefects.io.atomic import atomic_write_bytes, atomic_write_text, check_output_folder
 from temdefects.io.frames import expand_reporting
 from temdefects.loops.evaluate import evaluate_loops
@@ -235,7 +235,7 @@ def run_detect(args) -> int:
         _warn("images have different pixel sizes: summary in px (give --pixel-size)")
     rows = class_statistics(found, shapes=shapes, pixel_size=pixel_size, source="pred")
     write_summary_csv(out / "summary.csv", rows)
-    atomic_write_text(out / "detections.json", json.dumps(coco_detections(coco)) + "\n")
+    atomic_write_text(out / "detections.json", strict_json.dumps(coco_detections(coco)) + "\n")
     failed = sum(e["status"] == "failed" for e in report)
     counts = Counter(c for d in found.values() for c in d.classes)
     summary = {
@@ -249,7 +249,7 @@ def run_detect(args) -> int:
         "failed": failed,
         "seconds": round(time.perf_counter() - start, 2),
     }
-    atomic_write_text(out / "summary.json", json.dumps(summary, indent=1) + "\n")
+    atomic_write_text(out / "summary.json", strict_json.dumps(summary, indent=1) + "\n")
     print(
         f"detected in {len(found)} images: {sum(counts.values())} defects ("
         + (", ".join(f"{n} {c}" for c, n in sorted(counts.items())) or "none")

@@ -22,6 +22,7 @@ import torch
 
 from temdefects import __version__
 from temdefects.errors import ConfigError, TemdefectsError
+from temdefects.io import jsonfile as strict_json
 from temdefects.io.atomic import atomic_write_text, check_output_folder
 from temdefects.loops.defects import Defects
 from temdefects.loops.detector import build_detector, run_detector
@@ -323,5 +324,5 @@ def train_loop_detector(
             )
     metrics = json.loads((out / "metrics.json").read_text())
     metrics["log"] = log
-    atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=1) + "\n")
+    atomic_write_text(out / "metrics.json", strict_json.dumps(metrics, indent=1) + "\n")
     return metrics

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import torch
 
 from temdefects import __version__
 from temdefects.errors import ConfigError, InputFileError
+from temdefects.io import jsonfile as strict_json
 from temdefects.io.atomic import atomic_write_bytes, atomic_write_text
 from temdefects.io.records import read_json_record
 from temdefects.models.config import ModelConfig
@@ -57,9 +57,9 @@ def save_model(
         "model": model.config.to_dict(),
         "training": record or {},
     }
-    atomic_write_text(folder / CONFIG, json.dumps(config, indent=1) + "\n")
+    atomic_write_text(folder / CONFIG, strict_json.dumps(config, indent=1) + "\n")
     if metrics is not None:
-        atomic_write_text(folder / METRICS, json.dumps(metrics, indent=1) + "\n")
+        atomic_write_text(folder / METRICS, strict_json.dumps(metrics, indent=1) + "\n")
     return folder
 
 

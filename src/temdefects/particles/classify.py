@@ -19,7 +19,6 @@ unpickled.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -28,6 +27,7 @@ import numpy as np
 
 from temdefects import __version__
 from temdefects.errors import InputFileError, TemdefectsError
+from temdefects.io import jsonfile as strict_json
 from temdefects.io.atomic import atomic_write_bytes, atomic_write_text
 from temdefects.io.records import read_json_record
 from temdefects.particles.config import ClassifierConfig
@@ -240,7 +240,7 @@ def save_classifier(
         "metrics": classifier.metrics,
         "training": classifier.record,
     }
-    atomic_write_text(folder / META_FILE, json.dumps(meta, indent=1) + "\n")
+    atomic_write_text(folder / META_FILE, strict_json.dumps(meta, indent=1) + "\n")
     return folder
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 from temdefects.errors import InputFileError, TemdefectsError
+from temdefects.io import jsonfile as strict_json
 from temdefects.io.atomic import atomic_write_text
 from temdefects.io.atomic import check_output_folder as _check_output
 from temdefects.io.frames import expand_reporting
@@ -145,7 +145,7 @@ def run_analyze(args) -> int:
         "failed": failed,
         "seconds": round(time.perf_counter() - start, 2),
     }
-    atomic_write_text(out / "summary.json", json.dumps(summary, indent=1) + "\n")
+    atomic_write_text(out / "summary.json", strict_json.dumps(summary, indent=1) + "\n")
     print(
         f"analyzed {images} images: {particles} particles "
         f"({', '.join(f'{n} {c}' for c, n in sorted(classes.items())) or 'none'}); "
@@ -182,7 +182,7 @@ def run_evaluate(args) -> int:
         **summary,
     }
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "summary.json", json.dumps(summary, indent=1) + "\n")
+    atomic_write_text(out / "summary.json", strict_json.dumps(summary, indent=1) + "\n")
     atomic_write_text(out / "per_image.csv", _csv(rows, PER_IMAGE_COLUMNS))
     cls = summary["classes"]
     matrix = [

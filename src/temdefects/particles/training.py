@@ -22,7 +22,6 @@ classification), ``classifier.joblib``, ``classifier.json``, ``log.csv`` and
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 from collections.abc import Callable
@@ -34,6 +33,7 @@ import yaml
 
 from temdefects import __version__
 from temdefects.errors import TemdefectsError
+from temdefects.io import jsonfile as strict_json
 from temdefects.io.atomic import atomic_write_text, check_output_folder
 from temdefects.particles.config import InstanceConfig, ParticleTrainConfig
 from temdefects.schema import to_plain
@@ -192,7 +192,7 @@ def train_particle_model(
         log(f"{kind}: test accuracy {acc:.3f}" if acc is not None else f"{kind}: no test set")
     log(f"selected: {results['selected']}")
     metrics = {"segmentation": segmentation, "classification": results}
-    atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=1) + "\n")
+    atomic_write_text(out / "metrics.json", strict_json.dumps(metrics, indent=1) + "\n")
     return metrics
 
 

@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from temdefects import __version__
 from temdefects.errors import InputFileError, TemdefectsError
+from temdefects.io import jsonfile as strict_json
 from temdefects.io.atomic import atomic_write_text
 from temdefects.synth.config import SynthConfig, config_from_dict
 from temdefects.synth.files import make_record, stem, write_sample
@@ -163,7 +164,7 @@ def generate_dataset(
     if manifest_path.is_file():
         old = json.loads(manifest_path.read_text("utf-8"))
         manifest["count"] = max(int(old.get("count", 0)), count)
-    atomic_write_text(manifest_path, json.dumps(manifest, indent=1) + "\n")
+    atomic_write_text(manifest_path, strict_json.dumps(manifest, indent=1) + "\n")
 
     digits = digits_for(manifest["count"])
     report = RunReport(folder=folder)

@@ -15,7 +15,6 @@ replayed record reproduces all four byte for byte.
 from __future__ import annotations
 
 import io
-import json
 import os
 import platform
 import zipfile
@@ -27,6 +26,7 @@ import scipy
 
 from temdefects import __version__
 from temdefects.errors import InputFileError
+from temdefects.io import jsonfile as strict_json
 from temdefects.io.atomic import atomic_write_bytes, atomic_write_text
 from temdefects.io.images import NOISY_PNG_PARAMS, encode_png
 from temdefects.io.records import read_json_record
@@ -214,7 +214,7 @@ def write_sample(folder: str | os.PathLike, sample: Sample, record: dict) -> Pat
     atomic_write_text(folder / files["lines"], encode_lines(sample.lines), fsync=False)
     path = folder / (Path(files["image"]).stem + ".json")
     # Compact JSON uses the C encoder (an indented dump is several times slower).
-    atomic_write_text(path, json.dumps(record, separators=(",", ":")) + "\n", fsync=False)
+    atomic_write_text(path, strict_json.dumps(record, separators=(",", ":")) + "\n", fsync=False)
     return path
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from temdefects.errors import InputFileError
+from temdefects.io import jsonfile as strict_json
 from temdefects.io.atomic import atomic_write_text
 
 FORMAT = "temdefects.shapes/1"
@@ -116,7 +117,7 @@ def save_library(
         if sources and name in sources:
             item["source"] = sources[name]
         items.append(item)
-    text = json.dumps({"format": FORMAT, "shapes": items}, indent=1)
+    text = strict_json.dumps({"format": FORMAT, "shapes": items}, indent=1)
     return atomic_write_text(path, text + "\n")
 
 

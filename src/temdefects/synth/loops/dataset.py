@@ -10,7 +10,6 @@ configuration), all written atomically.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import re
@@ -23,6 +22,7 @@ from tqdm import tqdm
 
 from temdefects import __version__
 from temdefects.errors import InputFileError, TemdefectsError
+from temdefects.io import jsonfile as strict_json
 from temdefects.io.atomic import atomic_write_text
 from temdefects.synth.dataset import digits_for, single_threaded
 from temdefects.synth.files import stem
@@ -144,7 +144,7 @@ def generate_loop_dataset(
         "count": int(count),
         "config": config_dict,
     }
-    atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=1) + "\n")
+    atomic_write_text(folder / MANIFEST, strict_json.dumps(manifest, indent=1) + "\n")
     digits = digits_for(count)
     report = LoopRunReport(folder=folder)
     results = []
@@ -176,7 +176,7 @@ def generate_loop_dataset(
     coco = coco_document(
         [(i, f"{name}.png", shape, entries) for i, name, shape, entries, _ in results]
     )
-    atomic_write_text(folder / COCO_FILE, json.dumps(coco, separators=(",", ":")) + "\n")
+    atomic_write_text(folder / COCO_FILE, strict_json.dumps(coco, separators=(",", ":")) + "\n")
     atomic_write_text(folder / CSV_FILE, CSV_HEADER + "".join(r[4] for r in results))
     for ann in coco["annotations"]:
         report.defects[CLASSES[ann["category_id"] - 1]] += 1

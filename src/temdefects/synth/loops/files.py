@@ -21,7 +21,6 @@ vertices and ellipse centres are shifted by +0.5.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -30,6 +29,7 @@ import numpy as np
 
 from temdefects import __version__
 from temdefects.errors import InputFileError
+from temdefects.io import jsonfile as strict_json
 from temdefects.io.atomic import atomic_write_bytes, atomic_write_text
 from temdefects.io.images import encode_png
 from temdefects.io.records import read_json_record
@@ -67,7 +67,7 @@ def write_loop_sample(folder: str | os.PathLike, sample: LoopSample, record: dic
     atomic_write_bytes(folder / files["image"], encode_png(sample.image), fsync=False)
     atomic_write_bytes(folder / files["masks"], encode_masks(sample.masks), fsync=False)
     path = folder / (Path(files["image"]).stem + ".json")
-    atomic_write_text(path, json.dumps(record, separators=(",", ":")) + "\n", fsync=False)
+    atomic_write_text(path, strict_json.dumps(record, separators=(",", ":")) + "\n", fsync=False)
     return path
 
 

@@ -7,7 +7,6 @@ number of workers. ``dataset.json`` records the configuration and seed.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import re
@@ -20,6 +19,7 @@ from tqdm import tqdm
 
 from temdefects import __version__
 from temdefects.errors import InputFileError, TemdefectsError
+from temdefects.io import jsonfile as strict_json
 from temdefects.io.atomic import atomic_write_text
 from temdefects.synth.dataset import digits_for, single_threaded
 from temdefects.synth.particles.config import CLASSES, ParticleSynthConfig
@@ -127,7 +127,7 @@ def generate_particle_dataset(
         "count": int(count),
         "config": config_dict,
     }
-    atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=1) + "\n")
+    atomic_write_text(folder / MANIFEST, strict_json.dumps(manifest, indent=1) + "\n")
     digits = digits_for(count)
     totals = dict.fromkeys(CLASSES, 0)
     args = (config_dict, int(seed))

@@ -12,7 +12,6 @@ scene again reproduces all three byte for byte.
 
 from __future__ import annotations
 
-import json
 import os
 import zipfile
 from collections import Counter
@@ -23,6 +22,7 @@ import numpy as np
 
 from temdefects import __version__
 from temdefects.errors import InputFileError
+from temdefects.io import jsonfile as strict_json
 from temdefects.io.atomic import atomic_write_bytes, atomic_write_text
 from temdefects.io.images import encode_png
 from temdefects.io.records import read_json_record
@@ -102,7 +102,7 @@ def write_particle_sample(folder: str | os.PathLike, sample: ParticleSample, rec
     atomic_write_bytes(folder / files["image"], encode_png(sample.image), fsync=False)
     atomic_write_bytes(folder / files["labels"], encode_labels(sample.labels), fsync=False)
     path = folder / (Path(files["image"]).stem + ".json")
-    atomic_write_text(path, json.dumps(record, separators=(",", ":")) + "\n", fsync=False)
+    atomic_write_text(path, strict_json.dumps(record, separators=(",", ":")) + "\n", fsync=False)
     return path
 
 
