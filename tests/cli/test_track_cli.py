@@ -201,3 +201,25 @@ def test_bad_arguments_exit_2(tmp_path, movie, capsys, args):
     with pytest.raises(SystemExit) as exc:
         main(["track", str(movie), "-o", str(tmp_path / "out"), *args])
     assert exc.value.code == 2 and "track" in capsys.readouterr().err
+
+
+def test_wrong_inputs_say_what_to_do(tmp_path, capsys):
+    # a synthetic data set: many JSON records, none an analysis result -> one line
+    for i in range(5):
+        write(tmp_path / "synth", f"{i:06d}.json", {"format": "temdefects.synth/1", "index": i})
+    code, _, err = run([tmp_path / "synth", "-o", tmp_path / "o1"], capsys)
+    assert code == 1 and len(err.strip().splitlines()) == 1 and "run it on the images" in err
+    # an image file instead of a folder
+    (tmp_path / "frame.png").write_bytes(b"\x89PNG")
+    code, _, err = run([tmp_path / "frame.png", "-o", tmp_path / "o2"], capsys)
+    assert code == 1 and "is a file" in err and "temdefects analyze" in err
+    # dislocations that are not a list
+    rec = record("m.avi", 0, [10.0])
+    rec["dislocations"] = "abc"
+    write(tmp_path / "bad", "a.json", rec)
+    code, _, err = run([tmp_path / "bad", "-o", tmp_path / "o3"], capsys)
+    assert code == 1 and "dislocations: expected a list" in err and "string indices" not in err
+    # an analysis where every input failed: only summary.json
+    write(tmp_path / "failed", "summary.json", {"frames": 0, "inputs": []})
+    code, _, err = run([tmp_path / "failed", "-o", tmp_path / "o4"], capsys)
+    assert code == 1 and "missing key" not in err and "run it on the images" in err

@@ -23,6 +23,10 @@ def natural_key(text: str) -> list:
     return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", text)]
 
 
+class NotFrameRecord(InputFileError):
+    """A JSON file that is not a frame record of ``temdefects analyze`` at all."""
+
+
 def read_frame_record(path: Path) -> dict:
     """One frame record with its curves as arrays; InputFileError says what is wrong."""
 
@@ -30,8 +34,12 @@ def read_frame_record(path: Path) -> dict:
         rec = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputFileError(f"{path.name}: not a readable JSON file ({exc})") from None
-    if not isinstance(rec, dict) or rec.get("format", FORMAT) != FORMAT:
-        raise InputFileError(f"{path.name}: not a {FORMAT} file")
+    # A frame record names its format; older or hand-made ones at least hold dislocations.
+    if (
+        not isinstance(rec, dict)
+        or rec.get("format", FORMAT if "dislocations" in rec else None) != FORMAT
+    ):
+        raise NotFrameRecord(f"{path.name}: not a {FORMAT} file")
     try:
         frame, source, ps = rec["frame"], rec.get("source"), rec.get("pixel_size_nm")
         if isinstance(frame, bool) or not isinstance(frame, int) or frame < 0:
@@ -39,7 +47,11 @@ def read_frame_record(path: Path) -> dict:
         if ps is not None and not (isinstance(ps, int | float) and ps > 0):
             raise ValueError(f"pixel_size_nm must be > 0 or null, got {ps!r}")
         curves, ids, lengths = [], [], []
+        if not isinstance(rec["dislocations"], list):
+            raise ValueError("dislocations: expected a list of curves")
         for k, d in enumerate(rec["dislocations"]):
+            if not isinstance(d, dict):
+                raise ValueError(f"dislocations[{k}]: expected an object with points")
             pts = np.asarray(d["points"], dtype=float)
             if pts.ndim != 2 or pts.shape[1] != 2 or not len(pts) or not np.isfinite(pts).all():
                 raise ValueError(f"dislocations[{k}].points: expected finite [x, y] pairs")
@@ -92,6 +104,11 @@ def order_frames(frames: list[dict]) -> list[dict]:
 
 def frame_files(results: Path) -> list[Path]:
 
+    if results.is_file():
+        raise InputFileError(
+            f"{results}: is a file; track reads the folder that `temdefects analyze` wrote "
+            "(run `temdefects analyze` on it first)"
+        )
     if not results.is_dir():
         raise InputFileError(f"{results}: no such folder")
     folder = results / "json" if (results / "json").is_dir() else results

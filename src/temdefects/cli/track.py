@@ -104,6 +104,7 @@ def run_command(args) -> int:
 
     from temdefects.analysis.spacing import mean_spacing, neighbour_spacing, pair_distance
     from temdefects.analysis.track_io import (
+        NotFrameRecord,
         fmt_number,
         frame_files,
         order_frames,
@@ -118,15 +119,27 @@ def run_command(args) -> int:
     from temdefects.io.atomic import atomic_write_bytes, atomic_write_text, check_output_folder
 
     out = check_output_folder(args.output, args.overwrite)
-    frames, failed = [], 0
+    frames, failed, foreign = [], 0, []
     for path in frame_files(Path(args.results)):
         try:
             frames.append(read_frame_record(path))
+        except NotFrameRecord as exc:
+            foreign.append(str(exc))  # other JSON (summary, synthetic records): one line below
         except InputFileError as exc:
             failed += 1
             print(f"temdefects track: error: {exc}", file=sys.stderr)
     if not frames:
-        raise InputFileError(f"{args.results}: no readable frame JSON files")
+        more = f", and {len(foreign) - 1} more like it" if len(foreign) > 1 else ""
+        why = f" ({foreign[0]}{more})" if foreign else ""
+        raise InputFileError(
+            f"{args.results}: no readable frame JSON files{why}; track reads the results of "
+            "`temdefects analyze`: run it on the images first"
+        )
+    if foreign:
+        print(
+            f"temdefects track: skipped {len(foreign)} JSON files that are not frame results",
+            file=sys.stderr,
+        )
     frames = order_frames(frames)
     result = track(
         [f["curves"] for f in frames],
