@@ -89,3 +89,28 @@ def test_epoch_keys():
     keys = epoch_keys("folder", 1, 5, 0)
     assert sorted(k[1] for k in keys) == list(range(5)) and {k[0] for k in keys} == {1}
     assert epoch_keys("folder", 1, 5, 0) == keys and epoch_keys("folder", 2, 5, 0) != keys
+
+
+def test_training_folder_refuses_16_bit_images_and_corrupt_records(tmp_path):
+    import shutil
+
+    import cv2
+
+    from temdefects.errors import InputFileError
+    from temdefects.synth.config import load_config
+    from temdefects.synth.dataset import generate_dataset
+    from temdefects.synth.files import read_image_and_masks
+    from temdefects.train.data import split_folder
+
+    folder = tmp_path / "set"
+    generate_dataset(folder, load_config("m2", overrides={"size": [64, 64]}), count=3, seed=0)
+    assert split_folder(folder, 10, 1, None)[0] == ["000000", "000001"]
+    wide = tmp_path / "wide"
+    shutil.copytree(folder, wide)
+    image = cv2.imread(str(wide / "000001.png"), cv2.IMREAD_UNCHANGED)
+    cv2.imwrite(str(wide / "000001.png"), image.astype(np.uint16) * 257)
+    with pytest.raises(InputFileError, match="8-bit"):
+        read_image_and_masks(wide, "000001")
+    (folder / "000001.json").write_text('{"format": ')
+    with pytest.raises(InputFileError, match="000001.json: corrupted"):
+        split_folder(folder, 10, 1, None)

@@ -256,6 +256,11 @@ def read_image_and_masks(folder: str | os.PathLike, name: str) -> tuple[np.ndarr
     image = cv2.imread(str(folder / f"{name}.png"), cv2.IMREAD_UNCHANGED)
     if image is None or image.ndim != 2:
         raise InputFileError(f"{folder / (name + '.png')}: cannot read image")
+    if image.dtype != np.uint8:  # a 16-bit image would be trained on as if 65535 were 1
+        raise InputFileError(
+            f"{folder / (name + '.png')}: expected an 8-bit greyscale image (as synth and "
+            f"labelme-to-masks write), got {image.dtype}"
+        )
     masks = read_masks(folder / f"{name}.npz")
     if masks.shape[1:] != image.shape:
         raise InputFileError(f"{folder / (name + '.npz')}: masks do not match the image size")

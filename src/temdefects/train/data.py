@@ -18,7 +18,7 @@ from torch.utils.data import Dataset
 
 from temdefects.errors import InputFileError
 from temdefects.synth.config import SynthConfig
-from temdefects.synth.files import list_samples, read_image_and_masks
+from temdefects.synth.files import list_samples, read_image_and_masks, read_record
 from temdefects.synth.scene import generate
 from temdefects.train.augment import augment
 from temdefects.train.config import AugmentConfig
@@ -120,6 +120,8 @@ def split_folder(
         test_names = list_samples(test_folder)[:test_images]
         if not test_names:
             raise InputFileError(f"{test_folder}: no generated images in test folder")
+        _check_records(Path(folder), names[:train_images])
+        _check_records(Path(test_folder), test_names)
         return names[:train_images], Path(test_folder), test_names
     if len(names) <= test_images:
         raise InputFileError(
@@ -127,7 +129,14 @@ def split_folder(
             f"{test_images}; lower data.test_images or add images"
         )
     train = names[:-test_images][:train_images]
+    _check_records(Path(folder), train + names[-test_images:])
     return train, Path(folder), names[-test_images:]
+
+
+def _check_records(folder: Path, names: list[str]) -> None:
+    """Every record used parses (a corrupt one is an error, not a silent skip)."""
+    for name in names:
+        read_record(folder / f"{name}.json")
 
 
 def epoch_keys(source: str, epoch: int, n: int, seed: int) -> list:
