@@ -14,6 +14,9 @@ steps:
   (what ``temdefects finetune`` did before; the paper's section 6.4).
 * ``finetune-union``: that model fine-tuned with Dice + BCE on the union of
   the masks (``temdefects finetune --objective union``).
+* ``finetune-union-reach``: the same with the loss taken only within
+  ``--reach`` (16) px of a labelled stroke (``--reach 16``): the labels mark
+  only some dislocations, so the rest of a frame is unknown, not background.
 * ``scratch-unet``: a plain U-Net (segmentation-models-pytorch, ResNet-18
   encoder, random init, one output channel) trained from scratch with Dice +
   BCE on the same frames: what a user would do without this project.
@@ -57,7 +60,13 @@ from temdefects.models.folder import default_model_path
 from temdefects.train import labelled as tlabelled
 from temdefects.train import train, train_config_from_dict
 
-VARIANTS = ("zero-shot", "finetune-matched", "finetune-union", "scratch-unet")
+VARIANTS = (
+    "zero-shot",
+    "finetune-matched",
+    "finetune-union",
+    "finetune-union-reach",
+    "scratch-unet",
+)
 
 
 def labelled_frames(twip: Path) -> list[tuple[Path, Path]]:
@@ -101,8 +110,10 @@ def run_config(variant: str, base: str, folder: Path, steps: int, args) -> dict:
     else:
         model = base_record["model"]
         old = base_record.get("training", {}).get("train_config", {}).get("loss", {})
-        kind = "union" if variant == "finetune-union" else "matched"
+        kind = "union" if variant.startswith("finetune-union") else "matched"
         loss = {**old, "kind": kind, "empty_weight": 0.0}
+        if variant == "finetune-union-reach":
+            loss["reach"] = args.reach
         init, lr = str(Path(base).resolve()), args.lr_finetune
     return {
         "name": f"adapt-{variant}",
@@ -169,6 +180,7 @@ def main() -> int:
     ap.add_argument("--lr-finetune", type=float, default=5e-4)
     ap.add_argument("--lr-scratch", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--reach", type=int, default=16, help="finetune-union-reach: px")
     ap.add_argument("--flatten", type=float, default=DEFAULT_FLATTEN)
     ap.add_argument("--resume", action="store_true", help="continue interrupted trainings")
     args = ap.parse_args()

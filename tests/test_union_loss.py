@@ -44,3 +44,21 @@ def test_union_loss_bce_weight_and_shape_checks():
         union_loss(logits[0], masks)
     with pytest.raises(ValueError, match="differ"):
         union_loss(logits, masks[:, :, :8])
+
+
+def test_reach_leaves_pixels_far_from_labels_out():
+    masks = _target(32)
+    logits = torch.full((1, 2, 32, 32), -8.0)
+    near = logits.clone()
+    far = logits.clone()
+    near[0, 0, 6, 2:12] = 8.0  # an unlabelled line 2 px from a label
+    far[0, 0, 25, 2:30] = 8.0  # an unlabelled line far from every label
+    base = float(union_loss(logits, masks, reach=4))
+    assert float(union_loss(far, masks, reach=4)) == pytest.approx(base, abs=1e-6)
+    assert float(union_loss(near, masks, reach=4)) > base + 0.1
+    assert float(union_loss(far, masks)) > float(union_loss(logits, masks)) + 0.1
+    # an image without labels adds nothing with a reach
+    empty = torch.zeros(1, 1, 32, 32)
+    assert float(union_loss(far, empty, reach=4)) == 0.0
+    with pytest.raises(ValueError, match="reach"):
+        union_loss(logits, masks, reach=-1)

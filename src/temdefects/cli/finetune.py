@@ -47,6 +47,14 @@ def add_parser(sub) -> None:
         "suits partial hand labels (default matched)",
     )
     p.add_argument(
+        "--reach",
+        type=int,
+        default=0,
+        metavar="PX",
+        help="union objective: only pixels within PX of a labelled line count in the loss "
+        "(0, the default: every pixel); for labels that mark only some dislocations",
+    )
+    p.add_argument(
         "--empty-weight",
         type=float,
         default=0.0,
@@ -95,6 +103,7 @@ def finetune_config(args, base_record: dict) -> dict:
         "loss": {
             **old.get("loss", {}),
             "kind": args.objective,
+            "reach": args.reach,
             "empty_weight": args.empty_weight,
             **({"matching": args.matching} if args.matching else {}),
         },
@@ -118,6 +127,10 @@ def run_command(args) -> int:
     for name in ("epochs", "batch_size"):
         if getattr(args, name) < 1:
             raise TemdefectsError(f"--{name.replace('_', '-')}: must be >= 1")
+    if args.reach < 0:
+        raise TemdefectsError(f"--reach: must be >= 0, got {args.reach}")
+    if args.reach and args.objective != "union":
+        raise TemdefectsError("--reach: only with --objective union")
     if args.empty_weight < 0:
         raise TemdefectsError(f"--empty-weight: must be >= 0, got {args.empty_weight}")
     if not args.lr > 0:

@@ -17,8 +17,18 @@ import torch
 import torch.nn.functional as F
 
 
+def near_labels(target: torch.Tensor, reach: int) -> torch.Tensor:
+    """(B, H, W) float: 1 within ``reach`` px (square) of a labelled pixel of ``target``."""
+    return F.max_pool2d(target[:, None], 2 * reach + 1, stride=1, padding=reach)[:, 0]
+
+
 def union_loss(
-    logits: torch.Tensor, masks: torch.Tensor, *, smooth: float = 1.0, bce_weight: float = 1.0
+    logits: torch.Tensor,
+    masks: torch.Tensor,
+    *,
+    smooth: float = 1.0,
+    bce_weight: float = 1.0,
+    reach: int = 0,
 ) -> torch.Tensor:
     """Mean over the batch of ``soft Dice loss + bce_weight * BCE`` of the unions.
 
@@ -28,6 +38,12 @@ def union_loss(
         Raw mask logits of the network.
     masks : Tensor (B, M, H, W)
         Binary target masks, padded with empty ones (M >= 1).
+    reach : int
+        0: every pixel counts. > 0: only pixels within ``reach`` px of a
+        labelled pixel count, in both terms. Hand labels often mark only some
+        dislocations; the rest of the frame is then unknown rather than
+        background, and this keeps it out of the loss. An image without labels
+        then adds nothing.
     """
     if logits.ndim != 4 or masks.ndim != 4:
         raise ValueError(
@@ -39,10 +55,16 @@ def union_loss(
             f"union_loss: batch/size of logits {tuple(logits.shape)} and masks "
             f"{tuple(masks.shape)} differ"
         )
+    if reach < 0:
+        raise ValueError(f"union_loss: reach must be >= 0, got {reach}")
     pred = logits.float().amax(dim=1)
     target = masks.to(pred.dtype).amax(dim=1)
-    bce = F.binary_cross_entropy_with_logits(pred, target, reduction="none").mean(dim=(1, 2))
-    p = torch.sigmoid(pred)
+    weight = near_labels(target, reach) if reach else torch.ones_like(target)
+    bce_map = F.binary_cross_entropy_with_logits(pred, target, reduction="none")
+    bce = (bce_map * weight).sum(dim=(1, 2)) / weight.sum(dim=(1, 2)).clamp(min=1.0)
+    p = torch.sigmoid(pred) * weight
     inter = (p * target).sum(dim=(1, 2))
     dice = 1.0 - (2.0 * inter + smooth) / (p.sum(dim=(1, 2)) + target.sum(dim=(1, 2)) + smooth)
+    if reach:
+        dice = dice * (weight.sum(dim=(1, 2)) > 0)  # nothing labelled: nothing known
     return (dice + bce_weight * bce).mean()

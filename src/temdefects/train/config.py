@@ -104,6 +104,14 @@ class LossConfig:
         "hand labels; matching, empty_weight and objectness_weight are then unused)",
     )
     bce_weight: float = num_field(1.0, min=0, max=100, doc="weight of the BCE term (union)")
+    reach: int = num_field(
+        0,
+        min=0,
+        max=1000,
+        integer=True,
+        doc="union: only pixels within this many px of a labelled line count (0: all); for "
+        "hand labels that mark only some dislocations, where the rest is unknown",
+    )
     matching: str = choice_field(
         "greedy", ("greedy", "hungarian"), doc="greedy (Algorithm 1) or hungarian (optimal)"
     )

@@ -197,7 +197,7 @@ def _loader(run: Run, keys: list) -> DataLoader:
 def _loss(config: TrainConfig, logits, objectness, masks) -> torch.Tensor:
     lc = config.loss
     if lc.kind == "union":
-        return union_loss(logits, masks, smooth=lc.smooth, bce_weight=lc.bce_weight)
+        return union_loss(logits, masks, smooth=lc.smooth, bce_weight=lc.bce_weight, reach=lc.reach)
     return matched_dice_loss(
         torch.sigmoid(logits.float()),
         masks,
