@@ -160,6 +160,7 @@ def test_learning_rate_schedule():
         "dislocations-realistic",
         "dislocations-thin2",
         "dislocations-thin-full",
+        "dislocations-insitu",
     ],
 )
 def test_committed_dislocation_configs_parse(name):
@@ -175,7 +176,7 @@ def test_committed_dislocation_configs_parse(name):
     if config.data.synth_config:
         synth = load_config(config.data.preset, root / config.data.synth_config)
         m2 = load_config("m2")
-        if name == "dislocations-realistic":  # much stronger slip traces than the preset's
+        if name in ("dislocations-realistic", "dislocations-insitu"):  # stronger slip traces
             assert synth.slip_traces.contrast.lo < m2.slip_traces.contrast.lo
         else:  # the thin-mask stages: 3 px masks instead of the preset's 5 px
             assert synth.drawing.mask_width.hi == 3 < m2.drawing.mask_width.lo
