@@ -117,25 +117,27 @@ class PostprocessOptions:
             raise ValueError(f"threshold: must be in (0, 1), got {self.threshold}")
         if not 0.0 < self.merge_dice <= 1.0:
             raise ValueError(f"merge_dice: must be in (0, 1], got {self.merge_dice}")
-        if self.min_size < 1 or self.n_points < 2:
-            raise ValueError("min_size >= 1 and n_points >= 2 are required")
+        if self.min_size < 1:
+            raise ValueError(f"min_size: must be >= 1, got {self.min_size}")
+        if self.n_points < 2:
+            raise ValueError(f"n_points: must be >= 2, got {self.n_points}")
         # Written as "not (in range)" so that NaN fails every check.
         if not 0 <= self.min_length < float("inf"):
             raise ValueError(f"min_length: must be a finite number >= 0, got {self.min_length}")
         if not 0.0 <= self.min_objectness <= 1.0:
             raise ValueError(f"min_objectness: must be in [0, 1], got {self.min_objectness}")
-        if not (0 <= self.drop_covered <= 1 and 0 < self.cover_tolerance < float("inf")):
+        if not 0 <= self.drop_covered <= 1:
+            raise ValueError(f"drop_covered: must be in [0, 1], got {self.drop_covered}")
+        if not 0 < self.cover_tolerance < float("inf"):
             raise ValueError(
-                f"drop_covered in [0, 1] and cover_tolerance > 0 are required, got "
-                f"{self.drop_covered}, {self.cover_tolerance}"
+                f"cover_tolerance: must be a finite number > 0, got {self.cover_tolerance}"
             )
         if not 0 <= self.edge_margin < float("inf"):
             raise ValueError(f"edge_margin: must be a finite number >= 0, got {self.edge_margin}")
-        if not (0 <= self.join_gap < float("inf") and 0 <= self.join_angle <= 180):
-            raise ValueError(
-                f"join_gap >= 0 and join_angle in [0, 180] are required, got "
-                f"{self.join_gap}, {self.join_angle}"
-            )
+        if not 0 <= self.join_gap < float("inf"):
+            raise ValueError(f"join_gap: must be a finite number >= 0, got {self.join_gap}")
+        if not 0 <= self.join_angle <= 180:
+            raise ValueError(f"join_angle: must be in [0, 180], got {self.join_angle}")
 
 
 @dataclass(frozen=True, eq=False)

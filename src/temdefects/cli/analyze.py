@@ -132,7 +132,15 @@ def _options(args):
             flatten=args.flatten,
         )
     except ValueError as exc:
-        raise TemdefectsError(str(exc)) from None
+        raise TemdefectsError(option_message(str(exc))) from None
+
+
+def option_message(message: str) -> str:
+    """``min_length: ...`` -> ``--min-length: ...``: name the option the user typed."""
+    name, sep, rest = message.partition(":")
+    if sep and name.isidentifier():
+        return f"--{name.replace('_', '-')}:{rest}"
+    return message
 
 
 def _frame_count(path) -> int | None:
