@@ -161,7 +161,9 @@ def test_tiny_training_run_writes_a_loadable_model(synth, real, tmp_path):
         }
     )
     out = tmp_path / "model"
+    before = torch.random.get_rng_state()
     metrics = train_loop_detector(config, out, progress=False)
+    assert torch.equal(torch.random.get_rng_state(), before)  # the caller's RNG is untouched
     assert metrics["best_epoch"] in (1, 2) and len(metrics["log"]) == 2
     assert set(metrics["validation"]) == {"synth", "real"}
     doc = json.loads((out / "config.json").read_text())

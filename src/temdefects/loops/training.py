@@ -235,7 +235,14 @@ def train_loop_detector(
     """
     out = Path(out)
     check_output_folder(out, overwrite)
-    torch.manual_seed(config.seed)
+    # Faster R-CNN samples proposals with torch's RNG: seed it for this run only,
+    # and give the caller's global state back afterwards.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        return _train(config, out, progress=progress)
+
+
+def _train(config: LoopTrainConfig, out: Path, *, progress: bool) -> dict:
     rng = np.random.default_rng(config.seed)
     device = resolve_device(config.device)
     data = load_training_data(config, rng)
