@@ -52,7 +52,7 @@ def test_train_writes_a_model_folder(trained, capsys):
         "config.json",
         "model.safetensors",
         "metrics.json",
-        "classifier.joblib",
+        "classifier.skops",
         "classifier.json",
         "log.csv",
         "train_config.yaml",

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -89,7 +90,7 @@ def test_damaged_or_mismatched_files_are_one_line_errors(tmp_path, trained):
     (tmp_path / "classifier.json").write_text(json.dumps(meta))
     with pytest.raises(InputFileError, match="does not match"):
         load_classifier(tmp_path)
-    (tmp_path / "classifier.joblib").write_bytes(b"not a pickle")
+    (tmp_path / "classifier.skops").write_bytes(b"not a skops file")
     with pytest.raises(InputFileError, match="cannot load"):
         load_classifier(tmp_path)
 
@@ -114,8 +115,8 @@ def test_another_sklearn_version_refits_from_the_stored_data(tmp_path, trained):
     meta = json.loads((tmp_path / "classifier.json").read_text())
     meta["sklearn_version"] = "0.0"  # as if written by another scikit-learn
     (tmp_path / "classifier.json").write_text(json.dumps(meta))
-    (tmp_path / "classifier.joblib").write_bytes(b"a pickle of another version")
-    back = load_classifier(tmp_path)  # refitted: the pickle is never read
+    (tmp_path / "classifier.skops").write_bytes(b"a file of another version")
+    back = load_classifier(tmp_path)  # refitted: the stored estimator is never read
     xt, _ = blobs(5, seed=7)
     names, probs = back.predict(xt)
     names0, probs0 = clf.predict(xt)
@@ -123,3 +124,22 @@ def test_another_sklearn_version_refits_from_the_stored_data(tmp_path, trained):
     (tmp_path / "classifier_data.npz").write_bytes(b"broken")
     with pytest.raises(InputFileError, match="cannot refit"):
         load_classifier(tmp_path)
+
+
+def test_skops_file_refuses_foreign_types_and_legacy_pickles_still_load(tmp_path, trained):
+    import joblib
+    import skops.io
+
+    clf, _ = trained
+    save_classifier(tmp_path, clf)
+    assert not (tmp_path / "classifier.joblib").exists()
+    xt, _ = blobs(5, seed=3)
+    assert load_classifier(tmp_path).predict(xt)[0] == clf.predict(xt)[0]
+    # a file holding a type that is not scikit-learn's is refused, not run
+    (tmp_path / "classifier.skops").write_bytes(skops.io.dumps({"f": Path}))
+    with pytest.raises(InputFileError, match="other than scikit-learn"):
+        load_classifier(tmp_path)
+    # a folder written before the skops format
+    (tmp_path / "classifier.skops").unlink()
+    joblib.dump(clf.estimator, tmp_path / "classifier.joblib")
+    assert load_classifier(tmp_path).predict(xt)[0] == clf.predict(xt)[0]

@@ -17,7 +17,7 @@ FOLDER = default_particle_model_path()
 
 
 def test_default_folder_is_complete_and_small():
-    names = ("config.json", "model.safetensors", "metrics.json", "classifier.joblib")
+    names = ("config.json", "model.safetensors", "metrics.json", "classifier.skops")
     for name in (*names, "classifier.json", "classifier_data.npz", "README.md"):
         assert (FOLDER / name).is_file(), name
     assert sum(p.stat().st_size for p in FOLDER.iterdir()) <= 50 * 2**20

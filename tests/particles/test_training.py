@@ -16,7 +16,7 @@ def test_one_folder_holds_segmenter_classifier_and_records(tiny_model):
         "config.json",
         "model.safetensors",
         "metrics.json",
-        "classifier.joblib",
+        "classifier.skops",
         "classifier.json",
         "log.csv",
         "train_config.yaml",

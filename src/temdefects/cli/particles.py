@@ -17,7 +17,7 @@ from temdefects.cli.synth_group import add_synth_parser, run_synth
 HELP = "nanoparticles in high-resolution TEM: synthetic data, training, analysis"
 
 TRAIN_EPILOG = """writes MODEL_DIR: config.json + model.safetensors (the segmenter, record with
-"task": "particles"), metrics.json, classifier.joblib + classifier.json, log.csv,
+"task": "particles"), metrics.json, classifier.skops + classifier.json, log.csv,
 train_config.yaml. Flags override values of --config (see docs/particles.md).
 example:
   temdefects particles synth -o data/np -n 400 --size 512 512 --workers 2

@@ -6,15 +6,17 @@ features with the same ``random_state`` and compared on a test split. The
 better one (by test accuracy, the forest on ties) becomes the pipeline's
 classifier; both results are recorded.
 
-Files in the model folder: ``classifier.joblib`` (the fitted scikit-learn
-estimator; a pickle, so load only folders you trust), ``classifier.json``
+Files in the model folder: ``classifier.skops`` (the fitted scikit-learn
+estimator in the skops format: no pickle, so loading runs no code; only
+scikit-learn types are accepted), ``classifier.json``
 (format ``temdefects.particles.classifier/1``: kind, feature names, classes,
 scikit-learn version, metrics of both classifiers, the training record) and
 ``classifier_data.npz`` (the training features and classes). scikit-learn
-pickles only load reliably in the version that wrote them, so under another
+estimators only load reliably in the version that wrote them, so under another
 scikit-learn version the estimator is refitted from ``classifier_data.npz``
 with the recorded hyper-parameters and seed (about a second) instead of
-unpickled.
+loaded. Folders written before the skops format hold ``classifier.joblib``
+(a pickle), which is still read when no ``classifier.skops`` is there.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ from temdefects.io.records import read_json_record
 from temdefects.particles.config import ClassifierConfig
 
 FORMAT = "temdefects.particles.classifier/1"
-ESTIMATOR_FILE, META_FILE = "classifier.joblib", "classifier.json"
+ESTIMATOR_FILE, META_FILE = "classifier.skops", "classifier.json"
+LEGACY_ESTIMATOR_FILE = "classifier.joblib"  # pickles of folders written before skops
 DATA_FILE = "classifier_data.npz"
 KINDS = ("random_forest", "gradient_boosting")
 
@@ -203,9 +206,9 @@ def save_classifier(
     classifier: ParticleClassifier,
     *,
     training_data: tuple[np.ndarray, list[str]] | None = None,
-    compress: int = 3,
+    compress: int = 9,
 ) -> Path:
-    """Write ``classifier.joblib``, ``classifier.json`` (and the training data) into ``folder``.
+    """Write ``classifier.skops``, ``classifier.json`` (and the training data) into ``folder``.
 
     ``training_data`` ``(features (N, F), classes)`` is stored as
     ``classifier_data.npz`` so that another scikit-learn version can refit the
@@ -213,15 +216,18 @@ def save_classifier(
     ``classifier_config`` and ``seed``.
     """
     import io
+    import zipfile
 
-    import joblib
     import sklearn
+    import skops.io
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    buf = io.BytesIO()
-    joblib.dump(classifier.estimator, buf, compress=compress)
-    atomic_write_bytes(folder / ESTIMATOR_FILE, buf.getvalue())
+    data = skops.io.dumps(
+        classifier.estimator, compression=zipfile.ZIP_DEFLATED, compresslevel=compress
+    )
+    atomic_write_bytes(folder / ESTIMATOR_FILE, data)
+    (folder / LEGACY_ESTIMATOR_FILE).unlink(missing_ok=True)
     (folder / DATA_FILE).unlink(missing_ok=True)
     if training_data is not None:
         x = np.asarray(training_data[0], np.float64)
@@ -253,7 +259,6 @@ def load_classifier(folder: str | os.PathLike) -> ParticleClassifier:
         If its files are missing or unreadable, or the estimator does not fit
         its description.
     """
-    import joblib
     import sklearn
 
     folder = Path(folder)
@@ -264,15 +269,14 @@ def load_classifier(folder: str | os.PathLike) -> ParticleClassifier:
         missing="missing (not a particle model folder)",
     )
     path = folder / ESTIMATOR_FILE
+    if not path.is_file() and (folder / LEGACY_ESTIMATOR_FILE).is_file():
+        path = folder / LEGACY_ESTIMATOR_FILE
     if not path.is_file():
-        raise InputFileError(f"{path}: missing")
+        raise InputFileError(f"{folder / ESTIMATOR_FILE}: missing")
     if meta.get("sklearn_version") != sklearn.__version__ and (folder / DATA_FILE).is_file():
         estimator = _refit(folder, meta)
     else:
-        try:
-            estimator = joblib.load(path)
-        except Exception as exc:  # pickle raises many types for damaged files
-            raise InputFileError(f"{path}: cannot load ({type(exc).__name__}: {exc})") from None
+        estimator = _load_estimator(path)
     classes = tuple(str(c) for c in getattr(estimator, "classes_", ()))
     names = tuple(meta.get("feature_names", ()))
     if classes != tuple(meta.get("classes", ())) or getattr(
@@ -287,6 +291,28 @@ def load_classifier(folder: str | os.PathLike) -> ParticleClassifier:
         metrics=meta.get("metrics", {}),
         record=meta.get("training", {}),
     )
+
+
+def _load_estimator(path: Path):
+    """The estimator of a ``.skops`` file (scikit-learn types only) or a legacy pickle."""
+    try:
+        if path.name == LEGACY_ESTIMATOR_FILE:
+            import joblib  # a dependency of scikit-learn
+
+            return joblib.load(path)
+        import skops.io
+
+        data = path.read_bytes()
+        untrusted = skops.io.get_untrusted_types(data=data)
+    except Exception as exc:  # damaged files raise many types
+        raise InputFileError(f"{path}: cannot load ({type(exc).__name__}: {exc})") from None
+    foreign = [t for t in untrusted if not t.startswith("sklearn.")]
+    if foreign:
+        raise InputFileError(f"{path}: refuses to load types other than scikit-learn's: {foreign}")
+    try:
+        return skops.io.loads(data, trusted=untrusted)
+    except Exception as exc:
+        raise InputFileError(f"{path}: cannot load ({type(exc).__name__}: {exc})") from None
 
 
 def _refit(folder: Path, meta: dict):

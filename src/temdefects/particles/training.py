@@ -16,7 +16,7 @@
 
 The folder then holds ``config.json`` (model and record, ``"task":
 "particles"``), ``model.safetensors``, ``metrics.json`` (segmentation and
-classification), ``classifier.joblib``, ``classifier.json``, ``log.csv`` and
+classification), ``classifier.skops``, ``classifier.json``, ``log.csv`` and
 ``train_config.yaml``.
 """
 
@@ -43,7 +43,7 @@ OWN_FILES = (
     "config.json",
     "model.safetensors",
     "metrics.json",
-    "classifier.joblib",
+    "classifier.skops",
     "classifier.json",
     "classifier_data.npz",
     "log.csv",
