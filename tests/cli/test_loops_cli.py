@@ -296,3 +296,12 @@ def test_detect_output_is_evaluated_in_place(tiny_model, tmp_path, capsys):
     ev = ["loops", "evaluate", "--pred", str(out), "--truth", str(data), "-o", str(tmp_path / "e")]
     assert main(ev) == 0
     assert "1 images (coco truth)" in capsys.readouterr().out
+
+
+def test_detect_checks_inputs_before_loading_the_model(tmp_path, capsys):
+    out = tmp_path / "out"
+    args = ["loops", "detect", str(tmp_path / "typo.tif"), "-o", str(out)]
+    code = main([*args, "--model", str(tmp_path / "no-model")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1 and "typo.tif" in err[0]
+    assert not out.exists()  # nothing read, nothing written

@@ -153,8 +153,18 @@ def test_evaluate_writes_json_and_csv(trained, tmp_path, capsys):
 )
 def test_bad_inputs_are_one_line_errors(args, message, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(pipeline, "default_particle_model_path", lambda: tmp_path / "nomodel")
+    # inputs are checked before the model is loaded: give analyze a readable image
+    cv2.imwrite(str(tmp_path / "x.png"), np.full((32, 32), 128, np.uint8))
     code = main(["particles", *[a.format(tmp=tmp_path) for a in args]])
     err = capsys.readouterr().err
     assert code == 1
     assert message in err and len(err.strip().splitlines()) == 1
     assert err.startswith("temdefects particles: error:")
+
+
+def test_analyze_checks_inputs_before_loading_the_model(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(pipeline, "default_particle_model_path", lambda: tmp_path / "nomodel")
+    code = main(["particles", "analyze", str(tmp_path / "typo.png"), "-o", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 1 and "typo.png" in err and "model" not in err
+    assert not (tmp_path / "o").exists()  # nothing read, nothing written

@@ -183,8 +183,10 @@ def run_detect(args) -> int:
 
     out = Path(args.output)
     check_output_folder(out, args.overwrite)
+    files, report = expand_reporting(args.inputs, f"{PROG} detect")  # before the model loads
+    if not files:
+        return 1  # each bad input has had its line; nothing read, nothing written
     model = load_loop_model(args.model)
-    files, report = expand_reporting(args.inputs, f"{PROG} detect")
     out.mkdir(parents=True, exist_ok=True)
     found, shapes, sizes, coco = {}, {}, set(), []
     names = {"summary"}  # summary.csv and summary.json are the run's own files

@@ -94,9 +94,11 @@ def run_analyze(args) -> int:
 
     out = Path(args.output)
     _check_output(out, args.overwrite)
+    files, report = expand_reporting(args.inputs, f"{PROG} analyze")  # before the model loads
+    if not files:
+        return 1  # each bad input has had its line; nothing read, nothing written
     model = load_particle_model(args.model)
     model = with_instances(model, **_instance_changes(args))
-    files, report = expand_reporting(args.inputs, f"{PROG} analyze")
     out.mkdir(parents=True, exist_ok=True)
     names: set[str] = set()
     images, particles, classes = 0, 0, Counter()
