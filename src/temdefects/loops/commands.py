@@ -229,8 +229,9 @@ def run_detect(args) -> int:
                     }
                 )
         except (InputFileError, ValueError) as exc:
-            entry.update(status="failed", error=str(exc))
-            print(f"{PROG} detect: error: {path}: {exc}", file=sys.stderr)
+            message = str(exc) if str(exc).startswith(str(path)) else f"{path}: {exc}"
+            entry.update(status="failed", error=message)
+            print(f"{PROG} detect: error: {message}", file=sys.stderr)
         report.append(entry)
     pixel_size = next(iter(sizes)) if len(sizes) == 1 else None
     if len(sizes) > 1:
