@@ -200,3 +200,14 @@ def test_output_path_that_is_a_file(tmp_path, inputs, model_dir, capsys):
     err = capsys.readouterr().err
     assert code == 1 and "is a file" in err and "Traceback" not in err
     assert target.read_text() == "mine"
+
+
+@pytest.mark.parametrize("command", [["analyze"], ["loops", "detect"], ["particles", "analyze"]])
+def test_every_input_unreadable_leaves_nothing(tmp_path, command, capsys):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\nbroken")
+    out = tmp_path / "out"
+    code = main([*command, str(bad), "-o", str(out), "-q"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1 and "bad.png" in err[0]
+    assert not out.exists()

@@ -162,7 +162,7 @@ def run_command(args) -> int:
     from temdefects.analysis import analyze_image
     from temdefects.analysis.outputs import table_rows, write_frame, write_table
     from temdefects.errors import InputFileError, TemdefectsError
-    from temdefects.io.atomic import atomic_write_text
+    from temdefects.io.atomic import atomic_write_text, remove_if_empty
     from temdefects.io.frames import expand_reporting, iter_frames
     from temdefects.models import load
 
@@ -226,8 +226,11 @@ def run_command(args) -> int:
     finally:
         bar.close()
     elapsed = time.perf_counter() - start
-    write_table(out / "dislocations.csv", rows)
     frames = sum(e.get("frames", 0) for e in report)
+    if not frames:  # every input failed, each with its line: nothing read, nothing written
+        remove_if_empty(out)
+        return 1
+    write_table(out / "dislocations.csv", rows)
     atomic_write_text(
         out / "summary.json",
         strict_json.dumps(

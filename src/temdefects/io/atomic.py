@@ -71,3 +71,13 @@ def check_output_folder(out: str | os.PathLike, overwrite: bool) -> Path:
     if out.is_dir() and any(out.iterdir()) and not overwrite:
         raise TemdefectsError(f"{out}: output folder is not empty (use --overwrite)")
     return out
+
+
+def remove_if_empty(folder: str | os.PathLike) -> bool:
+    """Remove ``folder`` when it holds nothing (a run that read nothing leaves nothing)."""
+    folder = Path(folder)
+    try:
+        folder.rmdir()  # only succeeds when empty
+    except OSError:
+        return False
+    return True

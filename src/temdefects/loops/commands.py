@@ -9,7 +9,12 @@ from pathlib import Path
 
 from temdefects.errors import InputFileError
 from temdefects.io import jsonfile as strict_json
-from temdefects.io.atomic import atomic_write_bytes, atomic_write_text, check_output_folder
+from temdefects.io.atomic import (
+    atomic_write_bytes,
+    atomic_write_text,
+    check_output_folder,
+    remove_if_empty,
+)
 from temdefects.io.frames import expand_reporting
 from temdefects.loops.evaluate import evaluate_loops
 from temdefects.loops.groundtruth import (
@@ -233,6 +238,9 @@ def run_detect(args) -> int:
             entry.update(status="failed", error=message)
             print(f"{PROG} detect: error: {message}", file=sys.stderr)
         report.append(entry)
+    if not found:  # every input failed, each with its line: nothing read, nothing written
+        remove_if_empty(out)
+        return 1
     pixel_size = next(iter(sizes)) if len(sizes) == 1 else None
     if len(sizes) > 1:
         _warn("images have different pixel sizes: summary in px (give --pixel-size)")

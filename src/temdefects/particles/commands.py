@@ -11,7 +11,7 @@ from pathlib import Path
 
 from temdefects.errors import InputFileError, TemdefectsError
 from temdefects.io import jsonfile as strict_json
-from temdefects.io.atomic import atomic_write_text
+from temdefects.io.atomic import atomic_write_text, remove_if_empty
 from temdefects.io.atomic import check_output_folder as _check_output
 from temdefects.io.frames import expand_reporting
 
@@ -133,6 +133,9 @@ def run_analyze(args) -> int:
             entry.update(status="failed", error=str(exc))
             print(f"{PROG} analyze: error: {exc}", file=sys.stderr)
         report.append(entry)
+    if not images:  # every input failed, each with its line: nothing read, nothing written
+        remove_if_empty(out)
+        return 1
     failed = sum(e["status"] == "failed" for e in report)
     summary = {
         "format": "temdefects.particles.analysis/1",
