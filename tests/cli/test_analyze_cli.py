@@ -211,3 +211,12 @@ def test_every_input_unreadable_leaves_nothing(tmp_path, command, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1 and len(err) == 1 and "bad.png" in err[0]
     assert not out.exists()
+
+
+@pytest.mark.parametrize("command", [["analyze"], ["loops", "detect"], ["particles", "analyze"]])
+def test_a_1x1_image_is_refused_with_its_size(tmp_path, command, capsys):
+    tiny = tmp_path / "tiny.png"
+    cv2.imwrite(str(tiny), np.full((1, 1), 100, np.uint8))
+    code = main([*command, str(tiny), "-o", str(tmp_path / "out"), "-q"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1 and "1x1 px, too small" in err[0]

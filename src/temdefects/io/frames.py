@@ -183,6 +183,21 @@ def _read_error(
     return InputFileError(f"{path}: cannot read {_KIND[suffix]} file{where} ({detail})")
 
 
+#: Smallest side (px) of a frame that an analysis command accepts.
+MIN_SIDE = 8
+
+
+def check_frame_size(frame: Frame) -> Frame:
+    """``frame`` if both sides are at least :data:`MIN_SIDE` px, else InputFileError."""
+    if min(frame.image.shape[:2]) < MIN_SIDE:
+        shape = "x".join(str(n) for n in frame.image.shape[:2])
+        raise InputFileError(
+            f"{frame.source}: frame {frame.index} is {shape} px, too small to analyse "
+            f"(at least {MIN_SIDE} px per side)"
+        )
+    return frame
+
+
 def iter_frames(path: str | os.PathLike, *, pixel_size: float | None = None) -> Iterator[Frame]:
     """Iterate over every 2D image of ``path`` as a :class:`Frame`, one at a time.
 
