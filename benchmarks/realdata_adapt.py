@@ -20,6 +20,8 @@ steps:
 * ``scratch-unet``: a plain U-Net (segmentation-models-pytorch, ResNet-18
   encoder, random init, one output channel) trained from scratch with Dice +
   BCE on the same frames: what a user would do without this project.
+* ``scratch-unet-reach``: the same with the loss taken within ``--reach`` px
+  of the labels only.
 
 So ``finetune-matched`` vs ``finetune-union`` measures the recipe, and
 ``finetune-union`` vs ``scratch-unet`` measures the synthetic pre-training.
@@ -66,6 +68,7 @@ VARIANTS = (
     "finetune-union",
     "finetune-union-reach",
     "scratch-unet",
+    "scratch-unet-reach",
 )
 
 
@@ -97,7 +100,7 @@ def run_config(variant: str, base: str, folder: Path, steps: int, args) -> dict:
     n = len(list(folder.glob("*.json")))
     epochs = max(1, math.ceil(steps / math.ceil(n / args.batch_size)))
     base_record = read_config(base)
-    if variant == "scratch-unet":
+    if variant.startswith("scratch-unet"):
         model = {
             "arch": "unet",
             "encoder": "resnet18",
@@ -105,7 +108,7 @@ def run_config(variant: str, base: str, folder: Path, steps: int, args) -> dict:
             "objectness": False,
             "decoder_base": 16,
         }
-        loss = {"kind": "union"}
+        loss = {"kind": "union", "reach": args.reach if variant.endswith("-reach") else 0}
         init, lr = None, args.lr_scratch
     else:
         model = base_record["model"]
