@@ -159,7 +159,7 @@ def test_bad_inputs_are_one_line_errors(args, message, tmp_path, capsys, monkeyp
     err = capsys.readouterr().err
     assert code == 1
     assert message in err and len(err.strip().splitlines()) == 1
-    assert err.startswith("temdefects particles: error:")
+    assert err.startswith(f"temdefects particles {args[0]}: error:")
 
 
 def test_analyze_checks_inputs_before_loading_the_model(tmp_path, capsys, monkeypatch):

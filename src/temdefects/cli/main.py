@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from temdefects.cli.parser import build_parser
@@ -11,18 +12,22 @@ def main(argv: list[str] | None = None) -> int:
     """Run a subcommand; user errors print one line and return a non-zero status."""
     from temdefects.errors import TemdefectsError
 
+    # OpenCV's own "[ WARN:0@...]" lines would repeat what our one error line says.
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         parser.print_help()
         return 2
+    # the command as typed: "temdefects loops detect", not "temdefects loops"
+    prog = " ".join(["temdefects", args.command, *filter(None, [getattr(args, "action", None)])])
     try:
         return int(args.run(args) or 0)
     except TemdefectsError as exc:
-        print(f"temdefects {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{prog}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"temdefects {args.command}: interrupted", file=sys.stderr)
+        print(f"{prog}: interrupted", file=sys.stderr)
         return 130
 
 
