@@ -232,3 +232,12 @@ def test_cuda_without_gpu_fails_before_the_test_set(tmp_path):
     with pytest.raises(TemdefectsError, match="no GPU"):
         train(config, tmp_path / "run", progress=False)
     assert not (tmp_path / "run" / "testset").exists()
+
+
+def test_library_training_reports_through_logging_not_print(tmp_path, small_set, capsys, caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="temdefects"):
+        train(config_for(small_set, epochs=4), tmp_path / "run", progress=False)
+    assert "epoch 4/4" in caplog.text
+    assert "epoch" not in capsys.readouterr().out  # a library prints nothing itself

@@ -13,6 +13,7 @@ never read.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +64,9 @@ class LoopData:
     real: list
     val_synth: list
     val_real: list
+
+
+LOG = logging.getLogger(__name__)
 
 
 def load_training_data(config: LoopTrainConfig, rng: np.random.Generator) -> LoopData:
@@ -311,7 +315,7 @@ def _train(config: LoopTrainConfig, out: Path, *, progress: bool) -> dict:
         log.append(row)
         write_rows(out / "log.csv", log, list(row))
         if progress:
-            print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
+            LOG.info(" ".join(f"{k}={v}" for k, v in row.items()))
         if best is None or score > best["val_f1"]:
             best = {"epoch": epoch, "val_f1": score, "validation": val}
             threshold = choose_threshold(val)

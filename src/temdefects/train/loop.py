@@ -9,6 +9,7 @@ best epoch by the paper's metric on the test set, ``metrics.json``) plus
 
 from __future__ import annotations
 
+import logging
 import math
 import platform
 import sys
@@ -30,6 +31,8 @@ from temdefects.train.checkpoint import load_checkpoint, save_checkpoint
 from temdefects.train.config import TrainConfig, dump_train_config
 from temdefects.train.evaluate import evaluate_split
 from temdefects.train.log import TrainLog
+
+LOG = logging.getLogger(__name__)
 
 
 @dataclass
@@ -210,7 +213,12 @@ def _loss(config: TrainConfig, logits, objectness, masks) -> torch.Tensor:
 
 
 def train(
-    config: TrainConfig, out: str | Path, *, resume: bool = False, progress: bool = True, log=print
+    config: TrainConfig,
+    out: str | Path,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    log=None,
 ) -> dict:
     """Train a model as configured; returns the best epoch's metrics.
 
@@ -222,6 +230,7 @@ def train(
     """
     from tqdm import tqdm
 
+    log = log or LOG.info
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise TemdefectsError(f"{out}: output path is a file, not a folder")
