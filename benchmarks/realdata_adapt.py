@@ -9,6 +9,9 @@ trains for the same number of steps and its last weights are scored.
 Variants, all in one run, all with the same crops, batch, augmentation and
 steps:
 
+* ``oracle``: no network; the hand labels of each frame drawn 3 px wide are
+  fed to the post-processing as if predicted. It measures what the curve
+  extraction itself can reach from perfect masks (a ceiling, not a model).
 * ``zero-shot``: the model as given (``--model``, default: the shipped one).
 * ``finetune-matched``: that model fine-tuned with its own matched Dice loss
   (what ``temdefects finetune`` did before; the paper's section 6.4).
@@ -52,6 +55,7 @@ import sys
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 
@@ -60,6 +64,7 @@ from temdefects.analysis import PostprocessOptions
 from temdefects.analysis.pipeline import DEFAULT_FLATTEN, model_input
 from temdefects.analysis.postprocess import postprocess
 from temdefects.io.frames import iter_frames
+from temdefects.io.labels import strokes_to_masks
 from temdefects.metrics import match_by_coverage
 from temdefects.metrics.curvematch import centreline_scores, match_by_distance
 from temdefects.models import load, predict, read_config
@@ -68,6 +73,7 @@ from temdefects.train import labelled as tlabelled
 from temdefects.train import train, train_config_from_dict
 
 VARIANTS = (
+    "oracle",
     "zero-shot",
     "finetune-matched",
     "finetune-union",
@@ -161,6 +167,18 @@ def probabilities(model, pairs: list, flatten: float) -> list:
     return out
 
 
+def oracle_probabilities(pairs: list) -> list:
+    """The hand labels themselves as the network's output (3 px union): what the
+    post-processing can make of perfect masks."""
+    out = []
+    for _, label in pairs:
+        strokes = cv2.imread(str(label), cv2.IMREAD_GRAYSCALE)
+        masks = strokes_to_masks(strokes, dark=True, min_size=10, width=3)
+        union = masks.max(0, keepdims=True) if len(masks) else np.zeros((1, *strokes.shape))
+        out.append((union.astype(np.float32), None, stroke_paths(label)))
+    return out
+
+
 #: Post-processing candidates an adapted model chooses from on its own labelled frames.
 GRID = tuple(
     PostprocessOptions(threshold=t, join_gap=g) for g in (60.0, 20.0, 0.0) for t in (0.5, 0.3)
@@ -190,10 +208,9 @@ def score(cached: list, post: PostprocessOptions) -> dict:
     }
 
 
-def chosen_postprocess(model, train_pairs: list, flatten: float) -> PostprocessOptions:
+def chosen_postprocess(train_cached: list) -> PostprocessOptions:
     """The grid entry with the best strict F1 on the labelled training frames."""
-    cached = probabilities(model, train_pairs, flatten)
-    return max(GRID, key=lambda post: score(cached, post)["f1"])
+    return max(GRID, key=lambda post: score(train_cached, post)["f1"])
 
 
 def main() -> int:
@@ -237,7 +254,9 @@ def main() -> int:
         results = json.loads(results_path.read_text())
     for variant in variants:
         start = time.perf_counter()
-        if variant == "zero-shot":
+        if variant == "oracle":
+            model, seconds = None, 0.0
+        elif variant == "zero-shot":
             model, seconds = load(args.model), 0.0
         else:
             cfg = train_config_from_dict(run_config(variant, base, folder, args.steps, args))
@@ -247,12 +266,16 @@ def main() -> int:
                 train(cfg, run_dir, resume=resume, progress=False)
             model = load(run_dir)
             seconds = time.perf_counter() - start
-        cached = probabilities(model, test_pairs, args.flatten)
+        if model is None:
+            cached = oracle_probabilities(test_pairs)
+            train_cached = oracle_probabilities(train_pairs)
+        else:
+            cached = probabilities(model, test_pairs, args.flatten)
         rows = {variant: score(cached, PostprocessOptions())}
         if variant != "zero-shot":  # adapted: post-processing chosen on its own 10 frames
-            rows[f"{variant}+post"] = score(
-                cached, chosen_postprocess(model, train_pairs, args.flatten)
-            )
+            if model is not None:
+                train_cached = probabilities(model, train_pairs, args.flatten)
+            rows[f"{variant}+post"] = score(cached, chosen_postprocess(train_cached))
         for name, res in rows.items():
             res["train_seconds"] = round(seconds, 1)
             results[name] = res
