@@ -25,6 +25,10 @@ steps:
   BCE on the same frames: what a user would do without this project.
 * ``scratch-unet-reach``: the same with the loss taken within ``--reach`` px
   of the labels only.
+* ``scratch-same-reach``: the pre-trained model's own network (N masks, its
+  decoder), randomly initialised, trained as ``finetune-union-reach``: with
+  it, ``finetune-union-reach`` against this isolates the pre-training from the
+  architecture.
 
 So ``finetune-matched`` vs ``finetune-union`` measures the recipe, and
 ``finetune-union`` vs ``scratch-unet`` measures the synthetic pre-training.
@@ -80,6 +84,7 @@ VARIANTS = (
     "finetune-union-reach",
     "scratch-unet",
     "scratch-unet-reach",
+    "scratch-same-reach",
 )
 
 
@@ -120,6 +125,10 @@ def run_config(variant: str, base: str, folder: Path, steps: int, args) -> dict:
             "decoder_base": 16,
         }
         loss = {"kind": "union", "reach": args.reach if variant.endswith("-reach") else 0}
+        init, lr = None, args.lr_scratch
+    elif variant == "scratch-same-reach":  # the pre-trained model's network, random init
+        model = base_record["model"]
+        loss = {"kind": "union", "reach": args.reach}
         init, lr = None, args.lr_scratch
     else:
         model = base_record["model"]
