@@ -180,7 +180,7 @@ def test_unreadable_files_beside_good_ones_do_not_cost_the_good_ones(tmp_path, m
     assert len(err) == 4 and all(line.startswith("temdefects analyze: error:") for line in err)
     for name in ("zero.png", "random.tif", "text.dm4", "missing.png"):
         assert sum(name in line for line in err) == 1
-    assert "text.dm4: not a DM4 file (unrecognised header)" in captured.err
+    assert "text.dm4: cannot read DM4 file (unrecognised header: not a DM4 file)" in captured.err
     assert "version" not in captured.err  # no library internals
     summary = json.loads((out / "summary.json").read_text())
     assert summary["frames"] == 1 and summary["failed"] == 4

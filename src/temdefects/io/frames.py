@@ -181,7 +181,10 @@ def _read_error(
     where = "" if index is None else f" at frame {index}"
     if suffix in (".dm3", ".dm4") and "DM version" in str(exc):
         # RosettaSciIO reads any 4 bytes as a version number ("version 1952999795")
-        return InputFileError(f"{path}: not a {_KIND[suffix]} file (unrecognised header)")
+        return InputFileError(
+            f"{path}: cannot read {_KIND[suffix]} file{where} (unrecognised header: "
+            f"not a {_KIND[suffix]} file)"
+        )
     detail = " ".join(f"{type(exc).__name__}: {exc}".split())  # keep it on one line
     return InputFileError(f"{path}: cannot read {_KIND[suffix]} file{where} ({detail})")
 
