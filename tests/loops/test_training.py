@@ -141,6 +141,7 @@ def test_init_from_encoder_copies_the_dislocation_trunk():
         init_from_encoder(net, "nowhere")
 
 
+@pytest.mark.slow
 def test_tiny_training_run_writes_a_loadable_model(synth, real, tmp_path):
     config = loop_train_config(
         {

@@ -63,6 +63,7 @@ def config_for(folder, **optim):
     )
 
 
+@pytest.mark.slow
 def test_tiny_model_learns(tmp_path, small_set):
     best = train(
         config_for(small_set, epochs=12, lr=1e-2),
@@ -81,6 +82,7 @@ def test_tiny_model_learns(tmp_path, small_set):
     assert (tmp_path / "run" / "loss_curve.png").stat().st_size > 1000
 
 
+@pytest.mark.slow
 def test_resume_reproduces_an_uninterrupted_run(tmp_path, small_set):
     quiet = {"progress": False, "log": lambda *_: None}
     train(config_for(small_set), tmp_path / "straight", **quiet)
@@ -98,6 +100,7 @@ def test_resume_reproduces_an_uninterrupted_run(tmp_path, small_set):
     assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])
 
 
+@pytest.mark.slow
 def test_half_stores_float16_weights_and_float32_checkpoints(tmp_path, small_set):
     from dataclasses import replace
 
