@@ -3,9 +3,11 @@
 Each image of a folder written by ``temdefects synth`` is predicted once with
 a model; its probabilities then go through ``postprocess`` with every setting
 below, and the curves are matched to the true centre lines (the ``.csv`` files)
-with the rule of the real-data check: a true line is found when a curve covers
-at least half of its points within 5 px, one-to-one (Hungarian on coverage).
-Prints recall, precision, F1 and post-processing time per image per setting.
+with the rules of the real-data check: coverage (a true line is found when a
+curve covers at least half of its points within 5 px, one-to-one, Hungarian on
+coverage) and strict (issue 16: the larger of the two mean nearest-point
+distances at most 3 px, one-to-one). Prints recall, precision, F1 of both and
+post-processing time per image per setting.
 
 Run: ``python benchmarks/postprocess_options.py --data data/m2-test [--model DIR] [--images 60]``
 """
@@ -25,6 +27,7 @@ import numpy as np
 from temdefects.analysis.pipeline import DEFAULT_FLATTEN, model_input
 from temdefects.analysis.postprocess import PAPER_OPTIONS, PostprocessOptions, postprocess
 from temdefects.metrics import match_by_coverage
+from temdefects.metrics.curvematch import match_by_distance
 from temdefects.models import load, predict
 
 MASKS = {"method": "masks"}
@@ -35,6 +38,7 @@ SETTINGS = {
     "masks: join 15 px + drop 0.7 + edge 3": MASKS,
     "masks: + min length 30 px": {**MASKS, "min_length": 30.0},
     "trace: no joining": {"join_gap": 0.0},
+    "trace: join 20 px": {"join_gap": 20.0},
     "trace: join 30 px": {"join_gap": 30.0},
     "trace: no edge margin": {"edge_margin": 0.0},
     "trace: join 60 px, edge 3 (default)": {},
@@ -61,7 +65,8 @@ def main() -> int:
         print(f"error: no images in {args.data}", file=sys.stderr)
         return 1
     model = load(args.model)
-    totals = {name: np.zeros(4) for name in SETTINGS}  # labels, curves, matched, seconds
+    # labels, curves, matched (coverage), seconds, matched (strict)
+    totals = {name: np.zeros(5) for name in SETTINGS}
     for path in images:
         labels = true_lines(path.with_suffix(".csv"))
         _, image = model_input(cv2.imread(str(path), cv2.IMREAD_UNCHANGED), DEFAULT_FLATTEN)
@@ -70,15 +75,20 @@ def main() -> int:
             t0 = time.perf_counter()
             found = postprocess(probs, objectness=objectness, options=PostprocessOptions(**changes))
             seconds = time.perf_counter() - t0
-            match = match_by_coverage(labels, [d.points for d in found])
-            totals[name] += (len(labels), len(found), len(match.pairs), seconds)
+            curves = [d.points for d in found]
+            match = match_by_coverage(labels, curves)
+            strict = match_by_distance(labels, curves)
+            totals[name] += (len(labels), len(found), len(match.pairs), seconds, strict.matched)
     print(f"{len(images)} images of {args.data}, model {args.model or 'shipped default'}")
-    for name, (n_true, n_curves, matched, seconds) in totals.items():
+    for name, (n_true, n_curves, matched, seconds, strict) in totals.items():
         recall, precision = matched / max(n_true, 1), matched / max(n_curves, 1)
         f1 = 2 * recall * precision / max(recall + precision, 1e-12)
+        s_f1 = 2 * strict / max(n_true + n_curves, 1)
         print(
             f"{name:40s} curves {int(n_curves):5d} / true {int(n_true)}: recall {recall:.3f}, "
-            f"precision {precision:.3f}, F1 {f1:.3f}, {seconds / len(images) * 1e3:.0f} ms/image"
+            f"precision {precision:.3f}, F1 {f1:.3f} | strict recall "
+            f"{strict / max(n_true, 1):.3f}, precision {strict / max(n_curves, 1):.3f}, "
+            f"F1 {s_f1:.3f} | {seconds / len(images) * 1e3:.0f} ms/image"
         )
     return 0
 
