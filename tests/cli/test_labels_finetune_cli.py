@@ -205,3 +205,11 @@ def test_labelled_frames_are_flattened_as_analyze_feeds_them(labelled, tmp_path)
     assert not np.array_equal(outs["0"], outs["30"])
     bad = ["labelme-to-masks", str(labelled / "labels"), "--images", str(labelled / "images")]
     assert main([*bad, "--flatten", "nan", "-o", str(tmp_path / "bad")]) == 1
+
+
+def test_finetune_reach_needs_the_union_objective(labelled, tmp_path, capsys):
+    args = ["finetune", "--model", str(tmp_path / "m"), "--data", str(labelled), "-o", "x"]
+    assert main([*args, "--reach", "16"]) == 1
+    assert "--reach: only with --objective union" in capsys.readouterr().err
+    assert main([*args, "--objective", "union", "--reach", "-1"]) == 1
+    assert "--reach: must be >= 0" in capsys.readouterr().err
