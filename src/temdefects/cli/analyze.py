@@ -163,7 +163,7 @@ def run_command(args) -> int:
     from temdefects.analysis.outputs import table_rows, write_frame, write_table
     from temdefects.errors import InputFileError, TemdefectsError
     from temdefects.io.atomic import atomic_write_text, remove_if_empty
-    from temdefects.io.frames import check_frame_size, expand_reporting, iter_frames
+    from temdefects.io.frames import MIN_SIDE, expand_reporting, iter_frames
     from temdefects.models import load
 
     options = _options(args)
@@ -202,7 +202,7 @@ def run_command(args) -> int:
         for path in files:
             entry = {"input": str(path), "frames": 0, "dislocations": 0, "status": "ok"}
             try:
-                for frame in map(check_frame_size, iter_frames(path, pixel_size=args.pixel_size)):
+                for frame in iter_frames(path, pixel_size=args.pixel_size, min_side=MIN_SIDE):
                     result = analyze_image(
                         model,
                         frame.image,

@@ -193,18 +193,20 @@ def _read_error(
 MIN_SIDE = 8
 
 
-def check_frame_size(frame: Frame) -> Frame:
-    """``frame`` if both sides are at least :data:`MIN_SIDE` px, else InputFileError."""
-    if min(frame.image.shape[:2]) < MIN_SIDE:
+def check_frame_size(frame: Frame, min_side: int = MIN_SIDE) -> Frame:
+    """``frame`` if both sides are at least ``min_side`` px, else InputFileError."""
+    if min(frame.image.shape[:2]) < min_side:
         shape = "x".join(str(n) for n in frame.image.shape[:2])
         raise InputFileError(
             f"{frame.source}: frame {frame.index} is {shape} px, too small to analyse "
-            f"(at least {MIN_SIDE} px per side)"
+            f"(at least {min_side} px per side)"
         )
     return frame
 
 
-def iter_frames(path: str | os.PathLike, *, pixel_size: float | None = None) -> Iterator[Frame]:
+def iter_frames(
+    path: str | os.PathLike, *, pixel_size: float | None = None, min_side: int = 0
+) -> Iterator[Frame]:
     """Iterate over every 2D image of ``path`` as a :class:`Frame`, one at a time.
 
     Parameters
@@ -213,6 +215,9 @@ def iter_frames(path: str | os.PathLike, *, pixel_size: float | None = None) -> 
         A file with one of :data:`SUPPORTED_SUFFIXES` (case-insensitive).
     pixel_size
         Nanometres per pixel; overrides the metadata when given (must be > 0).
+    min_side
+        Frames with a side shorter than this (px) raise InputFileError naming
+        their size (the analysis commands pass :data:`MIN_SIDE`; 0: any size).
 
     Returns
     -------
@@ -236,7 +241,8 @@ def iter_frames(path: str | os.PathLike, *, pixel_size: float | None = None) -> 
     override = None if pixel_size is None else _check_pixel_size(pixel_size)
     path = Path(path)
     suffix = _checked_suffix(path)  # fail now, not at the first next()
-    return _frames(path, suffix, override)
+    frames = _frames(path, suffix, override)
+    return (check_frame_size(f, min_side) for f in frames) if min_side else frames
 
 
 def _frames(path: Path, suffix: str, override: float | None) -> Iterator[Frame]:

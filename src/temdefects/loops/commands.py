@@ -179,7 +179,7 @@ def run_detect(args) -> int:
     import cv2
     from tqdm import tqdm
 
-    from temdefects.io.frames import check_frame_size, iter_frames
+    from temdefects.io.frames import MIN_SIDE, iter_frames
     from temdefects.loops.detect import detect_defects
     from temdefects.loops.evaluate import class_statistics
     from temdefects.loops.model import load_loop_model
@@ -199,7 +199,7 @@ def run_detect(args) -> int:
     for path in tqdm(files, desc="detect", unit="file", disable=args.quiet, file=sys.stderr):
         entry = {"input": str(path), "status": "ok", "images": []}
         try:
-            for frame in map(check_frame_size, iter_frames(path, pixel_size=args.pixel_size)):
+            for frame in iter_frames(path, pixel_size=args.pixel_size, min_side=MIN_SIDE):
                 factor = (
                     None
                     if args.resize is None

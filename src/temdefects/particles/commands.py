@@ -84,7 +84,7 @@ def run_analyze(args) -> int:
 
     from tqdm import tqdm
 
-    from temdefects.io.frames import check_frame_size, iter_frames
+    from temdefects.io.frames import MIN_SIDE, iter_frames
     from temdefects.particles.outputs import write_result
     from temdefects.particles.pipeline import (
         analyze_particles,
@@ -106,7 +106,7 @@ def run_analyze(args) -> int:
     for path in tqdm(files, desc="analyze", unit="file", disable=args.quiet, file=sys.stderr):
         entry = {"input": str(path), "status": "ok", "images": []}
         try:
-            for frame in map(check_frame_size, iter_frames(path, pixel_size=args.pixel_size)):
+            for frame in iter_frames(path, pixel_size=args.pixel_size, min_side=MIN_SIDE):
                 result = analyze_particles(
                     model, frame.image, pixel_size=frame.pixel_size, rescale=not args.no_rescale
                 )
