@@ -149,6 +149,30 @@ def test_evaluate_writes_json_and_csv(trained, tmp_path, capsys):
         (["analyze", "{tmp}/x.png", "-o", "{tmp}/o", "--model", "{tmp}"], "config.json"),
         (["analyze", "{tmp}/x.png", "-o", "{tmp}/o"], "no default particle model"),
         (["evaluate", "--data", "{tmp}/none", "--model", "{tmp}"], "none: dataset folder"),
+        (["finetune", "--images", "{tmp}/i", "--masks", "{tmp}", "-o", "{tmp}/m"], "i: image fold"),
+        (
+            ["finetune", "--images", "{tmp}", "--masks", "{tmp}/k", "-o", "{tmp}/m"],
+            "k: mask folder",
+        ),
+        (
+            ["finetune", "--images", "{tmp}", "--masks", "{tmp}", "-o", "{tmp}/m", "--crop", "100"],
+            "--crop: must be a multiple of 32",
+        ),
+        (
+            [
+                "finetune",
+                "--images",
+                "{tmp}",
+                "--masks",
+                "{tmp}",
+                "-o",
+                "{tmp}/m",
+                "--val-masks",
+                "x",
+            ],
+            "--val-images and --val-masks go together",
+        ),
+        (["finetune", "--images", "{tmp}", "--masks", "{tmp}", "-o", "{tmp}/m"], "cannot hold"),
     ],
 )
 def test_bad_inputs_are_one_line_errors(args, message, tmp_path, capsys, monkeypatch):
@@ -168,3 +192,29 @@ def test_analyze_checks_inputs_before_loading_the_model(tmp_path, capsys, monkey
     err = capsys.readouterr().err
     assert code == 1 and "typo.png" in err and "model" not in err
     assert not (tmp_path / "o").exists()  # nothing read, nothing written
+
+
+def test_finetune_from_images_and_masks(trained, tmp_path, capsys):
+    from temdefects.synth.particles import read_particle_sample
+
+    _, data, model = trained
+    images, masks = tmp_path / "img", tmp_path / "mask"
+    images.mkdir()
+    masks.mkdir()
+    for i in range(5):
+        sample = read_particle_sample(data, i)
+        tifffile.imwrite(images / f"s{i}.tif", sample.image)
+        cv2.imwrite(str(masks / f"s{i}.png"), np.where(sample.labels > 0, 2, 1).astype(np.uint8))
+    out = tmp_path / "tuned"
+    args = ["particles", "finetune", "--images", str(images), "--masks", str(masks)]
+    args += ["--value", "2", "-o", str(out), "--model", str(model), "--epochs", "2"]
+    args += ["--crop", "64", "--batch-size", "4", "-q"]
+    with one_torch_thread():
+        code = main(args)
+    assert code == 0, capsys.readouterr().err
+    assert "fine-tuned on 4 images (name pairing)" in capsys.readouterr().out
+    record = json.loads((out / "config.json").read_text())["training"]
+    assert record["finetune"]["value"] == 2 and record["finetune"]["train_images"] == 4
+    assert (out / "classifier.skops").is_file()
+    code = main([*args[:-1], "-q"])  # the folder is not empty now
+    assert code == 1 and "not empty" in capsys.readouterr().err

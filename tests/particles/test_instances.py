@@ -65,3 +65,13 @@ def test_estimate_diameter_and_empty_mask():
 def test_bad_masks_are_refused(bad):
     with pytest.raises(ValueError, match="mask"):
         label_particles(bad)
+
+
+def test_the_floor_can_follow_the_images_own_particle_scale():
+    shape = (80, 160)
+    mask = disk(shape, (40, 30), 15) | disk(shape, (40, 80), 14) | disk(shape, (40, 130), 16)
+    mask[2:4, 2:4] = True  # a 4 px speck beside particles of about 700 px
+    assert label_particles(mask, min_size=1).max() == 4
+    assert label_particles(mask, min_size=1, relative_min_size=0.05).max() == 3
+    few = disk(shape, (40, 30), 2) | disk(shape, (40, 80), 2)  # small particles alone are kept
+    assert label_particles(few, min_size=1, relative_min_size=0.05).max() == 2

@@ -42,11 +42,11 @@ def any_classifier():
     return clf
 
 
-def stub_model(pixel_size_range=None) -> ParticleModel:
+def stub_model(pixel_size_range=None, **instances) -> ParticleModel:
     return ParticleModel(
         BrightIsParticle().eval(),
         any_classifier(),
-        InstanceConfig(),
+        InstanceConfig(**instances),
         FeatureConfig(),
         pixel_size_range,
     )
@@ -77,12 +77,22 @@ def test_rows_and_labels_of_a_stub_segmentation():
 
 
 def test_images_are_resampled_to_the_training_pixel_size():
-    model = stub_model(pixel_size_range=(0.02, 0.04))
+    model = stub_model(pixel_size_range=(0.02, 0.04), min_diameter_nm=0.0)
     result = analyze_particles(model, scene(), pixel_size=0.01)
     assert result.factor == pytest.approx(0.5)
     assert result.labels.shape == (100, 150) and len(result.rows) == 3
     assert analyze_particles(model, scene(), pixel_size=0.01, rescale=False).factor == 1.0
     assert analyze_particles(model, scene()).factor == 1.0  # pixel size unknown
+
+
+def test_the_smallest_particle_follows_the_pixel_size():
+    # The disks are 34 px across: 1.7 nm at 0.05 nm/px, 0.34 nm (atom-sized) at 0.01 nm/px.
+    model = stub_model()
+    assert len(analyze_particles(model, scene(), pixel_size=0.05).rows) == 3
+    assert analyze_particles(model, scene(), pixel_size=0.01).rows == []
+    assert len(analyze_particles(model, scene()).rows) == 3  # pixel size unknown: no nm rule
+    off = with_instances(model, min_diameter_nm=0.0)
+    assert len(analyze_particles(off, scene(), pixel_size=0.01).rows) == 3
 
 
 def test_instance_settings_can_be_changed():

@@ -28,7 +28,7 @@ def test_dice_score():
 
 def test_crops_are_seeded_by_epoch_and_index(tiny_folder):
     (folder, names), _ = split_names(tiny_folder, test_fraction=0.2, test_folder=None)
-    crops = ParticleCrops(folder, names, 0, tiny_train_config())
+    crops = ParticleCrops((folder, names), 0, tiny_train_config())
     image, mask = crops[(0, 1)]
     assert image.shape == mask.shape == (64, 64) and mask.dtype == bool
     assert np.array_equal(image, crops[(0, 1)][0])

@@ -58,7 +58,7 @@ def test_min_size_is_raised_from_the_training_particles(tiny_folder):
     from temdefects.particles.training import effective_instances
 
     train, _ = split_names(tiny_folder, test_fraction=0.2, test_folder=None)
-    areas = particle_areas(*train)
+    areas = particle_areas(train)
     assert len(areas) >= 8 and areas.min() > 300
     raised, stats = effective_instances(InstanceConfig(), train)
     assert stats["count"] == len(areas) and stats["p1"] <= stats["median"]

@@ -37,6 +37,7 @@ def add_parser(sub) -> None:
     group = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     add_synth_parser(group, family="nanoparticle", presets_hint="default").set_defaults(run=_synth)
     _add_train(group)
+    _add_finetune(group)
     _add_analyze(group)
     _add_evaluate(group)
 
@@ -86,6 +87,52 @@ def _add_train(group) -> None:
     m.add_argument("--decoder-base", metavar="N", type=positive_int, help="last decoder width (8)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(run=_train)
+
+
+FINETUNE_EPILOG = """\
+Images and masks pair by file stem, or by sorted order when the names differ
+(each pair is checked: the particles must differ in brightness from the rest).
+The last --test-fraction of the pairs (or --val-images/--val-masks) choose the
+best epoch by Dice. The new model folder keeps the base model's classifier.
+
+example:
+  temdefects particles finetune --images mine/img --masks mine/mask --value 2 -o models/mine
+"""
+
+
+def _add_finetune(group) -> None:
+    p = group.add_parser(
+        "finetune",
+        help="adapt the particle segmenter to your own images and masks",
+        description="Train a particle model's segmenter further on a few labelled images.",
+        epilog=FINETUNE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--images", required=True, metavar="DIR", help="folder of images")
+    p.add_argument("--masks", required=True, metavar="DIR", help="folder of masks or label images")
+    p.add_argument(
+        "--value", type=non_negative_int, metavar="V", help="mask value of particle (any non-zero)"
+    )
+    p.add_argument("--val-images", metavar="DIR", help="held-out images (default: a share)")
+    p.add_argument("--val-masks", metavar="DIR", help="their masks")
+    p.add_argument(
+        "--test-fraction", type=unit_float, default=0.2, metavar="F", help="held-out share (0.2)"
+    )
+    p.add_argument("-o", "--output", required=True, metavar="MODEL_DIR", help="new model folder")
+    p.add_argument("--model", metavar="DIR", help="model to start from (default: installed)")
+    p.add_argument("--scratch", action="store_true", help="start from random weights instead")
+    p.add_argument(
+        "--pixel-size", type=positive_float, metavar="NM", help="nm per px of these images"
+    )
+    p.add_argument("--epochs", type=positive_int, default=40, metavar="N", help="epochs (40)")
+    p.add_argument("--lr", type=positive_float, default=5e-4, metavar="LR", help="peak lr (5e-4)")
+    p.add_argument("--crop", type=positive_int, default=256, metavar="N", help="crop side (256)")
+    p.add_argument("--batch-size", type=positive_int, default=8, metavar="N", help="crops (8)")
+    p.add_argument("--seed", type=non_negative_int, default=0, metavar="N", help="seed (0)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--overwrite", action="store_true", help="replace an earlier run in MODEL_DIR")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=_finetune)
 
 
 def _add_analyze(group) -> None:
@@ -159,6 +206,12 @@ def _train(args) -> int:
     from temdefects.particles.commands import run_train
 
     return run_train(args)
+
+
+def _finetune(args) -> int:
+    from temdefects.particles.commands import run_finetune
+
+    return run_finetune(args)
 
 
 def _analyze(args) -> int:

@@ -22,6 +22,7 @@ from temdefects.schema import (
     parse_section,
     section_field,
     str_field,
+    strs_field,
     to_plain,
 )
 from temdefects.train.config import AugmentConfig
@@ -36,6 +37,11 @@ class SegmentDataConfig:
     """Which generated particle images train and test the segmenter."""
 
     folder: str | None = str_field(None, doc="generated particle folder (particles synth)")
+    extra_folders: tuple = strs_field(
+        (),
+        doc="more generated folders (other presets) whose images join the training; the "
+        "last test_fraction of each joins the test split",
+    )
     test_folder: str | None = str_field(
         None, doc="test folder; default: the last test_fraction of `folder`"
     )
@@ -94,8 +100,22 @@ class InstanceConfig:
         0.25,
         min=0.0,
         max=1.0,
-        doc="training raises min_size to this fraction of the 1st percentile of the true "
-        "particles' visible areas (px) in its training images; 0: off",
+        doc="training sets min_size to this fraction of the 1st percentile of the true "
+        "particles' visible areas (px) in its training images; 0: keep min_size",
+    )
+    min_diameter_nm: float = num_field(
+        0.5,
+        min=0.0,
+        max=1e4,
+        doc="where the pixel size is known, objects smaller than a disc of this diameter "
+        "(nm) are removed too; 0: off",
+    )
+    relative_min_size: float = num_field(
+        0.05,
+        min=0.0,
+        max=1.0,
+        doc="objects smaller than this fraction of the median object area of the image "
+        "are removed too (the floor follows the image's particle scale); 0: off",
     )
     expected_diameter: float = num_field(
         0.0,

@@ -59,6 +59,25 @@ def split_names(
     return (folder, names[:-n_test]), (folder, names[-n_test:])
 
 
+def split_groups(data) -> tuple[list[tuple[Path, list[str]]], list[tuple[Path, list[str]]]]:
+    """Training and test groups ``[(folder, names), ...]`` of a ``data`` config section.
+
+    ``data.folder`` is split by :func:`split_names`; each of ``data.extra_folders``
+    gives its last ``data.test_fraction`` (at least one image) to the test split.
+    """
+    train, test = split_names(
+        data.folder, test_fraction=data.test_fraction, test_folder=data.test_folder
+    )
+    trains, tests = [train], [test]
+    for extra in data.extra_folders:
+        more, held = split_names(
+            extra, test_fraction=max(data.test_fraction, 1e-9), test_folder=None
+        )
+        trains.append(more)
+        tests.append(held)
+    return trains, tests
+
+
 def pixel_size_range(folder: str | os.PathLike) -> list[float] | None:
     """``[lo, hi]`` pixel size of a generated folder in nm/px (from ``dataset.json``), or None."""
     path = Path(folder) / "dataset.json"
@@ -70,15 +89,28 @@ def pixel_size_range(folder: str | os.PathLike) -> list[float] | None:
         return None
 
 
-def particle_areas(folder: str | os.PathLike, names: list[str]) -> np.ndarray:
-    """Visible areas (px) of every true particle of the images ``names`` (their records)."""
+def pixel_size_span(folders: list[str | os.PathLike]) -> list[float] | None:
+    """``[lo, hi]`` pixel size (nm/px) over several generated folders, or None if any lacks it."""
+    ranges = [pixel_size_range(f) for f in folders]
+    if not ranges or any(r is None for r in ranges):
+        return None
+    return [min(r[0] for r in ranges), max(r[1] for r in ranges)]
+
+
+def particle_areas(groups) -> np.ndarray:
+    """Visible areas (px) of every true particle of ``groups`` (their records).
+
+    ``groups``: ``(folder, names)`` or a list of them.
+    """
     from temdefects.synth.particles.files import read_particle_record
 
-    folder = Path(folder)
+    if isinstance(groups, tuple):
+        groups = [groups]
     areas = [
         p["area_px"]
+        for folder, names in groups
         for name in names
-        for p in read_particle_record(folder / f"{name}.json")["particles"]
+        for p in read_particle_record(Path(folder) / f"{name}.json")["particles"]
         if p.get("area_px")
     ]
     return np.asarray(areas, dtype=np.float64)
@@ -130,5 +162,7 @@ __all__ = [
     "list_particle_samples",
     "particle_areas",
     "pixel_size_range",
+    "pixel_size_span",
+    "split_groups",
     "split_names",
 ]

@@ -4,7 +4,8 @@ Connected components are split where particles touch by a watershed of the
 distance transform, as usual for round objects:
 
 1. Holes smaller than ``min_size`` are filled, components smaller than
-   ``min_size`` px removed.
+   ``min_size`` px removed; with ``relative_min_size``, also those smaller than
+   that fraction of the median component area (the image's own scale).
 2. The Euclidean distance to the background is smoothed (sigma 1 px) so the
    pixel staircase of an outline makes no maxima of its own.
 3. Markers are the maxima of that distance (``skimage.feature.peak_local_max``)
@@ -140,6 +141,7 @@ def label_particles(
     merge_ratio: float = 0.7,
     split: bool = True,
     exclude_border: bool = False,
+    relative_min_size: float = 0.0,
 ) -> np.ndarray:
     """One label per particle of a binary mask (see the module docstring).
 
@@ -158,6 +160,10 @@ def label_particles(
         ``False``: connected components only.
     exclude_border
         Drop particles that touch the image border.
+    relative_min_size
+        Components smaller than this fraction of the median component area of
+        the mask are removed too: the floor follows the particles' own scale
+        in the image.
 
     Returns
     -------
@@ -178,6 +184,13 @@ def label_particles(
     if min_size < 0 or not 0.0 <= merge_ratio <= 1.0:
         raise ValueError("label_particles: min_size must be >= 0 and merge_ratio in [0, 1]")
     mask = _clean(mask, int(min_size))
+    if relative_min_size > 0 and mask.any():
+        comps, n = ndi.label(mask, structure=_EIGHT)
+        areas = np.bincount(comps.ravel())[1:]
+        floor = int(np.ceil(relative_min_size * float(np.median(areas))))
+        if floor > min_size:
+            min_size = floor
+            mask = _clean(mask, min_size)
     comps, n = ndi.label(mask, structure=_EIGHT)
     if n and split:
         # Pad: the image border is not background, so cut particles keep their centre.

@@ -7,6 +7,10 @@
    so particles and fringes have the sizes in px the model learnt.
 3. The segmenter's probability (threshold ``instances.threshold``) becomes one
    label per particle (:func:`temdefects.particles.instances.label_particles`).
+   The smallest particle kept is the largest of ``instances.min_size`` px (set
+   by training from its particles' areas), a disc of
+   ``instances.min_diameter_nm`` where the pixel size is known, and
+   ``instances.relative_min_size`` of the image's median object area.
 4. Features per particle (:mod:`temdefects.particles.features`) go to the
    classifier. Labels are resampled back, so all results are in px of the
    original image.
@@ -214,9 +218,14 @@ def analyze_particles(
         small = cv2.resize(unit, size, interpolation=inter)
     probs, _ = predict(model.segmenter, small)
     prob = probs[0]
+    min_size = max(1, round(ic.min_size))
+    if pixel_size and ic.min_diameter_nm > 0:  # a disc of min_diameter_nm, at the working scale
+        radius_px = ic.min_diameter_nm / (pixel_size / factor) / 2.0
+        min_size = max(min_size, math.floor(math.pi * radius_px**2))
     labels = label_particles(
         prob >= ic.threshold,
-        min_size=max(1, round(ic.min_size)),
+        min_size=min_size,
+        relative_min_size=ic.relative_min_size,
         expected_diameter=ic.expected_diameter or None,
         merge_ratio=ic.merge_ratio,
         exclude_border=ic.exclude_border,

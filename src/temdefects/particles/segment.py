@@ -1,7 +1,8 @@
 """Training the particle segmenter: a U-Net with one mask, Dice + BCE, AdamW, cosine.
 
-Data are a folder written by ``temdefects particles synth`` (``NNNNNN.png`` +
-``NNNNNN.npz`` labels): the target is ``labels > 0``. Every image is scaled as
+Data are folders written by ``temdefects particles synth`` (``NNNNNN.png`` +
+``NNNNNN.npz`` labels) or images and masks in memory
+(:mod:`temdefects.particles.pairs`): the target is ``labels > 0``. Every image is scaled as
 at inference (:func:`temdefects.analysis.pipeline.prepare_image`), then cropped
 and augmented with a generator seeded by ``(seed, epoch, index)``, so a run is
 the same for any number of data workers. After every epoch the Dice on the
@@ -52,20 +53,25 @@ def read_pair(folder: str | os.PathLike, name: str) -> tuple[np.ndarray, np.ndar
 
 
 class ParticleCrops(Dataset):
-    """``(epoch, index)`` -> an augmented crop (float32 (c, c)) and its mask (bool (c, c))."""
+    """``(epoch, index)`` -> an augmented crop (float32 (c, c)) and its mask (bool (c, c)).
 
-    def __init__(self, folder, names: list[str], seed: int, config: ParticleTrainConfig):
-        self.folder, self.names, self.seed = Path(folder), list(names), int(seed)
+    ``pairs``: see :func:`temdefects.particles.pairs.as_pairs`.
+    """
+
+    def __init__(self, pairs, seed: int, config: ParticleTrainConfig):
+        from temdefects.particles.pairs import as_pairs
+
+        self.pairs, self.seed = as_pairs(pairs), int(seed)
         self.aug, self.crop = config.augment, config.data.crop
 
     def __len__(self) -> int:
-        return len(self.names)
+        return len(self.pairs)
 
     def __getitem__(self, key):
         from temdefects.train.augment import augment
 
         epoch, index = key
-        image, labels = read_pair(self.folder, self.names[index])
+        image, labels = self.pairs[index]
         rng = np.random.default_rng([self.seed, AUGMENT_STREAM, int(epoch), int(index)])
         crop, masks = augment(image, (labels > 0)[None], self.aug, rng, crop=self.crop)
         return crop.astype(np.float32), masks[0]
@@ -113,14 +119,14 @@ def dice_score(pred: np.ndarray, true: np.ndarray) -> float:
     return 1.0 if den == 0 else 2.0 * int((pred & true).sum()) / den
 
 
-def pooled_dice(model, folder, names: list[str], *, threshold: float = 0.5) -> float:
-    """Pooled Dice (all pixels of all images) of the thresholded prediction."""
+def pooled_dice(model, pairs, *, threshold: float = 0.5) -> float:
+    """Pooled Dice (all pixels of all images of ``pairs``) of the thresholded prediction."""
     from temdefects.models import predict
+    from temdefects.particles.pairs import as_pairs
 
     model.eval()
     inter = total = 0
-    for name in names:
-        image, labels = read_pair(folder, name)
+    for image, labels in as_pairs(pairs):
         probs, _ = predict(model, image)
         pred, true = probs[0] >= threshold, labels > 0
         inter += int((pred & true).sum())
@@ -156,6 +162,7 @@ def train_segmenter(
     log_path: str | os.PathLike | None = None,
     progress: bool = False,
     log: Callable[[str], None] = print,
+    model: torch.nn.Module | None = None,
 ) -> SegmentRun:
     """Train the binary segmenter on ``train`` images, keeping the best epoch on ``test``.
 
@@ -164,7 +171,11 @@ def train_segmenter(
     config
         Model, data, augmentation, loss and optimiser settings, and the seed.
     train, test
-        ``(folder, names)`` of the training and test images.
+        The training and test images: ``(folder, names)``, a list of them, or
+        pairs (:mod:`temdefects.particles.pairs`).
+    model
+        A segmenter to go on training (fine-tuning); default: a new one built
+        from ``config.model`` and seeded by ``config.seed``.
     log_path
         Where to write the per-epoch CSV log (``epoch, step, lr, train_loss,
         test_dice, seconds``), rewritten after every epoch.
@@ -186,10 +197,12 @@ def train_segmenter(
 
     dev = resolve_device(config.device)
     oc, dc, lc = config.optim, config.data, config.loss
-    with torch.random.fork_rng(devices=[]):  # reproducible init, global state untouched
-        torch.manual_seed(config.seed)
-        model = build_model(config.model).to(dev)
-    dataset = ParticleCrops(train[0], train[1], config.seed, config)
+    if model is None:
+        with torch.random.fork_rng(devices=[]):  # reproducible init, global state untouched
+            torch.manual_seed(config.seed)
+            model = build_model(config.model)
+    model = model.to(dev)
+    dataset = ParticleCrops(train, config.seed, config)
     per_epoch = max(1, math.ceil(len(dataset) / dc.batch_size))
     total = per_epoch * oc.epochs
     if oc.max_steps:
@@ -239,7 +252,7 @@ def train_segmenter(
                 bar.update()
                 bar.set_postfix(loss=f"{np.mean(epoch_losses[-20:]):.3f}", epoch=epoch + 1)
             losses.extend(epoch_losses)
-            dice = pooled_dice(model, test[0], test[1], threshold=config.instances.threshold)
+            dice = pooled_dice(model, test, threshold=config.instances.threshold)
             rows.append(
                 {
                     "epoch": epoch + 1,

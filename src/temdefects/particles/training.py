@@ -1,6 +1,6 @@
 """One training run of the whole particle pipeline into one model folder.
 
-0. The instance settings stored for the pipeline get ``min_size`` raised to
+0. The instance settings stored for the pipeline get ``min_size`` set to
    ``instances.min_area_fraction`` of the 1st percentile of the true
    particles' visible areas in the training images
    (:func:`effective_instances`): specks of support that the segmenter calls
@@ -58,25 +58,35 @@ def _prepare_output(out: Path, overwrite: bool) -> None:
         (out / name).unlink(missing_ok=True)
 
 
-def effective_instances(
-    instances: InstanceConfig, train: tuple[Path, list[str]]
-) -> tuple[InstanceConfig, dict]:
-    """Instance settings with ``min_size`` raised from the training particles' areas.
+def effective_instances(instances: InstanceConfig, train) -> tuple[InstanceConfig, dict]:
+    """Instance settings with ``min_size`` set from the training particles' areas.
 
-    Returns the settings and the area statistics (px) of the true particles:
+    ``train``: ``(folder, names)`` or a list of them. Returns the settings and
+    the area statistics (px) of the true particles:
     ``p1`` (1st percentile), ``median`` and ``count``.
     """
     from temdefects.particles.data import particle_areas
 
-    areas = particle_areas(*train)
+    areas = particle_areas(train)
     if not len(areas):
         return instances, {"p1": None, "median": None, "count": 0}
     p1 = float(np.percentile(areas, 1))
     stats = {"p1": round(p1, 1), "median": float(np.median(areas)), "count": int(len(areas))}
-    floor = int(round(instances.min_area_fraction * p1))
-    if floor > instances.min_size:
+    if instances.min_area_fraction > 0:
+        floor = max(1, int(round(instances.min_area_fraction * p1)))
         instances = replace(instances, min_size=floor)
     return instances, stats
+
+
+def _features(groups, kw: dict) -> tuple[np.ndarray, list[str]]:
+    from temdefects.particles.data import ground_truth_features
+
+    blocks, classes = [], []
+    for folder, names in groups:
+        x, y, _ = ground_truth_features(folder, names, **kw)
+        blocks.append(x)
+        classes.extend(y)
+    return np.concatenate(blocks), classes
 
 
 def train_particle_model(
@@ -116,7 +126,7 @@ def train_particle_model(
 
     from temdefects.models import save_model
     from temdefects.particles.classify import save_classifier, train_classifiers
-    from temdefects.particles.data import ground_truth_features, pixel_size_range, split_names
+    from temdefects.particles.data import pixel_size_span, split_groups
     from temdefects.particles.features import FEATURE_NAMES
     from temdefects.particles.segment import train_segmenter
     from temdefects.synth.particles import CLASSES
@@ -124,30 +134,30 @@ def train_particle_model(
     if not config.data.folder:
         raise TemdefectsError("data.folder: a generated particle folder is required")
     out = Path(out)
-    train, test = split_names(
-        config.data.folder,
-        test_fraction=config.data.test_fraction,
-        test_folder=config.data.test_folder,
-    )
+    train, test = split_groups(config.data)
     instances, areas = effective_instances(config.instances, train)
     _prepare_output(out, overwrite)
     atomic_write_text(
         out / "train_config.yaml",
         yaml.safe_dump(config.to_dict(), sort_keys=False, default_flow_style=None),
     )
-    log(f"segmenter: {len(train[1])} training and {len(test[1])} test images")
+    n_train, n_test = (sum(len(names) for _, names in g) for g in (train, test))
+    log(f"segmenter: {n_train} training and {n_test} test images")
     seg = train_segmenter(config, train, test, log_path=out / "log.csv", progress=progress, log=log)
     record = {
         "task": TASK,
         "train_config": config.to_dict(),
         "seed": config.seed,
         "data": {
-            "folder": str(train[0].resolve()),
-            "train_images": len(train[1]),
-            "test_folder": str(test[0].resolve()),
-            "test_images": len(test[1]),
-            "test_names": [test[1][0], test[1][-1]],
-            "pixel_size_nm": pixel_size_range(train[0]),
+            "folder": str(train[0][0].resolve()),
+            "train_images": n_train,
+            "test_folder": str(test[0][0].resolve()),
+            "test_images": n_test,
+            "test_names": [test[0][1][0], test[0][1][-1]],
+            "folders": [
+                {"folder": str(f.resolve()), "train_images": len(names)} for f, names in train
+            ],
+            "pixel_size_nm": pixel_size_span([f for f, _ in train]),
             "particle_area_px": areas,
         },
         "instances": to_plain(instances),
@@ -165,8 +175,8 @@ def train_particle_model(
 
     log("classifier: features of the true particles")
     kw = {"config": config.features, "min_size": instances.min_size, "progress": progress}
-    x_train, y_train, _ = ground_truth_features(train[0], train[1], **kw)
-    x_test, y_test, _ = ground_truth_features(test[0], test[1], **kw)
+    x_train, y_train = _features(train, kw)
+    x_test, y_test = _features(test, kw)
     clf, results = train_classifiers(
         x_train,
         y_train,

@@ -79,7 +79,7 @@ class ParticleShapeConfig:
         0.2,
         0.6,
         min=0.0,
-        max=5.0,
+        max=50.0,
         doc="mass-thickness contrast at the thickest point, relative to the support level",
     )
     dome: Range = rng_field(
@@ -218,6 +218,54 @@ class SupportConfig:
 
 
 @dataclass(frozen=True)
+class SubstrateConfig:
+    """A crystalline or porous support under the particles (e.g. gamma-alumina grains).
+
+    Off by default (``coverage`` 0). Where present it adds ``level (1 + mottle M)``
+    to the signal, ``M`` a mottle field of grains, over a smooth outline that
+    covers about ``coverage`` of the image, with round pores cut out of it. In
+    HAADF it is brighter than the film and darker than the particles.
+    """
+
+    coverage: Range = rng_field(
+        0.0, 0.0, min=0.0, max=1.0, doc="fraction of the image the substrate covers (0: none)"
+    )
+    length: Range = rng_field(
+        5.0, 30.0, min=0.1, max=100000, doc="size of the substrate's lumps and bays, nm"
+    )
+    level: Range = rng_field(
+        1.0, 6.0, min=0.0, max=50.0, doc="substrate signal relative to the film level"
+    )
+    mottle: Range = rng_field(
+        0.1, 0.4, min=0.0, max=2.0, doc="relative std of the grain mottle inside the substrate"
+    )
+    mottle_length: Range = rng_field(
+        0.5, 3.0, min=0.01, max=10000, doc="size of the mottle's grains, nm"
+    )
+    pores: Range = rng_field(
+        0, 0, min=0, max=500, integer=True, doc="round pores cut out of the substrate per image"
+    )
+    pore_diameter: Range = rng_field(1.0, 6.0, min=0.05, max=10000, doc="pore diameter, nm")
+    edge: Range = rng_field(
+        1.0, 3.0, min=0.0, max=100, doc="softness of the substrate's outline, px"
+    )
+    on_substrate: float = prob_field(
+        0.0, doc="chance that a particle must sit on the substrate (else anywhere)"
+    )
+    streaks: Range = rng_field(
+        0.0,
+        0.0,
+        min=0.0,
+        max=5.0,
+        doc="amplitude of streaks along one image axis (tomography or scan artefacts), "
+        "relative to the film level",
+    )
+    streak_length: Range = rng_field(
+        10.0, 60.0, min=1.0, max=10000, doc="length of the streaks, px"
+    )
+
+
+@dataclass(frozen=True)
 class ImagingConfig:
     """Contrast mode, optics and detector."""
 
@@ -257,6 +305,7 @@ class ParticleSynthConfig:
     lattice: LatticeConfig = section_field(LatticeConfig)
     defects: DefectConfig = section_field(DefectConfig)
     support: SupportConfig = section_field(SupportConfig)
+    substrate: SubstrateConfig = section_field(SubstrateConfig)
     imaging: ImagingConfig = section_field(ImagingConfig)
 
     def validate(self, path: str) -> None:
@@ -303,6 +352,7 @@ __all__ = [
     "LatticeConfig",
     "ParticleShapeConfig",
     "ParticleSynthConfig",
+    "SubstrateConfig",
     "SupportConfig",
     "angstrom_to_px",
     "nm_to_px",

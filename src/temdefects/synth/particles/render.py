@@ -2,7 +2,8 @@
 
 Image formation (all intensities relative to the support level 1):
 
-1. support signal ``S`` (speckle and undulation, :mod:`.support`);
+1. support signal ``S`` (speckle and undulation, :mod:`.support`), plus the
+   substrate's where one is configured (:mod:`.substrate`);
 2. each particle adds ``m (c t + f F)`` inside its bounding box: soft mask ``m``,
    mass-thickness contrast ``c`` times relative thickness ``t``, fringe contrast
    ``f`` times the lattice image ``F`` (:mod:`.lattice`); a later particle's
@@ -26,6 +27,7 @@ from temdefects.synth.background import gaussian
 from temdefects.synth.particles.lattice import fringe_pattern
 from temdefects.synth.particles.outline import max_radius, signed_distance, soft_mask, thickness
 from temdefects.synth.particles.scene import SCENE_FORMAT
+from temdefects.synth.particles.substrate import substrate_field
 from temdefects.synth.particles.support import support_field
 
 
@@ -166,6 +168,7 @@ def render_particle_scene(scene: dict) -> ParticleSample:
         raise ConfigError(f"scene.format: expected {SCENE_FORMAT!r}, got {got!r}")
     shape = tuple(int(s) for s in scene["shape"])
     signal = support_field(shape, scene["support"])
+    signal += substrate_field(shape, scene.get("substrate"))
     labels = np.zeros(shape, np.int32)
     for particle in scene["particles"]:
         draw_particle(signal, labels, particle)

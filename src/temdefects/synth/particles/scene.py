@@ -19,6 +19,7 @@ from temdefects.synth.particles.lattice import (
     sample_planes,
 )
 from temdefects.synth.particles.outline import max_radius, sample_outline
+from temdefects.synth.particles.substrate import on_substrate, sample_substrate, substrate_mask
 from temdefects.synth.particles.support import sample_support
 
 SCENE_FORMAT = "temdefects.synth.particles.scene/1"
@@ -42,14 +43,22 @@ def _fits(
 
 
 def _place(
-    reach: float, shape: tuple[int, int], placed: list, cfg, rng: np.random.Generator
+    reach: float,
+    shape: tuple[int, int],
+    placed: list,
+    cfg,
+    rng: np.random.Generator,
+    mask: np.ndarray | None = None,
 ) -> tuple[float, float] | None:
+    """A free centre for a particle; with ``mask``, only on the substrate."""
     rows, cols = shape
     lo = reach if cfg.inside else 0.0
     if cols - 2 * lo <= 0 or rows - 2 * lo <= 0:
         return None
     for _ in range(cfg.placement_tries):
         centre = (float(rng.uniform(lo, cols - lo)), float(rng.uniform(lo, rows - lo)))
+        if mask is not None and not on_substrate(mask, centre):
+            continue
         if _fits(centre, reach, placed, cfg.max_overlap):
             return centre
     return None
@@ -98,9 +107,16 @@ def _sample_crystal(
 
 
 def sample_particles(
-    config: ParticleSynthConfig, shape: tuple[int, int], pixel_size: float, rng
+    config: ParticleSynthConfig,
+    shape: tuple[int, int],
+    pixel_size: float,
+    rng,
+    substrate: dict | None = None,
 ) -> list[dict]:
     """Draw the particles of one image; particles that find no free place are dropped.
+
+    With a ``substrate`` whose ``on_substrate`` chance is above 0, that share
+    of the particles is placed on it.
 
     Returns
     -------
@@ -115,6 +131,9 @@ def sample_particles(
     pc = config.particles
     particles: list[dict] = []
     placed: list[tuple[float, float, float]] = []
+    mask = None
+    if substrate is not None and substrate["on_substrate"] > 0:
+        mask = substrate_mask(shape, substrate)
     for _ in range(pc.count.sample(rng)):
         diameter_nm = pc.diameter.sample(rng)
         radius = nm_to_px(diameter_nm, pixel_size) / 2.0
@@ -127,7 +146,8 @@ def sample_particles(
             rng=rng,
         )
         reach = max_radius(outline)
-        centre = _place(reach, shape, placed, pc, rng)
+        on = mask is not None and rng.random() < substrate["on_substrate"]
+        centre = _place(reach, shape, placed, pc, rng, mask if on else None)
         if centre is None:
             continue
         placed.append((centre[0], centre[1], reach))
@@ -167,7 +187,9 @@ def sample_particle_scene(
     -------
     dict
         ``format``, ``shape`` ``[H, W]``, ``pixel_size_pm``, ``support`` (speckle
-        parameters and seed), ``particles`` (see :func:`sample_particles`) and
+        parameters and seed), ``substrate`` (only when configured, see
+        :mod:`~temdefects.synth.particles.substrate`), ``particles`` (see
+        :func:`sample_particles`) and
         ``imaging`` (mode, blur, dose, noise seed, output type).
 
     Examples
@@ -185,7 +207,8 @@ def sample_particle_scene(
     shape = tuple(int(s) for s in config.size)
     pixel_size = config.pixel_size.sample(rng)
     support = sample_support(config.support, pixel_size, rng)
-    particles = sample_particles(config, shape, pixel_size, rng)
+    substrate = sample_substrate(config.substrate, shape, pixel_size, rng)
+    particles = sample_particles(config, shape, pixel_size, rng, substrate)
     ic = config.imaging
     dose = ic.dose.sample(rng)
     imaging = {
@@ -204,6 +227,7 @@ def sample_particle_scene(
         "shape": list(shape),
         "pixel_size_pm": float(pixel_size),
         "support": support,
+        **({"substrate": substrate} if substrate is not None else {}),
         "particles": particles,
         "imaging": imaging,
     }

@@ -1,0 +1,308 @@
+"""Fine-tuning the particle segmenter on a user's own images and masks.
+
+A user whose particles the shipped model misses labels a handful of images
+(any tool that writes a mask or label image: 0 background, a chosen value or
+any non-zero value for particle) and trains the segmenter further on them:
+
+1. pairs are read (:func:`read_user_pairs`), by equal file stem or, when the
+   names differ, by sorted order, and each pair is checked: same shape, and the
+   particle pixels must differ in intensity from the rest (a wrong pairing has
+   particles of the same mean brightness as the background); a pairing by
+   order must also fit each image better than the median of the other masks;
+2. the last ``test_fraction`` of the pairs (or a separate set) is held out and
+   chooses the best epoch by pooled Dice;
+3. the model folder gets the new segmenter, the base model's classifier, and a
+   record naming the base model, the files and the settings; the minimum
+   particle area becomes a quarter of the 1st percentile of the labelled
+   particles' areas (no fixed size in px).
+
+``scratch=True`` trains the same network from random weights on the same
+pairs: the comparison a user needs to see what the pre-training is worth.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from temdefects import __version__
+from temdefects.errors import InputFileError
+from temdefects.particles.config import InstanceConfig, ParticleTrainConfig
+from temdefects.particles.pairs import ArrayPairs
+
+IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg", ".bmp", ".dm3", ".dm4", ".emd", ".ser")
+CLASSIFIER_FILES = (
+    "classifier.skops",
+    "classifier.json",
+    "classifier_data.npz",
+    "classifier.joblib",
+)
+
+
+@dataclass(frozen=True)
+class UserPairs:
+    """A user's labelled images: the pairs, their file names and the pairing check."""
+
+    pairs: ArrayPairs
+    images: list
+    masks: list
+    contrast: list  # per pair: |mean(particle) - mean(rest)| / std(image), NaN without particles
+    paired_by: str
+    best_match: float | None = None  # order pairing: share of images whose own mask fits best
+
+
+def _files(folder: Path, what: str) -> list[Path]:
+    if not folder.is_dir():
+        raise InputFileError(f"{folder}: {what} folder not found")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise InputFileError(f"{folder}: no image files in the {what} folder")
+    return files
+
+
+def pair_files(images: Path, masks: Path) -> tuple[list[tuple[Path, Path]], str]:
+    """Image and mask files paired by stem, or by sorted order when no stem is shared."""
+    a, b = _files(Path(images), "image"), _files(Path(masks), "mask")
+    by_stem = {p.stem: p for p in b}
+    if all(p.stem in by_stem for p in a):
+        return [(p, by_stem[p.stem]) for p in a], "name"
+    if len(a) != len(b):
+        raise InputFileError(
+            f"{images}: {len(a)} images but {len(b)} masks in {masks}, and their names do not "
+            "pair up"
+        )
+    return list(zip(a, b, strict=True)), "order"
+
+
+def particle_contrast(image: np.ndarray, mask: np.ndarray) -> float:
+    """``|mean(image[mask]) - mean(image[~mask])| / std(image)``; NaN when one side is empty."""
+    mask = np.asarray(mask, bool)
+    if mask.all() or not mask.any():
+        return float("nan")
+    std = float(image.std())
+    if std <= 0:
+        return 0.0
+    return abs(float(image[mask].mean()) - float(image[~mask].mean())) / std
+
+
+def read_user_pairs(
+    images: str | os.PathLike,
+    masks: str | os.PathLike,
+    *,
+    value: int | None = None,
+    min_contrast: float = 0.2,
+) -> UserPairs:
+    """Read and check a user's image/mask pairs.
+
+    Parameters
+    ----------
+    images, masks
+        Folders of images and of masks (or label images).
+    value
+        Mask value of "particle"; None: every non-zero value.
+    min_contrast
+        A pair whose particles differ from the rest by less than this many
+        image standard deviations is refused as mis-paired (or mislabelled).
+
+    Raises
+    ------
+    InputFileError
+        Missing folders, unreadable files, shapes that differ, or a pair that
+        fails the check (the message names the files).
+    """
+    from temdefects.analysis.pipeline import prepare_image
+    from temdefects.io.images import read_raw
+
+    files, how = pair_files(Path(images), Path(masks))
+    ims, lbs, contrast = [], [], []
+    for image_path, mask_path in files:
+        image, raw = read_raw(image_path), read_raw(mask_path)
+        if image.shape != raw.shape:
+            raise InputFileError(
+                f"{mask_path}: shape {raw.shape} differs from its image {image_path.name} "
+                f"{image.shape}"
+            )
+        mask = raw == value if value is not None else raw != 0
+        unit = prepare_image(image.astype(np.float32))
+        c = particle_contrast(unit, mask)
+        if np.isfinite(c) and c < min_contrast:
+            raise InputFileError(
+                f"{mask_path}: its particles differ from the rest of {image_path.name} by only "
+                f"{c:.2f} std; wrong pairing or wrong --value?"
+            )
+        from scipy import ndimage as ndi
+
+        labels, _ = ndi.label(mask)
+        ims.append(unit)
+        lbs.append(labels.astype(np.int32))
+        contrast.append(c)
+    best = None
+    if how == "order":
+        best = _check_order(ims, lbs, files)
+    return UserPairs(
+        ArrayPairs(ims, lbs), [p for p, _ in files], [m for _, m in files], contrast, how, best
+    )
+
+
+def _check_order(images: list, labels: list, files: list) -> float:
+    """Check a pairing by sorted order against every other pairing of the same files.
+
+    ``C[i, j]`` is the particle contrast of image ``i`` under mask ``j``. An
+    image whose own mask fits it worse than the median other mask is refused;
+    the share of images whose own mask fits best is returned.
+    """
+    n = len(images)
+    if n < 3:
+        return 1.0
+    c = np.full((n, n), np.nan)
+    for i in range(n):
+        for j in range(n):
+            if images[i].shape == labels[j].shape:
+                c[i, j] = particle_contrast(images[i], labels[j] > 0)
+    best = 0
+    for i in range(n):
+        if not np.isfinite(c[i, i]):
+            continue
+        others = np.delete(c[i], i)
+        others = others[np.isfinite(others)]
+        if len(others) and c[i, i] <= np.median(others):
+            raise InputFileError(
+                f"{files[i][1]}: this mask fits its image {files[i][0].name} (paired by sorted "
+                f"order) no better than the other masks do ({c[i, i]:.2f} against a median of "
+                f"{np.median(others):.2f}); wrong pairing?"
+            )
+        best += int(not len(others) or c[i, i] >= others.max())
+    return best / n
+
+
+def labelled_instances(pairs: ArrayPairs, instances: InstanceConfig) -> tuple[InstanceConfig, dict]:
+    """Instance settings whose ``min_size`` follows the labelled particles' areas.
+
+    ``min_size`` becomes ``min_area_fraction`` times the 1st percentile of the
+    labelled particles' areas (at least 1 px), replacing the base model's.
+    """
+    areas = np.concatenate(
+        [np.bincount(lb.ravel())[1:] for lb in pairs.labels if lb.max() > 0] or [np.zeros(0)]
+    )
+    areas = areas[areas > 0]
+    if not len(areas):
+        return instances, {"p1": None, "median": None, "count": 0}
+    p1 = float(np.percentile(areas, 1))
+    floor = max(1, int(round(instances.min_area_fraction * p1)))
+    stats = {"p1": round(p1, 1), "median": float(np.median(areas)), "count": int(len(areas))}
+    return replace(instances, min_size=floor), stats
+
+
+def finetune_particle_model(
+    base,
+    train: ArrayPairs,
+    test: ArrayPairs,
+    config: ParticleTrainConfig,
+    out: str | os.PathLike,
+    *,
+    scratch: bool = False,
+    pixel_size: float | None = None,
+    record: dict | None = None,
+    overwrite: bool = False,
+    progress: bool = False,
+    log: Callable[[str], None] = print,
+) -> dict:
+    """Train ``base``'s segmenter further on ``train``, choose the epoch on ``test``, save.
+
+    Parameters
+    ----------
+    base
+        A :class:`~temdefects.particles.pipeline.ParticleModel` (its folder
+        gives the classifier that is copied).
+    train, test
+        The user's pairs (:class:`~temdefects.particles.pairs.ArrayPairs`).
+    config
+        Crops, augmentation, optimiser, loss and seed; its ``model`` section is
+        replaced by the base model's.
+    scratch
+        Start from random weights instead of the base model's.
+    pixel_size
+        nm/px of the user's images, stored so that images of another pixel
+        size are resampled to it; None: never resample.
+    record
+        Extra entries for the record (files, pairing).
+
+    Returns
+    -------
+    dict
+        ``{"segmentation": {"test_dice", "epoch"}, "instances": ...}``, also
+        written to ``metrics.json``.
+    """
+    import copy
+
+    import torch
+
+    from temdefects.io import jsonfile as strict_json
+    from temdefects.io.atomic import atomic_write_text, check_output_folder
+    from temdefects.models import save_model
+    from temdefects.models.config import ModelConfig
+    from temdefects.particles.segment import train_segmenter
+    from temdefects.schema import to_plain
+
+    out = Path(out)
+    if base.path is None:
+        raise InputFileError("finetune: the base particle model has no folder")
+    model_cfg = base.segmenter.config
+    config = replace(config, model=ModelConfig(**model_cfg.to_dict()))
+    instances, areas = labelled_instances(train, base.instances)
+    check_output_folder(out, overwrite)
+    out.mkdir(parents=True, exist_ok=True)
+    start_model = None if scratch else copy.deepcopy(base.segmenter).train()
+    seg = train_segmenter(
+        config, train, test, log_path=out / "log.csv", progress=progress, log=log, model=start_model
+    )
+    base_record = dict(base.segmenter.record.get("training", {}))
+    new_record = {
+        "task": "particles",
+        "finetune": {
+            "base_model": str(base.path.resolve()),
+            "scratch": bool(scratch),
+            "train_images": len(train),
+            "test_images": len(test),
+            **(record or {}),
+        },
+        "train_config": config.to_dict(),
+        "seed": config.seed,
+        "data": {
+            "pixel_size_nm": [pixel_size, pixel_size] if pixel_size else None,
+            "particle_area_px": areas,
+        },
+        "instances": to_plain(instances),
+        "features": base_record.get("features", to_plain(base.features)),
+        "temdefects_version": __version__,
+        "torch_version": torch.__version__,
+        "python": platform.python_version(),
+        "device": seg.device,
+        "best_epoch": seg.best["epoch"],
+        "steps": len(seg.step_losses),
+        "wall_seconds": seg.seconds,
+    }
+    segmentation = {"test_dice": seg.best["test_dice"], "epoch": seg.best["epoch"]}
+    save_model(out, seg.model, record=new_record, metrics={"segmentation": segmentation})
+    for name in CLASSIFIER_FILES:
+        if (base.path / name).is_file():
+            shutil.copyfile(base.path / name, out / name)
+    metrics = {"segmentation": segmentation, "instances": to_plain(instances)}
+    atomic_write_text(out / "metrics.json", strict_json.dumps(metrics, indent=1) + "\n")
+    return metrics
+
+
+__all__ = [
+    "UserPairs",
+    "finetune_particle_model",
+    "labelled_instances",
+    "pair_files",
+    "particle_contrast",
+    "read_user_pairs",
+]

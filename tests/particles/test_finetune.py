@@ -1,0 +1,93 @@
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from temdefects.errors import InputFileError
+from temdefects.particles.config import InstanceConfig
+from temdefects.particles.finetune import (
+    finetune_particle_model,
+    labelled_instances,
+    pair_files,
+    read_user_pairs,
+)
+from temdefects.particles.pairs import ArrayPairs
+from temdefects.particles.pipeline import load_particle_model
+from temdefects.synth.particles import read_particle_sample
+from tests.particles.helpers import tiny_train_config
+
+
+def write_user_set(folder, tiny_folder, *, mask_names=None, value=2, count=5):
+    """The tiny generated images as a user's PNG images and label masks (value = particle)."""
+    images, masks = folder / "img", folder / "mask"
+    images.mkdir(parents=True)
+    masks.mkdir()
+    for i in range(count):
+        sample = read_particle_sample(tiny_folder, i)
+        cv2.imwrite(str(images / f"slice_{i:02d}.png"), sample.image)
+        mask = np.where(sample.labels > 0, value, 1).astype(np.uint8)
+        name = mask_names[i] if mask_names else f"slice_{i:02d}"
+        cv2.imwrite(str(masks / f"{name}.png"), mask)
+    return images, masks
+
+
+def test_pairs_by_name_or_by_sorted_order(tmp_path, tiny_folder):
+    images, masks = write_user_set(tmp_path / "a", tiny_folder)
+    pairs, how = pair_files(images, masks)
+    assert how == "name" and [p.stem for p, _ in pairs] == [m.stem for _, m in pairs]
+    images, masks = write_user_set(
+        tmp_path / "b", tiny_folder, mask_names=[f"m{i}" for i in range(5)]
+    )
+    user = read_user_pairs(images, masks, value=2)
+    assert user.paired_by == "order" and len(user.pairs) == 5 and user.best_match == 1.0
+    assert all(c > 0.5 for c in user.contrast)
+    image, labels = user.pairs[0]
+    assert image.dtype == np.float32 and labels.max() >= 1 and labels.shape == image.shape
+
+
+def test_a_wrong_pairing_or_value_is_refused(tmp_path, tiny_folder):
+    # Masks named so that sorted order pairs image 0 with the mask of image 4.
+    names = [f"m{4 - i}" for i in range(5)]
+    images, masks = write_user_set(tmp_path / "r", tiny_folder, mask_names=names)
+    with pytest.raises(InputFileError, match="m0.png: this mask fits .* wrong pairing"):
+        read_user_pairs(images, masks, value=2)
+    images, masks = write_user_set(tmp_path / "a", tiny_folder)
+    (masks / "slice_04.png").unlink()
+    cv2.imwrite(str(masks / "other.png"), np.zeros((96, 96), np.uint8))
+    (masks / "another.png").write_bytes(b"")
+    with pytest.raises(InputFileError, match="5 images but 6 masks"):
+        read_user_pairs(images, masks)
+    with pytest.raises(InputFileError, match="mask folder not found"):
+        read_user_pairs(images, tmp_path / "nothing")
+
+
+def test_the_floor_follows_the_labelled_particles():
+    labels = np.zeros((40, 40), np.int32)
+    labels[2:12, 2:12] = 1  # 100 px
+    labels[20:22, 20:22] = 2  # 4 px
+    inst, stats = labelled_instances(
+        ArrayPairs([labels.astype(np.float32)], [labels]), InstanceConfig()
+    )
+    assert stats["count"] == 2 and inst.min_size == 1  # a quarter of about 4 px
+
+
+def test_finetune_writes_a_model_that_analyses(tmp_path, tiny_folder, tiny_model):
+    images, masks = write_user_set(tmp_path / "u", tiny_folder)
+    user = read_user_pairs(images, masks, value=2)
+    p = user.pairs
+    train, test = ArrayPairs(p.images[:4], p.labels[:4]), ArrayPairs(p.images[4:], p.labels[4:])
+    base = load_particle_model(tiny_model[0])
+    cfg = tiny_train_config(optim={"epochs": 2})
+    for scratch in (False, True):
+        out = tmp_path / f"m{scratch}"
+        metrics = finetune_particle_model(
+            base, train, test, cfg, out, scratch=scratch, log=lambda s: None
+        )
+        assert 0 <= metrics["segmentation"]["test_dice"] <= 1
+        model = load_particle_model(out)
+        record = json.loads((out / "config.json").read_text())["training"]
+        assert record["finetune"]["scratch"] is scratch and record["task"] == "particles"
+        assert model.pixel_size_range is None and (out / "log.csv").is_file()
+    with pytest.raises(Exception, match="not empty|non-empty|exists"):
+        finetune_particle_model(base, train, test, cfg, out, log=lambda s: None)
