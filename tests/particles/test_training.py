@@ -65,3 +65,25 @@ def test_min_size_is_raised_from_the_training_particles(tiny_folder):
     assert raised.min_size == round(0.25 * stats["p1"]) > 30
     kept, _ = effective_instances(InstanceConfig(min_area_fraction=0.0), train)
     assert kept.min_size == 30
+
+
+def test_extra_folders_join_training_and_test(tiny_folder, tmp_path):
+    from temdefects.particles.data import split_groups
+    from temdefects.synth.particles import generate_particle_dataset, load_particle_config
+
+    small = {"size": [96, 96], "particles": {"count": [2, 4], "diameter": [0.8, 2.0]}}
+    extra = tmp_path / "haadf"
+    generate_particle_dataset(
+        extra, load_particle_config("haadf-supported", overrides=small), count=5, seed=0
+    )
+    cfg = tiny_train_config(
+        data={"folder": str(tiny_folder), "extra_folders": [str(extra)]}, optim={"max_steps": 2}
+    )
+    train, test = split_groups(cfg.data)
+    assert [len(n) for _, n in train] == [4, 4] and [len(n) for _, n in test] == [1, 1]
+    metrics = train_particle_model(cfg, tmp_path / "m", progress=False, log=lambda s: None)
+    record = read_config(tmp_path / "m")["training"]
+    assert record["data"]["train_images"] == 8 and len(record["data"]["folders"]) == 2
+    lo, hi = record["data"]["pixel_size_nm"]  # the span of both folders
+    assert lo == pytest.approx(0.03) and hi == pytest.approx(0.3)
+    assert metrics["classification"]["train_particles"] > 0
