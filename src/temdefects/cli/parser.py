@@ -10,6 +10,7 @@ from temdefects.cli import (
     bgcrops,
     evaluate,
     finetune,
+    fitgen,
     labels,
     loops,
     particles,
@@ -21,6 +22,7 @@ from temdefects.cli import (
 
 COMMANDS = (
     synth,
+    fitgen,
     bgcrops,
     shapes,
     train,
