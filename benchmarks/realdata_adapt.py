@@ -29,6 +29,15 @@ steps:
   decoder), randomly initialised, trained as ``finetune-union-reach``: with
   it, ``finetune-union-reach`` against this isolates the pre-training from the
   architecture.
+* ``fitted-pretrain-reach``: the paper's M1 route. The generator is fitted to
+  the 10 training frames (``temdefects fit-generator``'s measurements: pile-ups,
+  spacing, slip width, direction, line width and contrast), ``--synthetic``
+  (400) frames are generated with those settings (3 px masks, flattened as the
+  real frames) and the plain U-Net of ``scratch-unet`` learns them for
+  ``--pretrain-steps`` (half the steps), then the 10 real frames as
+  ``scratch-unet-reach`` for the rest: the same steps in all.
+* ``m2-pretrain-reach``: the same with the unfitted preset m2 (at the frames'
+  size, 3 px masks): with it, the fitting is separated from pre-training as such.
 
 So ``finetune-matched`` vs ``finetune-union`` measures the recipe, and
 ``finetune-union`` vs ``scratch-unet`` measures the synthetic pre-training.
@@ -85,7 +94,10 @@ VARIANTS = (
     "scratch-unet",
     "scratch-unet-reach",
     "scratch-same-reach",
+    "fitted-pretrain-reach",
+    "m2-pretrain-reach",
 )
+PRETRAIN = {"fitted-pretrain-reach": "fitted", "m2-pretrain-reach": "m2"}
 
 
 def labelled_frames(twip: Path) -> list[tuple[Path, Path]]:
@@ -166,6 +178,39 @@ def run_config(variant: str, base: str, folder: Path, steps: int, args) -> dict:
     }
 
 
+def synthetic_folder(kind: str, train_pairs: list, out: Path, args) -> Path:
+    """``--synthetic`` frames of the fitted (or plain m2) generator, as a training folder."""
+    from temdefects.synth.config import load_config
+    from temdefects.synth.fitting import distributions, fit_overrides, frame_stats
+    from temdefects.synth.scene import image_rng, render_scene, sample_scene
+
+    folder = out / f"synthetic-{kind}"
+    if (folder / "fit.json").exists():
+        return folder
+    frames, shapes = [], []
+    for frame, label in train_pairs:
+        image = next(iter_frames(frame)).image
+        frames.append(frame_stats(image, stroke_paths(label)))
+        shapes.append(image.shape[:2])
+    h, w = (int(v) for v in np.median(np.asarray(shapes), axis=0))
+    overrides = fit_overrides(distributions(frames)) if kind == "fitted" else {}
+    overrides = {**overrides, "size": [h, w]}
+    overrides.setdefault("drawing", {})["mask_width"] = 3.0
+    config = load_config("m2", overrides=overrides)
+
+    def render(index):
+        sample = render_scene(sample_scene(config, image_rng(args.seed + 101, index)))
+        return sample.image, sample.masks, {"synthetic": kind, "index": index}
+
+    report = tlabelled.write_labelled(
+        folder, list(range(args.synthetic)), render, flatten=args.flatten
+    )
+    if report.failed:
+        raise SystemExit(f"cannot render synthetic frames: {report.failed}")
+    (folder / "fit.json").write_text(json.dumps({"overrides": overrides}, indent=1) + "\n")
+    return folder
+
+
 def probabilities(model, pairs: list, flatten: float) -> list:
     """Per frame: (mask probabilities, objectness, labelled stroke paths), computed once."""
     out = []
@@ -222,6 +267,15 @@ def chosen_postprocess(train_cached: list) -> PostprocessOptions:
     return max(GRID, key=lambda post: score(train_cached, post)["f1"])
 
 
+def _train(config: dict, run_dir: Path, args):
+    """Train ``config`` into ``run_dir`` unless done (resuming with ``--resume``); load it."""
+    cfg = train_config_from_dict(config)
+    resume = args.resume and (run_dir / "checkpoints" / "last.pt").exists()
+    if not (run_dir / "model.safetensors").exists() or resume:
+        train(cfg, run_dir, resume=resume, progress=False)
+    return load(run_dir)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-o", "--output", required=True, help="work folder (models, results)")
@@ -237,6 +291,10 @@ def main() -> int:
     ap.add_argument("--reach", type=int, default=16, help="finetune-union-reach: px")
     ap.add_argument("--flatten", type=float, default=DEFAULT_FLATTEN)
     ap.add_argument("--resume", action="store_true", help="continue interrupted trainings")
+    ap.add_argument("--synthetic", type=int, default=400, help="*-pretrain-reach: frames")
+    ap.add_argument(
+        "--pretrain-steps", type=int, default=0, help="*-pretrain-reach: synthetic steps (half)"
+    )
     args = ap.parse_args()
     variants = [v for v in args.variants.split(",") if v]
     unknown = set(variants) - set(VARIANTS)
@@ -267,13 +325,20 @@ def main() -> int:
             model, seconds = None, 0.0
         elif variant == "zero-shot":
             model, seconds = load(args.model), 0.0
+        elif variant in PRETRAIN:
+            synth = synthetic_folder(PRETRAIN[variant], train_pairs, out, args)
+            first = min(args.pretrain_steps or args.steps // 2, args.steps - 1)
+            stage = out / f"{variant}-synthetic"
+            pre = run_config("scratch-unet", base, synth, first, args)
+            _train(pre, stage, args)
+            cfg = run_config("scratch-unet-reach", base, folder, args.steps - first, args)
+            cfg.update(name=f"adapt-{variant}", init=str(stage.resolve()))
+            cfg["optim"]["lr"] = args.lr_finetune
+            model = _train(cfg, out / variant, args)
+            seconds = time.perf_counter() - start
         else:
-            cfg = train_config_from_dict(run_config(variant, base, folder, args.steps, args))
-            run_dir = out / variant
-            resume = args.resume and (run_dir / "checkpoints" / "last.pt").exists()
-            if not (run_dir / "model.safetensors").exists() or resume:
-                train(cfg, run_dir, resume=resume, progress=False)
-            model = load(run_dir)
+            cfg = run_config(variant, base, folder, args.steps, args)
+            model = _train(cfg, out / variant, args)
             seconds = time.perf_counter() - start
         if model is None:
             cached = oracle_probabilities(test_pairs)
