@@ -23,7 +23,6 @@ pairs: the comparison a user needs to see what the pre-training is worth.
 from __future__ import annotations
 
 import os
-import platform
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -31,7 +30,6 @@ from pathlib import Path
 
 import numpy as np
 
-from temdefects import __version__
 from temdefects.errors import InputFileError
 from temdefects.particles.config import InstanceConfig, ParticleTrainConfig
 from temdefects.particles.pairs import ArrayPairs
@@ -241,8 +239,6 @@ def finetune_particle_model(
     """
     import copy
 
-    import torch
-
     from temdefects.io import jsonfile as strict_json
     from temdefects.io.atomic import atomic_write_text, check_output_folder
     from temdefects.models import save_model
@@ -280,13 +276,7 @@ def finetune_particle_model(
         },
         "instances": to_plain(instances),
         "features": base_record.get("features", to_plain(base.features)),
-        "temdefects_version": __version__,
-        "torch_version": torch.__version__,
-        "python": platform.python_version(),
-        "device": seg.device,
-        "best_epoch": seg.best["epoch"],
-        "steps": len(seg.step_losses),
-        "wall_seconds": seg.seconds,
+        **seg.run_record(),
     }
     segmentation = {"test_dice": seg.best["test_dice"], "epoch": seg.best["epoch"]}
     save_model(out, seg.model, record=new_record, metrics={"segmentation": segmentation})

@@ -145,6 +145,22 @@ class SegmentRun:
     device: str
     seconds: float
 
+    def run_record(self) -> dict:
+        """Versions, device, best epoch, steps and wall time, for a model's record."""
+        import platform
+
+        from temdefects import __version__
+
+        return {
+            "temdefects_version": __version__,
+            "torch_version": torch.__version__,
+            "python": platform.python_version(),
+            "device": self.device,
+            "best_epoch": self.best["epoch"],
+            "steps": len(self.step_losses),
+            "wall_seconds": self.seconds,
+        }
+
 
 def _write_log(path: Path, rows: list[dict]) -> None:
     buf = io.StringIO()

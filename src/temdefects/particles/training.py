@@ -23,7 +23,6 @@ classification), ``classifier.skops``, ``classifier.json``, ``log.csv`` and
 from __future__ import annotations
 
 import os
-import platform
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -31,7 +30,6 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from temdefects import __version__
 from temdefects.errors import TemdefectsError
 from temdefects.io import jsonfile as strict_json
 from temdefects.io.atomic import atomic_write_text, check_output_folder
@@ -122,7 +120,6 @@ def train_particle_model(
     TemdefectsError
         A missing data folder, too few images or classes, a non-empty ``out``.
     """
-    import torch
 
     from temdefects.models import save_model
     from temdefects.particles.classify import save_classifier, train_classifiers
@@ -162,13 +159,7 @@ def train_particle_model(
         },
         "instances": to_plain(instances),
         "features": to_plain(config.features),
-        "temdefects_version": __version__,
-        "torch_version": torch.__version__,
-        "python": platform.python_version(),
-        "device": seg.device,
-        "best_epoch": seg.best["epoch"],
-        "steps": len(seg.step_losses),
-        "wall_seconds": seg.seconds,
+        **seg.run_record(),
     }
     segmentation = {"test_dice": seg.best["test_dice"], "epoch": seg.best["epoch"]}
     save_model(out, seg.model, record=record, metrics={"segmentation": segmentation})

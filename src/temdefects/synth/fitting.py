@@ -155,25 +155,24 @@ def group_pileups(
     lines: list[np.ndarray], *, max_angle: float = 30.0, max_gap: float = 80.0
 ) -> list[list[int]]:
     """Indices of the lines of each pile-up (single linkage; see the module docstring)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     n = len(lines)
-    parent = list(range(n))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
     angles = [line_angle(line) for line in lines]
-    for i in range(n):
-        for j in range(i + 1, n):
-            if _angle_diff(angles[i], angles[j]) > max_angle:
-                continue
-            if _nearer_distance(lines[i], lines[j]) <= max_gap:
-                parent[root(j)] = root(i)
+    links = [
+        (i, j)
+        for i in range(n)
+        for j in range(i + 1, n)
+        if _angle_diff(angles[i], angles[j]) <= max_angle
+        and _nearer_distance(lines[i], lines[j]) <= max_gap
+    ]
+    rows, cols = (list(c) for c in zip(*links, strict=True)) if links else ([], [])
+    graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+    _, component = connected_components(graph, directed=False)
     groups: dict[int, list[int]] = {}
     for i in range(n):
-        groups.setdefault(root(i), []).append(i)
+        groups.setdefault(int(component[i]), []).append(i)
     return sorted(groups.values())
 
 
