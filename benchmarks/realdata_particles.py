@@ -25,7 +25,8 @@ Measured on the 15 validation slices:
   histograms (``OUT/pt_sizes_<variant>.png``).
 
 ``--finetune-epochs N`` also, in the same run: fine-tunes the model on the
-first 36 train slices (the last 9 choose the epoch by Dice; nothing is chosen
+first 36 train slices (the last 9 choose the epoch by Dice, then the
+probability threshold and smallest particle by instance F1; nothing is chosen
 on the validation slices) and trains the same network from random weights on
 the same slices with the same settings (``scratch``), and scores both.
 
@@ -143,10 +144,14 @@ def au_classes(model, path: Path, out: Path | None) -> dict:
     }
 
 
-def adapted(model, train_folder: Path, epochs: int, out: Path, seed: int) -> dict:
+def adapted(model, train_folder: Path, epochs: int, out: Path, seed: int, reuse: bool) -> dict:
     """Fine-tuned and from-scratch models on the train slices; returns their folders."""
     from temdefects.particles.config import particle_train_config
-    from temdefects.particles.finetune import finetune_particle_model, read_user_pairs
+    from temdefects.particles.finetune import (
+        finetune_particle_model,
+        read_user_pairs,
+        retune_model_folder,
+    )
     from temdefects.particles.pairs import ArrayPairs
 
     user = read_user_pairs(train_folder / "train_images", train_folder / "train_masks", value=2)
@@ -168,6 +173,11 @@ def adapted(model, train_folder: Path, epochs: int, out: Path, seed: int) -> dic
     folders = {}
     for name, scratch in (("finetuned", False), ("scratch", True)):
         folder = out / f"model-{name}"
+        if reuse and (folder / "model.safetensors").is_file():
+            choice = retune_model_folder(folder, held)["instances"]
+            print(f"{name}: reused; instances chosen on the held-out train slices: {choice}")
+            folders[name] = folder
+            continue
         start = time.perf_counter()
         metrics = finetune_particle_model(
             model, train, held, config, folder, scratch=scratch, overwrite=True, log=lambda s: None
@@ -175,7 +185,7 @@ def adapted(model, train_folder: Path, epochs: int, out: Path, seed: int) -> dic
         seg = metrics["segmentation"]
         print(
             f"{name}: {time.perf_counter() - start:.0f} s, held-out train-slice Dice "
-            f"{seg['test_dice']:.3f} at epoch {seg['epoch']}"
+            f"{seg['test_dice']:.3f} at epoch {seg['epoch']}; instances {metrics['instances']}"
         )
         folders[name] = folder
     return folders
@@ -189,6 +199,9 @@ def main() -> int:
     ap.add_argument("--pt-scales", type=float, nargs="*", default=[], help="assumed nm/px")
     ap.add_argument("--finetune-epochs", type=int, default=0, help="also adapt (0: no)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the adaptation runs")
+    ap.add_argument(
+        "--reuse", action="store_true", help="keep adapted models of OUT; only rechoose instances"
+    )
     args = ap.parse_args()
     root = Path(args.root)
     if not root.is_dir():
@@ -208,7 +221,12 @@ def main() -> int:
         variants = {"zero-shot": model}
         if args.finetune_epochs:
             folders = adapted(
-                model, root / "genc-pt-alumina" / "train", args.finetune_epochs, out, args.seed
+                model,
+                root / "genc-pt-alumina" / "train",
+                args.finetune_epochs,
+                out,
+                args.seed,
+                args.reuse,
             )
             variants.update({k: load_particle_model(v) for k, v in folders.items()})
         for tag, m in variants.items():

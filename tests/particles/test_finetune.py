@@ -91,3 +91,27 @@ def test_finetune_writes_a_model_that_analyses(tmp_path, tiny_folder, tiny_model
         assert model.pixel_size_range is None and (out / "log.csv").is_file()
     with pytest.raises(Exception, match="not empty|non-empty|exists"):
         finetune_particle_model(base, train, test, cfg, out, log=lambda s: None)
+
+
+def test_instance_settings_are_chosen_on_the_held_out_pairs(tmp_path, tiny_folder, tiny_model):
+    from temdefects.particles.finetune import choose_instances, retune_model_folder
+
+    images, masks = write_user_set(tmp_path / "u", tiny_folder)
+    held = read_user_pairs(images, masks, value=2).pairs
+    model = load_particle_model(tiny_model[0])
+    chosen, table = choose_instances(model.segmenter, held, InstanceConfig(), p1=400.0)
+    assert len(table) == 9 and {r["threshold"] for r in table} == {0.3, 0.5, 0.7}
+    best = max(r["f1"] for r in table)
+    assert any(
+        r["f1"] == best and (r["threshold"], r["min_size"]) == (chosen.threshold, chosen.min_size)
+        for r in table
+    )
+    assert choose_instances(model.segmenter, held, InstanceConfig(), p1=None)[1] == []
+    out = tmp_path / "m"
+    finetune_particle_model(
+        model, held, held, tiny_train_config(optim={"epochs": 1}), out, log=lambda s: None
+    )
+    result = retune_model_folder(out, held)
+    record = json.loads((out / "config.json").read_text())["training"]
+    assert record["instances"] == result["instances"]
+    assert record["finetune"]["instance_choice"] == result["candidates"]

@@ -14,7 +14,9 @@ any non-zero value for particle) and trains the segmenter further on them:
 3. the model folder gets the new segmenter, the base model's classifier, and a
    record naming the base model, the files and the settings; the minimum
    particle area becomes a quarter of the 1st percentile of the labelled
-   particles' areas (no fixed size in px).
+   particles' areas (no fixed size in px); then the probability threshold and
+   that floor are chosen by instance F1 on the held-out pairs
+   (:func:`choose_instances`).
 
 ``scratch=True`` trains the same network from random weights on the same
 pairs: the comparison a user needs to see what the pre-training is worth.
@@ -22,6 +24,7 @@ pairs: the comparison a user needs to see what the pre-training is worth.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Callable
@@ -197,6 +200,71 @@ def labelled_instances(pairs: ArrayPairs, instances: InstanceConfig) -> tuple[In
     return replace(instances, min_size=floor), stats
 
 
+THRESHOLDS = (0.5, 0.3, 0.7)
+FLOOR_FRACTIONS = (0.25, 0.5, 1.0)
+
+
+def choose_instances(
+    segmenter, held: ArrayPairs, instances: InstanceConfig, p1: float | None
+) -> tuple[InstanceConfig, list]:
+    """Threshold and smallest particle chosen by instance F1 on the held-out pairs.
+
+    Candidates: thresholds 0.5, 0.3, 0.7 and floors of 0.25, 0.5 and 1 times
+    the 1st percentile ``p1`` of the labelled particles' areas. The true
+    particles are the labelled components; a prediction matches one at IoU
+    >= 0.5 (one-to-one). The first best candidate in that order wins, so the
+    defaults stay unless another scores higher. Returns the settings and every
+    candidate's ``{"threshold", "min_size", "f1"}``.
+    """
+    from temdefects.models import predict
+    from temdefects.particles.evaluate import match_labels
+    from temdefects.particles.instances import label_particles
+
+    if not len(held) or not p1:
+        return instances, []
+    probs = [predict(segmenter, image)[0][0] for image, _ in held]
+    floors = sorted({max(1, int(round(f * p1))) for f in FLOOR_FRACTIONS})
+    table, best = [], None
+    for threshold in THRESHOLDS:
+        for floor in floors:
+            tp = n_pred = n_true = 0
+            for prob, (_, truth) in zip(probs, held, strict=True):
+                labels = label_particles(
+                    prob >= threshold,
+                    min_size=floor,
+                    expected_diameter=instances.expected_diameter or None,
+                    merge_ratio=instances.merge_ratio,
+                    relative_min_size=instances.relative_min_size,
+                )
+                tp += len(match_labels(labels, truth, min_iou=0.5))
+                n_pred, n_true = n_pred + int(labels.max()), n_true + int(truth.max())
+            f1 = 2.0 * tp / (n_pred + n_true) if n_pred + n_true else 0.0
+            table.append({"threshold": threshold, "min_size": floor, "f1": round(f1, 4)})
+            if best is None or f1 > best["f1"]:
+                best = table[-1]
+    chosen = replace(instances, threshold=best["threshold"], min_size=best["min_size"])
+    return chosen, table
+
+
+def retune_model_folder(folder: str | os.PathLike, held: ArrayPairs) -> dict:
+    """Choose a fine-tuned model's instance settings on ``held`` and store them in its record."""
+    from temdefects.io import jsonfile as strict_json
+    from temdefects.io.atomic import atomic_write_text
+    from temdefects.particles.pipeline import load_particle_model
+    from temdefects.schema import to_plain
+
+    folder = Path(folder)
+    model = load_particle_model(folder)
+    config = json.loads((folder / "config.json").read_text("utf-8"))
+    record = config["training"]
+    p1 = (record.get("data") or {}).get("particle_area_px", {}).get("p1")
+    chosen, table = choose_instances(model.segmenter, held, model.instances, p1)
+    record["instances"] = to_plain(chosen)
+    record.setdefault("finetune", {})["instance_choice"] = table
+    atomic_write_text(folder / "config.json", strict_json.dumps(config, indent=1) + "\n")
+    return {"instances": to_plain(chosen), "candidates": table}
+
+
 def finetune_particle_model(
     base,
     train: ArrayPairs,
@@ -278,6 +346,9 @@ def finetune_particle_model(
         "features": base_record.get("features", to_plain(base.features)),
         **seg.run_record(),
     }
+    instances, table = choose_instances(seg.model, test, instances, areas.get("p1"))
+    new_record["instances"] = to_plain(instances)
+    new_record["finetune"]["instance_choice"] = table
     segmentation = {"test_dice": seg.best["test_dice"], "epoch": seg.best["epoch"]}
     save_model(out, seg.model, record=new_record, metrics={"segmentation": segmentation})
     for name in CLASSIFIER_FILES:
@@ -290,7 +361,9 @@ def finetune_particle_model(
 
 __all__ = [
     "UserPairs",
+    "choose_instances",
     "finetune_particle_model",
+    "retune_model_folder",
     "labelled_instances",
     "pair_files",
     "particle_contrast",
