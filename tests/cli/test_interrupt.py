@@ -45,3 +45,67 @@ def test_an_interrupted_synth_resumes_to_the_same_folder(sig, tmp_path):
     assert sorted(a) == sorted(b)  # no temporary file left behind either
     differing = [k for k in b if a[k] != b[k]]
     assert not differing, differing[:5]
+
+
+def _train_config(tmp_path: Path) -> Path:
+    import yaml
+
+    from temdefects.synth.config import load_config
+    from temdefects.synth.dataset import generate_dataset
+
+    data = tmp_path / "set"
+    small = {"size": [64, 64], "microstructure": {"max_dislocations": 3}, "artifacts": {"dirt": 0}}
+    generate_dataset(data, load_config("m2", overrides=small), count=8, seed=2, progress=False)
+    config = {
+        "seed": 1,
+        "device": "cpu",
+        "model": {"arch": "unet", "encoder": "mobilenet_v2", "n_masks": 4, "decoder_base": 4},
+        "data": {
+            "source": "folder",
+            "folder": str(data),
+            "test_images": 2,
+            "crop": 0,
+            "batch_size": 2,
+            "min_mask_pixels": 1,
+        },
+        "loss": {"matching": "hungarian"},
+        "optim": {"lr": 3e-3, "epochs": 40, "warmup": 0.0, "checkpoint_every": 1000},
+        "eval": {"every": 40},
+    }
+    path = tmp_path / "train.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def _train(config: Path, out: Path, *extra: str) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "temdefects.cli.main", "train", str(config), "-o", str(out)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen(
+        [*cmd, "-q", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+
+
+@pytest.mark.slow
+def test_a_killed_training_resumes_to_the_same_weights(tmp_path):
+    import torch
+
+    config = _train_config(tmp_path)
+    cut = tmp_path / "cut"
+    proc = _train(config, cut)
+    last = cut / "checkpoints" / "last.pt"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not last.exists():
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=60)
+    assert last.exists() and not (cut / "model.safetensors").exists(), "not cut mid-run"
+    resumed = _train(config, cut, "--resume")
+    _, err = resumed.communicate(timeout=600)
+    assert resumed.returncode == 0, err.decode()
+    whole = _train(config, tmp_path / "whole")
+    whole.communicate(timeout=600)
+    a = torch.load(last, weights_only=False)
+    b = torch.load(tmp_path / "whole" / "checkpoints" / "last.pt", weights_only=False)
+    assert a["state"]["step"] == b["state"]["step"]
+    assert all(torch.equal(a["model"][k], b["model"][k]) for k in b["model"])
