@@ -95,6 +95,16 @@ def test_the_command_writes_settings_that_the_generator_takes(tmp_path, capsys):
     assert set(summary["distributions"]) == {"real", "fitted", "base m2"}
     assert (tmp_path / "fit.png").is_file()
     assert main(args) == 1 and "exists" in capsys.readouterr().err
+    bg = tmp_path / "bg"
+    more = ["--overwrite", "--backgrounds", str(bg), "--background-size", "32"]
+    assert main([*args, *more]) == 0
+    index = json.loads((bg / "crops.json").read_text())["crops"]
+    assert index and len(index) == len(list(bg.glob("*.png")))
+    for crop in index:  # away from the lines at x 40-80 (rows 20-99) by the 8 px margin
+        x0, y0 = crop["x"], crop["y"]
+        clear_x = x0 + 32 <= 40 - 8 or x0 >= 80 + 8
+        clear_y = y0 + 32 <= 20 - 8 or y0 >= 100 + 8
+        assert clear_x or clear_y, crop
 
 
 @pytest.mark.parametrize(

@@ -57,6 +57,16 @@ def add_parser(sub) -> None:
         help="lines of one pile-up lie at most this far apart, px (80)",
     )
     p.add_argument("--light-strokes", action="store_true", help="strokes are light on black")
+    p.add_argument(
+        "--backgrounds",
+        metavar="DIR",
+        help="also cut background crops (away from labelled and ridge-detected lines) into DIR, "
+        "for `temdefects synth --background real --backgrounds DIR`",
+    )
+    p.add_argument(
+        "--background-size", type=non_negative_int, default=128, help="crop side, px (128)"
+    )
+    p.add_argument("--per-frame", type=non_negative_int, default=4, help="crops per frame (4)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing OUT")
     p.set_defaults(run=run_command)
 
@@ -91,6 +101,58 @@ def _synthetic(config, count: int, seed: int, kw: dict) -> list[dict]:
     return frames
 
 
+class _Crops:
+    """Background crops cut away from labelled strokes and ridge-detected lines (8 px margin)."""
+
+    MARGIN = 8
+
+    def __init__(self, out: Path, size: int, per_frame: int, seed: int):
+        import numpy as np
+
+        from temdefects.errors import TemdefectsError
+        from temdefects.io.atomic import check_output_folder
+
+        if size < 16:
+            raise TemdefectsError(f"--background-size: must be at least 16 px, got {size}")
+        check_output_folder(out, False)
+        out.mkdir(parents=True, exist_ok=True)
+        self.out, self.size, self.per_frame, self.seed = out, size, per_frame, seed
+        self.rng = np.random.default_rng(seed)
+        self.index: list[dict] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.index)
+
+    def add(self, path: Path, image, label, *, dark: bool) -> None:
+        import cv2
+        import numpy as np
+
+        from temdefects.io.atomic import atomic_write_bytes
+        from temdefects.synth.bgcrops import find_crops, line_mask
+
+        grey = image if image.ndim == 2 else image[..., :3].mean(axis=2).astype(image.dtype)
+        strokes = label < 128 if dark else label > 0
+        k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * self.MARGIN + 1,) * 2)
+        exclude = cv2.dilate((strokes | line_mask(grey)).astype(np.uint8), k) > 0
+        found = find_crops(
+            grey.shape, size=self.size, count=self.per_frame, rng=self.rng, exclude=exclude
+        )
+        for n, c in enumerate(found):
+            name = f"{path.stem}_{n:02d}.png"
+            crop = np.ascontiguousarray(grey[c.y : c.y + c.size, c.x : c.x + c.size])
+            ok, buf = cv2.imencode(".png", crop)
+            atomic_write_bytes(self.out / name, buf.tobytes())
+            self.index.append({"crop": name, "source": str(path), "y": c.y, "x": c.x})
+
+    def finish(self) -> None:
+        from temdefects.io import jsonfile as strict_json
+        from temdefects.io.atomic import atomic_write_text
+
+        doc = {"seed": self.seed, "size": self.size, "margin": self.MARGIN, "crops": self.index}
+        atomic_write_text(self.out / "crops.json", strict_json.dumps(doc, indent=1) + "\n")
+
+
 def run_command(args) -> int:
     import cv2
     import numpy as np
@@ -113,6 +175,9 @@ def run_command(args) -> int:
         raise TemdefectsError(f"{out}: exists (use --overwrite)")
     load_config(args.base)  # a bad preset name fails before any work
     kw = {"max_angle": args.max_angle, "max_gap": args.max_gap}
+    crops = None
+    if args.backgrounds:
+        crops = _Crops(Path(args.backgrounds), args.background_size, args.per_frame, args.seed)
     frames, failed, shapes = [], [], []
     for frame_path, label_path in _pairs(Path(args.frames), Path(args.labels)):
         try:
@@ -125,6 +190,8 @@ def run_command(args) -> int:
                     f"{label_path}: shape {label.shape} differs from its frame {image.shape[:2]}"
                 )
             lines = []
+            if crops is not None:
+                crops.add(frame_path, image, label, dark=not args.light_strokes)
             for mask in strokes_to_masks(label, dark=not args.light_strokes, min_size=10):
                 path = longest_path(skeletonize_mask(mask))
                 if len(path) >= 5:
@@ -166,6 +233,8 @@ def run_command(args) -> int:
         "per_frame": frames,
     }
     atomic_write_text(out.with_suffix(".json"), strict_json.dumps(summary, indent=1) + "\n")
+    if crops is not None:
+        crops.finish()
     if args.plot:
         from temdefects.synth.fitting_plots import plot_fit
 
@@ -174,6 +243,7 @@ def run_command(args) -> int:
     piles = sum(len(f["pileups"]) for f in frames)
     print(
         f"fitted to {len(frames)} frames ({lines} lines, {piles} pile-ups); settings in {out}"
+        + (f"; {crops.count} background crops in {args.backgrounds}" if crops else "")
         + (f"; {len(failed)} frames failed" if failed else "")
     )
     return 1 if failed else 0
