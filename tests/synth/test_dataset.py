@@ -145,3 +145,14 @@ def test_centre_line_csv_matches_python_formatting():
     ]
     assert encode_lines(lines) == "dislocation,segment,x,y\n" + "".join(r + "\n" for r in rows)
     assert encode_lines([[np.array([[1e5, 2.0]])]]).endswith("0,0,100000.00,2.00\n")  # slow path
+
+
+def test_resume_removes_the_temporaries_a_killed_run_left(tmp_path):
+    from temdefects.synth.dataset import prepare_folder
+
+    manifest = {"config": {"a": 1}, "seed": 0, "backgrounds": None}
+    (tmp_path / "dataset.json").write_text(json.dumps(manifest))
+    (tmp_path / ".000009.npz.i5ied94g.tmp").write_bytes(b"half")
+    (tmp_path / ".notes.txt.abc.tmp").write_bytes(b"not ours")
+    prepare_folder(tmp_path, overwrite=False, resume=True, manifest=manifest)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".notes.txt.abc.tmp", "dataset.json"]

@@ -81,3 +81,17 @@ def remove_if_empty(folder: str | os.PathLike) -> bool:
     except OSError:
         return False
     return True
+
+
+def temporary_target(name: str) -> str | None:
+    """The file a leftover temporary of :func:`atomic_write_bytes` was for, or None.
+
+    Examples
+    --------
+    >>> temporary_target(".000009.npz.i5ied94g.tmp"), temporary_target("a.png")
+    ('000009.npz', None)
+    """
+    if not (name.startswith(".") and name.endswith(".tmp")):
+        return None
+    inner = name[1:-4]
+    return inner.rsplit(".", 1)[0] if "." in inner else None

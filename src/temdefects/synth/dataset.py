@@ -23,7 +23,7 @@ from tqdm import tqdm
 from temdefects import __version__
 from temdefects.errors import InputFileError, TemdefectsError
 from temdefects.io import jsonfile as strict_json
-from temdefects.io.atomic import atomic_write_text
+from temdefects.io.atomic import atomic_write_text, temporary_target
 from temdefects.synth.config import SynthConfig, config_from_dict
 from temdefects.synth.files import make_record, stem, write_sample
 from temdefects.synth.scene import generate
@@ -58,7 +58,8 @@ def prepare_folder(folder: Path, *, overwrite: bool, resume: bool, manifest: dic
 
     An existing non-empty folder is refused unless ``overwrite`` (which deletes
     only files this generator writes, nothing else) or ``resume`` (which needs a
-    manifest with the same configuration, seed and backgrounds).
+    manifest with the same configuration, seed and backgrounds). Both remove the
+    temporary files a killed run left of this generator's files.
     """
     if folder.exists() and not folder.is_dir():
         raise InputFileError(f"{folder}: output path exists and is not a folder")
@@ -66,6 +67,11 @@ def prepare_folder(folder: Path, *, overwrite: bool, resume: bool, manifest: dic
     entries = list(folder.iterdir())
     if not entries:
         return
+    if resume or overwrite:  # temporaries of this generator's files left by a killed run
+        for entry in entries:
+            target = temporary_target(entry.name)
+            if target is not None and _OWN_FILE.match(target) and entry.is_file():
+                entry.unlink()
     if resume:
         path = folder / MANIFEST
         if not path.is_file():
