@@ -112,3 +112,37 @@ def test_an_output_path_that_is_a_file(command, tmp_path, capsys):
     err = capsys.readouterr().err
     assert code != 0 and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert target.read_text() == "mine"
+
+
+def _u16(path):
+    yy, xx = np.mgrid[:96, :96]
+    cv2.imwrite(str(path), (30000 + 9000 * np.sin(xx / 7.0) * np.cos(yy / 9.0)).astype(np.uint16))
+
+
+def _rgba(path):
+    image = np.full((96, 96, 4), 150, np.uint8)
+    image[30:60, 30:60, :3] = 60
+    cv2.imwrite(str(path), image)
+
+
+def _stack(path):
+    pages = (np.full((3, 96, 96), 120) + np.arange(3)[:, None, None]).astype(np.uint8)
+    tifffile.imwrite(path, pages, photometric="minisblack")
+
+
+UNUSUAL = {"16-bit": ("deep.png", _u16, 1), "rgba": ("alpha.png", _rgba, 1)}
+UNUSUAL["3-page stack"] = ("stack.tif", _stack, 3)
+
+
+@pytest.mark.parametrize("case", list(UNUSUAL))
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_unusual_but_valid_images_are_analysed(command, case, tmp_path, capsys):
+    name, make, frames = UNUSUAL[case]
+    make(tmp_path / name)
+    out = tmp_path / "out"
+    code = main([*COMMANDS[command], str(tmp_path / name), "-o", str(out), "-q"])
+    err = capsys.readouterr().err
+    assert code == 0 and "Traceback" not in err, err
+    summary = json.loads((out / "summary.json").read_text())
+    counted = summary.get("frames", summary.get("images"))
+    assert counted == frames, summary
