@@ -181,20 +181,19 @@ def run_config(variant: str, base: str, folder: Path, steps: int, args) -> dict:
 def synthetic_folder(kind: str, train_pairs: list, out: Path, args) -> Path:
     """``--synthetic`` frames of the fitted (or plain m2) generator, as a training folder."""
     from temdefects.synth.config import load_config
-    from temdefects.synth.fitting import distributions, fit_overrides, frame_stats
+    from temdefects.synth.fitting import fitted_settings, frame_stats
     from temdefects.synth.scene import image_rng, render_scene, sample_scene
 
     folder = out / f"synthetic-{kind}"
     if (folder / "fit.json").exists():
         return folder
-    frames, shapes = [], []
-    for frame, label in train_pairs:
-        image = next(iter_frames(frame)).image
-        frames.append(frame_stats(image, stroke_paths(label)))
-        shapes.append(image.shape[:2])
-    h, w = (int(v) for v in np.median(np.asarray(shapes), axis=0))
-    overrides = fit_overrides(distributions(frames)) if kind == "fitted" else {}
-    overrides = {**overrides, "size": [h, w]}
+    frames = [
+        frame_stats(next(iter_frames(frame)).image, stroke_paths(label))
+        for frame, label in train_pairs
+    ]
+    overrides = fitted_settings(frames)
+    if kind != "fitted":  # plain m2 at the frames' size
+        overrides = {"size": overrides["size"]}
     overrides.setdefault("drawing", {})["mask_width"] = 3.0
     config = load_config("m2", overrides=overrides)
 

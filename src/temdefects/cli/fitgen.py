@@ -155,7 +155,6 @@ class _Crops:
 
 def run_command(args) -> int:
     import cv2
-    import numpy as np
     import yaml
 
     from temdefects import __version__
@@ -166,7 +165,7 @@ def run_command(args) -> int:
     from temdefects.io.images import read_raw
     from temdefects.io.labels import strokes_to_masks
     from temdefects.synth.config import load_config
-    from temdefects.synth.fitting import distributions, fit_overrides, frame_stats
+    from temdefects.synth.fitting import distributions, fitted_settings, frame_stats
 
     out = Path(args.output)
     if out.is_dir():
@@ -178,7 +177,7 @@ def run_command(args) -> int:
     crops = None
     if args.backgrounds:
         crops = _Crops(Path(args.backgrounds), args.background_size, args.per_frame, args.seed)
-    frames, failed, shapes = [], [], []
+    frames, failed = [], []
     for frame_path, label_path in _pairs(Path(args.frames), Path(args.labels)):
         try:
             image = read_raw(frame_path)
@@ -197,16 +196,14 @@ def run_command(args) -> int:
                 if len(path) >= 5:
                     lines.append(path)
             frames.append(frame_stats(image, lines, **kw))
-            shapes.append(image.shape[:2])
         except InputFileError as exc:
             failed.append(str(exc))
             print(f"temdefects fit-generator: error: {exc}", file=sys.stderr)
     if not frames:
         return 1
     real = distributions(frames)
-    overrides = fit_overrides(real)
-    h, w = (int(v) for v in np.median(np.asarray(shapes), axis=0))
-    overrides["size"] = [h, w]
+    overrides = fitted_settings(frames)
+    h, w = overrides["size"]
     sets = {"real": real}
     if args.check:
         fitted = load_config(args.base, overrides=overrides)

@@ -32,12 +32,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+from scipy import ndimage as ndi
 
 from temdefects.errors import InputFileError
+from temdefects.io.images import RASTER_SUFFIXES
 from temdefects.particles.config import InstanceConfig, ParticleTrainConfig
 from temdefects.particles.pairs import ArrayPairs
 
-IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg", ".bmp", ".dm3", ".dm4", ".emd", ".ser")
 CLASSIFIER_FILES = (
     "classifier.skops",
     "classifier.json",
@@ -61,7 +62,7 @@ class UserPairs:
 def _files(folder: Path, what: str) -> list[Path]:
     if not folder.is_dir():
         raise InputFileError(f"{folder}: {what} folder not found")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in RASTER_SUFFIXES)
     if not files:
         raise InputFileError(f"{folder}: no image files in the {what} folder")
     return files
@@ -137,8 +138,6 @@ def read_user_pairs(
                 f"{mask_path}: its particles differ from the rest of {image_path.name} by only "
                 f"{c:.2f} std; wrong pairing or wrong --value?"
             )
-        from scipy import ndimage as ndi
-
         labels, _ = ndi.label(mask)
         ims.append(unit)
         lbs.append(labels.astype(np.int32))
@@ -188,16 +187,10 @@ def labelled_instances(pairs: ArrayPairs, instances: InstanceConfig) -> tuple[In
     ``min_size`` becomes ``min_area_fraction`` times the 1st percentile of the
     labelled particles' areas (at least 1 px), replacing the base model's.
     """
-    areas = np.concatenate(
-        [np.bincount(lb.ravel())[1:] for lb in pairs.labels if lb.max() > 0] or [np.zeros(0)]
-    )
-    areas = areas[areas > 0]
-    if not len(areas):
-        return instances, {"p1": None, "median": None, "count": 0}
-    p1 = float(np.percentile(areas, 1))
-    floor = max(1, int(round(instances.min_area_fraction * p1)))
-    stats = {"p1": round(p1, 1), "median": float(np.median(areas)), "count": int(len(areas))}
-    return replace(instances, min_size=floor), stats
+    from temdefects.particles.training import floor_from_areas
+
+    counts = [np.bincount(lb.ravel())[1:] for lb in pairs.labels if lb.max() > 0]
+    return floor_from_areas(instances, np.concatenate(counts) if counts else np.zeros(0))
 
 
 THRESHOLDS = (0.5, 0.3, 0.7)

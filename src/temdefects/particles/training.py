@@ -65,7 +65,17 @@ def effective_instances(instances: InstanceConfig, train) -> tuple[InstanceConfi
     """
     from temdefects.particles.data import particle_areas
 
-    areas = particle_areas(train)
+    return floor_from_areas(instances, particle_areas(train))
+
+
+def floor_from_areas(instances: InstanceConfig, areas: np.ndarray) -> tuple[InstanceConfig, dict]:
+    """``min_size`` set to ``min_area_fraction`` of the 1st percentile of ``areas`` (px).
+
+    Returns the settings and ``{"p1", "median", "count"}`` of the areas; with no
+    areas, or ``min_area_fraction`` 0, ``min_size`` stays.
+    """
+    areas = np.asarray(areas, np.float64)
+    areas = areas[areas > 0]
     if not len(areas):
         return instances, {"p1": None, "median": None, "count": 0}
     p1 = float(np.percentile(areas, 1))
@@ -197,4 +207,10 @@ def train_particle_model(
     return metrics
 
 
-__all__ = ["OWN_FILES", "TASK", "effective_instances", "train_particle_model"]
+__all__ = [
+    "OWN_FILES",
+    "TASK",
+    "effective_instances",
+    "floor_from_areas",
+    "train_particle_model",
+]

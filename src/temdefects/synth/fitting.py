@@ -326,11 +326,20 @@ def fit_overrides(dist: dict) -> dict:
     return out
 
 
+def fitted_settings(frames: list[dict]) -> dict:
+    """:func:`fit_overrides` of the frames' distributions plus their median ``size``."""
+    overrides = fit_overrides(distributions(frames))
+    h, w = (int(v) for v in np.median(np.asarray([f["shape"] for f in frames]), axis=0))
+    overrides["size"] = [h, w]
+    return overrides
+
+
 __all__ = [
     "HALF_WIDTH",
     "as_unit_image",
     "distributions",
     "fit_overrides",
+    "fitted_settings",
     "frame_stats",
     "group_pileups",
     "line_angle",
