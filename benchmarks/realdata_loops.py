@@ -15,8 +15,9 @@ the real labels have one class. Tables, overlays and evaluation files go to
 ``OUT/<set>/``.
 
 Run: ``python benchmarks/realdata_loops.py -o OUT [--model DIR] [--sets li2018 creme ti]
-[--resize PX]`` (the Ti images are 2048 px with defects of ~22 px, 5 px at
-the default 512 px working size: also try ``--resize 1024``).
+[--resize PX|auto]`` (the Ti images are 2048 px with defects of ~22 px, 5 px
+at a 512 px working size; ``auto`` chooses the scale per image, and working
+images larger than the model's training size are detected in tiles).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import torch
 from temdefects.io import read_grey
 from temdefects.loops.detect import detect_defects
 from temdefects.loops.evaluate import evaluate_loops
-from temdefects.loops.groundtruth import read_truth
+from temdefects.loops.groundtruth import image_shapes, read_truth
 from temdefects.loops.model import load_loop_model
 from temdefects.loops.outputs import loop_overlay
 from temdefects.loops.report import write_evaluation
@@ -69,7 +70,10 @@ def _sets(root: Path) -> dict:
             "images": sorted((ti / "images").glob("*.jpg")) if ti.is_dir() else [],
             "truth": lambda shapes: (
                 read_truth(
-                    ti / "labels", format="yolo", shapes=shapes, classes=("loop111",)
+                    ti / "labels",
+                    format="yolo",
+                    shapes={**image_shapes(ti / "images"), **shapes},
+                    classes=("loop111",),
                 ).defects
             ),
         },
@@ -86,10 +90,9 @@ def main() -> int:
     ap.add_argument("--only", metavar="FILE", help="evaluate only the images named in FILE")
     ap.add_argument(
         "--resize",
-        type=int,
         default=None,
-        help="longer side images are resampled to before detection (default: the model's; "
-        "0: native)",
+        help="longer side images are resampled to before detection (default: the model's "
+        "rule; 0: native, tiled; auto: chosen per image from a coarse pass)",
     )
     args = ap.parse_args()
     root = Path(args.root)
@@ -98,7 +101,7 @@ def main() -> int:
         return 0
     torch.set_num_threads(args.threads)
     model = load_loop_model(args.model)
-    size = model.config.input_size if args.resize is None else args.resize
+    size = (model.config.scale, model.config.input_size) if args.resize is None else args.resize
     print(f"model {model.path}, score threshold {model.score_threshold:g}, working size {size}")
     results = {}
     for name in args.sets:
@@ -117,8 +120,11 @@ def main() -> int:
         for path in paths:
             image = read_grey(path)
             factor = None
-            if args.resize is not None:
-                factor = 1.0 if args.resize == 0 else args.resize / max(image.shape)
+            if args.resize == "auto":
+                factor = "auto"
+            elif args.resize is not None:
+                px = int(args.resize)
+                factor = 1.0 if px == 0 else px / max(image.shape)
             defects, _ = detect_defects(model, image, min_score=0.001, factor=factor)
             stem = stem_of(path.name)
             pred[stem], shapes[stem] = defects, image.shape

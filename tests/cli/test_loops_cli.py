@@ -276,6 +276,8 @@ def test_detect_rejects_bad_arguments(tiny_model, tmp_path, capsys):
     with pytest.raises(SystemExit):
         main([*base, "--resize", "10"])
     with pytest.raises(SystemExit):
+        main([*base, "--resize", "sometimes"])
+    with pytest.raises(SystemExit):
         main([*base, "--score", "2"])
     capsys.readouterr()
     assert main([*base, "--model", str(tmp_path)]) == 1
@@ -306,3 +308,19 @@ def test_detect_checks_inputs_before_loading_the_model(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1 and len(err) == 1 and "typo.tif" in err[0]
     assert not out.exists()  # nothing read, nothing written
+
+
+def test_detect_auto_scale_runs_and_matches_an_explicit_native_pass(tiny_model, tmp_path):
+    model, data = tiny_model
+    image = str(data / "000000.png")
+    outs = {}
+    for resize in ("0", "auto"):
+        out = tmp_path / resize
+        args = ["loops", "detect", image, "-o", str(out), "--model", str(model), "-q"]
+        assert main([*args, "--score", "0", "--resize", resize]) == 0
+        outs[resize] = (out / "000000.csv").read_text()
+    # the generated image is at the model's training size: auto keeps its native scale
+    a, b = outs["auto"].splitlines(), outs["0"].splitlines()
+    assert len(a) == len(b), (len(a), len(b))
+    for x, y in zip(a, b, strict=True):
+        assert x == y, (x, y)

@@ -34,7 +34,7 @@ def add_parser(sub) -> None:
     p = sub.add_parser("loops", help=HELP, description=HELP)
     group = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     add_synth_parser(
-        group, family="loop and black-dot", presets_hint="default, loop111-steel"
+        group, family="loop and black-dot", presets_hint="default, loop111-steel, irradiated-bf"
     ).set_defaults(run=_synth)
     _add_train(group)
     _add_detect(group)
@@ -128,8 +128,10 @@ def _add_detect(group) -> None:
         "--resize",
         type=_resize,
         metavar="PX",
-        help="longer side the image is resampled to before detection (default: the model's "
-        "training size; 0: native)",
+        help="longer side the image is resampled to before detection: a size in px, 0 for "
+        "native, or auto (chosen per image from a first coarse pass: images with small "
+        "defects are magnified, up to native); default the model's rule. Working images "
+        "larger than the model's training size are detected in overlapping tiles",
     )
     p.add_argument(
         "--polarity",
@@ -142,13 +144,17 @@ def _add_detect(group) -> None:
     p.set_defaults(run=_detect)
 
 
-def _resize(text: str) -> int:
+def _resize(text: str) -> int | str:
+    if text == "auto":
+        return text
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected 0 or a size >= 64 px, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected auto, 0 or a size >= 64 px, got {text!r}"
+        ) from None
     if value != 0 and value < 64:
-        raise argparse.ArgumentTypeError(f"expected 0 or a size >= 64 px, got {value}")
+        raise argparse.ArgumentTypeError(f"expected auto, 0 or a size >= 64 px, got {value}")
     return value
 
 

@@ -200,11 +200,9 @@ def run_detect(args) -> int:
         entry = {"input": str(path), "status": "ok", "images": []}
         try:
             for frame in iter_frames(path, pixel_size=args.pixel_size, min_side=MIN_SIDE):
-                factor = (
-                    None
-                    if args.resize is None
-                    else (1.0 if args.resize == 0 else args.resize / max(frame.image.shape))
-                )
+                factor = args.resize
+                if isinstance(factor, int):
+                    factor = 1.0 if factor == 0 else factor / max(frame.image.shape)
                 defects, polarity = detect_defects(
                     model,
                     frame.image,

@@ -27,7 +27,7 @@ def detect_defects(
     *,
     min_score: float | None = None,
     polarity: str = "auto",
-    factor: float | None = None,
+    factor: float | str | None = None,
 ) -> tuple[Defects, str]:
     """Defects of one greyscale image with boxes, classes, ellipses and scores.
 
@@ -41,9 +41,10 @@ def detect_defects(
         Lowest score kept; default the model's ``score_threshold``.
     polarity : {"auto", "dark", "bright"}
         Contrast of the defects for the ellipse fit.
-    factor : float, optional
-        Resampling before detection; default: longer side to the model's
-        ``input_size``.
+    factor : float or "auto", optional
+        Resampling before detection; default: the model's ``scale`` rule
+        (``"auto"``: chosen from the image, :mod:`temdefects.loops.tiling`;
+        ``"longer-side"``: longer side to the model's ``input_size``).
 
     Returns
     -------
@@ -63,8 +64,15 @@ def detect_defects(
     if not np.isfinite(image).all():
         image = np.nan_to_num(image.astype(np.float32))
     threshold = model.score_threshold if min_score is None else float(min_score)
+    if factor is None and model.config.scale == "auto":
+        factor = "auto"
     boxes, labels, scores = run_detector(
-        model.net, model.config, image, min_score=threshold, factor=factor
+        model.net,
+        model.config,
+        image,
+        min_score=threshold,
+        factor=factor,
+        decide_score=model.score_threshold,
     )
     h, w = image.shape
     x0 = np.clip(boxes[:, 0], 0, w)

@@ -8,7 +8,9 @@ dots of 4 px still reach an anchor) with a narrower pyramid and box head than
 torchvision's default, which keeps the stored half-precision weights small.
 
 Images are resized so their longer side is ``input_size`` px before detection
-(the scale the model was trained at); boxes are mapped back to the input's px.
+(the scale the model was trained at), or to a scale chosen from the image
+(``factor="auto"``, :mod:`temdefects.loops.tiling`); working images larger than
+the training size are detected in tiles. Boxes are mapped back to the input's px.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from temdefects.synth.loops.config import CLASSES
 
 __all__ = [
     "CHANNELS",
+    "SCALES",
     "DetectorConfig",
     "build_detector",
     "detector_config_from_dict",
@@ -35,6 +38,7 @@ __all__ = [
 ]
 
 CHANNELS = ("raw-clahe-blur", "raw")
+SCALES = ("longer-side", "auto")
 CLAHE_TILE = 64  # px per CLAHE tile side
 
 
@@ -64,6 +68,9 @@ class DetectorConfig:
         Most boxes kept per image after non-maximum suppression.
     nms : float
         IoU of the per-class non-maximum suppression.
+    scale : {"longer-side", "auto"}
+        Working scale when none is asked for: longer side to ``input_size``,
+        or chosen from each image (:mod:`temdefects.loops.tiling`).
     """
 
     backbone: str = "resnet18"
@@ -76,6 +83,7 @@ class DetectorConfig:
     classes: tuple = field(default=CLASSES)
     detections_per_image: int = 300
     nms: float = 0.5
+    scale: str = "longer-side"
 
     def __post_init__(self) -> None:
         if self.backbone not in _TRUNKS:
@@ -97,6 +105,10 @@ class DetectorConfig:
                 raise ConfigError(f"detector.classes: unknown class {name!r}")
         if self.fpn_channels < 8 or self.representation < 8 or self.detections_per_image < 1:
             raise ConfigError("detector: fpn_channels, representation and detections too small")
+        if self.scale not in SCALES:
+            raise ConfigError(
+                f"detector.scale: expected one of {', '.join(SCALES)}, got {self.scale!r}"
+            )
         if not 0 < self.nms <= 1:
             raise ConfigError(f"detector.nms: expected an IoU in (0, 1], got {self.nms}")
 
@@ -216,6 +228,40 @@ def _set_size(model: nn.Module, h: int, w: int) -> None:
     model.transform.max_size = max(h, w)
 
 
+def _detect_at(
+    model: nn.Module,
+    config: DetectorConfig,
+    image: np.ndarray,
+    f: float,
+    device: torch.device | str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Boxes (``xyxy`` in px of ``image``), 0-based labels and scores at factor ``f``.
+
+    A working image larger than 1.25 x ``input_size`` is detected in tiles of
+    ``input_size`` with a quarter tile of overlap (:mod:`temdefects.loops.tiling`).
+    """
+    from temdefects.loops.tiling import detect_tiled
+
+    work = image.astype(np.float32)
+    if abs(f - 1.0) > 1e-6:
+        h, w = (max(8, round(s * f)) for s in image.shape)
+        work = cv2.resize(work, (w, h), interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
+    x = detector_input(work, config.channels)
+    model.eval()
+    tile = config.input_size
+    if tile and max(work.shape) > 1.25 * tile:
+        xyxy, labels, scores = detect_tiled(model, x, tile, tile // 4, device=device)
+    else:
+        _set_size(model, *work.shape)
+        out = model([torch.from_numpy(x).to(device)])[0]
+        xyxy = out["boxes"].cpu().double().numpy()
+        labels = out["labels"].cpu().numpy()
+        scores = out["scores"].cpu().double().numpy()
+    sy, sx = image.shape[0] / work.shape[0], image.shape[1] / work.shape[1]
+    xyxy = xyxy.reshape(-1, 4) * np.array([sx, sy, sx, sy])
+    return xyxy, labels.astype(int) - 1, scores
+
+
 @torch.no_grad()
 def run_detector(
     model: nn.Module,
@@ -223,7 +269,8 @@ def run_detector(
     image: np.ndarray,
     *,
     min_score: float = 0.0,
-    factor: float | None = None,
+    factor: float | str | None = None,
+    decide_score: float = 0.5,
     device: torch.device | str = "cpu",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Boxes, class indices and scores of one greyscale image.
@@ -232,8 +279,13 @@ def run_detector(
     ----------
     image : ndarray (H, W)
         Any numeric dtype.
-    factor : float, optional
-        Resampling before detection; default the model's ``input_size`` rule.
+    factor : float or "auto", optional
+        Resampling before detection; default the model's ``input_size`` rule
+        (longer side to ``input_size``). ``"auto"`` chooses it from the image
+        (:func:`temdefects.loops.tiling.auto_factor`): a coarse pass, then a
+        finer tiled one when the defects found are small or few.
+    decide_score : float
+        Score from which a coarse-pass box counts for the ``"auto"`` choice.
 
     Returns
     -------
@@ -243,29 +295,30 @@ def run_detector(
         Index into ``config.classes``.
     scores : ndarray (N,) float64
     """
+    from temdefects.loops.tiling import auto_factor
+
     image = np.asarray(image)
     if image.ndim != 2 or min(image.shape) < 8:
         raise ValueError(f"expected a 2D image of at least 8x8 px, got shape {image.shape}")
-    f = resize_factor(image.shape, config.input_size) if factor is None else float(factor)
-    work = image.astype(np.float32)
-    if abs(f - 1.0) > 1e-6:
-        h, w = (max(8, round(s * f)) for s in image.shape)
-        work = cv2.resize(work, (w, h), interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
-    x = torch.from_numpy(detector_input(work, config.channels)).to(device)
-    model.eval()
-    _set_size(model, *work.shape)
-    out = model([x])[0]
-    keep = out["scores"] >= min_score
-    xyxy = out["boxes"][keep].cpu().double().numpy()
-    sy, sx = image.shape[0] / work.shape[0], image.shape[1] / work.shape[1]
+    coarse = resize_factor(image.shape, config.input_size)
+    if isinstance(factor, str):
+        if factor != "auto":
+            raise ValueError(f"factor: expected a number or 'auto', got {factor!r}")
+        xyxy, labels, scores = _detect_at(model, config, image, coarse, device)
+        sure = scores >= decide_score
+        side = np.sqrt(
+            np.clip(xyxy[sure, 2] - xyxy[sure, 0], 0, None)
+            * np.clip(xyxy[sure, 3] - xyxy[sure, 1], 0, None)
+        )
+        f = auto_factor(coarse, side * coarse, native=max(1.0, coarse))
+        if f > coarse * 1.05:
+            xyxy, labels, scores = _detect_at(model, config, image, f, device)
+    else:
+        f = coarse if factor is None else float(factor)
+        xyxy, labels, scores = _detect_at(model, config, image, f, device)
+    keep = scores >= min_score
+    xyxy = xyxy[keep]
     boxes = np.stack(
-        [
-            xyxy[:, 0] * sx,
-            xyxy[:, 1] * sy,
-            (xyxy[:, 2] - xyxy[:, 0]) * sx,
-            (xyxy[:, 3] - xyxy[:, 1]) * sy,
-        ],
-        axis=1,
+        [xyxy[:, 0], xyxy[:, 1], xyxy[:, 2] - xyxy[:, 0], xyxy[:, 3] - xyxy[:, 1]], axis=1
     ).reshape(-1, 4)
-    labels = out["labels"][keep].cpu().numpy().astype(int) - 1
-    return boxes, labels, out["scores"][keep].cpu().double().numpy()
+    return boxes, labels[keep], scores[keep]

@@ -323,15 +323,24 @@ def _segment(crop: np.ndarray, inner: tuple) -> np.ndarray | None:
     return region.astype(bool)
 
 
+_THIN = 2.0  # px: regions whose moments ellipse is thinner are not fitted by cv2.fitEllipse
+
+
 def _fit_one(region: np.ndarray, limit: float) -> tuple[tuple, str]:
     contours, _ = cv2.findContours(
         region.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE
     )
     points = np.concatenate(contours).reshape(-1, 2)
+    moments = ellipse_from_moments(region)
+    if moments[3] < _THIN:
+        # cv2.fitEllipse on a nearly collinear outline is ill-posed: its result
+        # then changes from call to call (measured: major 3-46 px for one
+        # 1 px-wide region), so thin regions take the moments ellipse.
+        return moments, "moments"
     ell = ellipse_from_points(points)
-    if ell is not None and ell[2] <= limit:
+    if ell is not None and ell[2] <= min(limit, 2.0 * moments[2] + 2.0):
         return ell, "ellipse"
-    return ellipse_from_moments(region), "moments"
+    return moments, "moments"
 
 
 def _check_image(image: np.ndarray) -> np.ndarray:

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from temdefects.errors import ConfigError
 from temdefects.loops.detector import DetectorConfig, detector_config_from_dict
 from temdefects.schema import (
+    Range,
     choice_field,
     deep_merge,
     num_field,
     parse_section,
+    rng_field,
     str_field,
     strs_field,
     to_plain,
@@ -61,6 +63,17 @@ class LoopDataConfig:
     batch_size: int = num_field(8, min=1, max=256, integer=True, doc="crops per step")
     min_visible: float = num_field(
         0.5, min=0.05, max=1.0, doc="a box cut by a crop is kept when this share is inside"
+    )
+    zoom: Range = rng_field(
+        1.0,
+        1.0,
+        min=0.1,
+        max=10.0,
+        doc="[min, max] magnification of training crops, drawn log-uniformly (scale "
+        "augmentation; 1 = off)",
+    )
+    invert: float = num_field(
+        0.0, min=0.0, max=1.0, doc="share of training crops inverted (bright defects)"
     )
 
     def validate(self, path: str) -> None:

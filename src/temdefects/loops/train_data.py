@@ -213,26 +213,42 @@ def crop_sample(
     *,
     channels: str = "raw-clahe-blur",
     min_visible: float = 0.5,
+    zoom: tuple[float, float] = (1.0, 1.0),
+    invert: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A random augmented square crop: ``(3, crop, crop)`` input, boxes, labels.
 
-    The crop is padded with the image's median when the image is smaller; a
-    box is kept when at least ``min_visible`` of its area lies inside (and
-    then clipped). Then a random rotation by a multiple of 90 degrees, a
-    random flip and a random gamma in [0.7, 1.4].
+    With ``zoom`` other than ``(1, 1)`` a magnification ``z`` is drawn
+    log-uniformly from it and a window of ``crop / z`` px is resampled to
+    ``crop`` (defects ``z`` times larger); with ``invert`` > 0 that share of
+    crops is inverted (bright defects, as in HAADF-STEM). Neither draws when
+    off, so older runs replay. The window is padded with the image's median
+    when the image is smaller; a box is kept when at least ``min_visible`` of
+    its area lies inside (and then clipped) and it is at least 1.5 px wide
+    and high after resampling. Then a random rotation by a multiple of 90
+    degrees, a random flip and a random gamma in [0.7, 1.4].
     """
     img = item.image
+    z = 1.0
+    if zoom[0] != 1.0 or zoom[1] != 1.0:
+        z = float(np.exp(rng.uniform(np.log(zoom[0]), np.log(zoom[1]))))
+    win = max(8, int(round(crop / z)))
     h, w = img.shape
-    if h < crop or w < crop:
-        pad = np.full((max(h, crop), max(w, crop)), np.median(img), img.dtype)
+    if h < win or w < win:
+        pad = np.full((max(h, win), max(w, win)), np.median(img), img.dtype)
         pad[:h, :w] = img
         img, (h, w) = pad, pad.shape
-    y0 = int(rng.integers(0, h - crop + 1))
-    x0 = int(rng.integers(0, w - crop + 1))
-    patch = img[y0 : y0 + crop, x0 : x0 + crop]
+    y0 = int(rng.integers(0, h - win + 1))
+    x0 = int(rng.integers(0, w - win + 1))
+    patch = img[y0 : y0 + win, x0 : x0 + win]
     b = item.boxes - np.array([x0, y0, x0, y0], np.float32)
-    c = np.clip(b, 0, crop)
+    c = np.clip(b, 0, win)
     area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    if win != crop:
+        s = np.float32(crop / win)
+        interp = cv2.INTER_AREA if win > crop else cv2.INTER_LINEAR
+        patch = cv2.resize(np.ascontiguousarray(patch), (crop, crop), interpolation=interp)
+        b, c, area = b * s, c * s, area * s * s
     inside = (c[:, 2] - c[:, 0]) * (c[:, 3] - c[:, 1])
     keep = (
         (inside >= min_visible * np.maximum(area, 1e-6))
@@ -245,6 +261,8 @@ def crop_sample(
         patch = patch[:, ::-1]
     gamma = float(np.exp(rng.uniform(np.log(0.7), np.log(1.4))))
     lut = (255.0 * (np.arange(256) / 255.0) ** gamma + 0.5).astype(np.uint8)
+    if invert > 0 and rng.random() < invert:
+        lut = lut[::-1].copy()
     patch = lut[np.ascontiguousarray(patch)]
     boxes = transform_boxes(c[keep], crop, k, flip)
     return detector_input(patch, channels), boxes, item.labels[keep]

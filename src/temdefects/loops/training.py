@@ -183,7 +183,13 @@ def _batch(data: LoopData, config: LoopTrainConfig, rng: np.random.Generator):
         )
         item = pool[int(rng.integers(len(pool)))]
         x, boxes, labels = crop_sample(
-            item, d.crop, rng, channels=config.detector.channels, min_visible=d.min_visible
+            item,
+            d.crop,
+            rng,
+            channels=config.detector.channels,
+            min_visible=d.min_visible,
+            zoom=(float(d.zoom.lo), float(d.zoom.hi)),
+            invert=d.invert,
         )
         images.append(torch.from_numpy(x))
         targets.append(

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_presets():
-    assert list_loop_presets() == ["default", "loop111-steel"]
+    assert list_loop_presets() == ["default", "irradiated-bf", "loop111-steel"]
     default = load_loop_config("default")
     assert all(getattr(default, c).count.hi > 0 for c in CLASSES)
     steel = load_loop_config("loop111-steel")

@@ -64,6 +64,17 @@ def _blur(lo: float, hi: float):
     return rng_field(lo, hi, min=0.0, max=20.0, doc="std of the Gaussian blur of the drawing, px")
 
 
+def _softness():
+    return rng_field(
+        0.0,
+        0.0,
+        min=0.0,
+        max=2.0,
+        doc="extra blur as a share of the minor diameter, for soft blobs as in bright-field "
+        "images at low magnification (0 = none; drawn only when the upper end is > 0)",
+    )
+
+
 def _log_sizes():
     return bool_field(
         True, doc="draw diameters log-uniformly (more small defects) instead of uniformly"
@@ -89,6 +100,15 @@ class Loop111Config:
         min=0.0,
         max=1.0,
         doc="relative loss of darkening on one side of the ring (0 = uniform ring)",
+    )
+    softness: Range = _softness()
+    solid_probability: float = prob_field(
+        0.0,
+        doc="chance a loop is drawn as a filled dark blob with a rim (unresolved ring, strong "
+        "strain contrast) rather than an open ring; drawn only when > 0",
+    )
+    fill: Range = rng_field(
+        0.5, 1.0, min=0.0, max=1.0, doc="darkening inside a filled loop relative to its rim"
     )
 
 
@@ -117,6 +137,7 @@ class Loop100Config:
     asymmetry: Range = rng_field(
         0.0, 0.4, min=0.0, max=1.0, doc="relative loss of darkening on one side"
     )
+    softness: Range = _softness()
 
 
 @dataclass(frozen=True)
@@ -129,6 +150,7 @@ class DotConfig:
     aspect: Range = _aspect(0.7, 1.0)
     contrast: Range = _contrast(0.3, 0.8)
     blur: Range = _blur(0.3, 1.0)
+    softness: Range = _softness()
 
 
 @dataclass(frozen=True)
@@ -192,6 +214,11 @@ class LoopSynthConfig:
         min=0.05,
         max=20,
         doc="per-image magnification: multiplies every diameter, ring width and gap",
+    )
+    invert_probability: float = prob_field(
+        0.0,
+        doc="chance an image is inverted before noise (bright defects on a dark background, "
+        "as in HAADF/ADF-STEM); drawn only when > 0",
     )
     loop111: Loop111Config = section_field(Loop111Config)
     loop100: Loop100Config = section_field(Loop100Config)

@@ -226,6 +226,8 @@ def render_loop_scene(scene: dict, *, backgrounds: str | os.PathLike | None = No
         )
     if art["vignetting"]:
         draw.vignette(image, art["vignetting"], coords)
+    if scene.get("invert", False):  # HAADF-like: bright defects on a dark background
+        image = np.float32(1.0) - np.clip(image, 0.0, 1.0)
     if scene["noise"]:
         image = draw.add_noise(image, scene["noise"])
     out = (np.clip(image, 0.0, 1.0) * np.float32(255.0) + np.float32(0.5)).astype(np.uint8)

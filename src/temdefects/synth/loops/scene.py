@@ -4,7 +4,8 @@ The scene holds every sampled parameter and every noise seed;
 :func:`~temdefects.synth.loops.render.render_loop_scene` is a pure function of
 it, so a record replays exactly and a scene edited by hand renders too.
 
-Order of the draws: background, per-image scale and orientations, the shapes
+Order of the draws: background, per-image scale and orientations, inversion
+(only when its probability is > 0), the shapes
 of all defects (class by class), their positions (largest first, each tried up
 to ``placement.attempts`` times until it overlaps earlier defects by at most
 ``placement.max_overlap`` of its own mask), line dislocations, artefacts, noise.
@@ -61,12 +62,17 @@ def _shape(cls: str, cfg, scale: float, orientation: dict, rng: np.random.Genera
         "asymmetry": 0.0,
         "phase": 0.0,
     }
+    if cfg.softness.hi > 0:  # no draw when off, so older presets replay their seeds
+        out["blur"] += cfg.softness.sample(rng) * minor
     if cls == "dot":
         return out
     out["asymmetry"] = cfg.asymmetry.sample(rng)
     out["phase"] = float(rng.uniform(0.0, 360.0))
     width = scale * cfg.ring_width.sample(rng)
     if cls == "loop111":
+        if cfg.solid_probability > 0 and rng.random() < cfg.solid_probability:
+            out.update(style="solid", width=min(width, b), fill=cfg.fill.sample(rng))
+            return out
         # The ring keeps an open centre: at most half the semi-minor axis wide.
         out.update(style="ring", width=min(width, 0.5 * b), fill=0.0)
         return out
@@ -178,7 +184,8 @@ def sample_loop_scene(
     dict
         JSON-compatible scene: ``format``, ``shape``, ``background``, ``scale``,
         ``orientation``, ``requested`` and ``dropped`` counts per class,
-        ``defects`` (in placement order), ``dislocations``, ``artifacts``, ``noise``.
+        ``defects`` (in placement order), ``dislocations``, ``artifacts``, ``noise``,
+        ``invert`` (bright defects on dark; absent in older scenes = false).
 
     Raises
     ------
@@ -190,6 +197,7 @@ def sample_loop_scene(
     background = sample_background(config.background, shape, rng, backgrounds)
     scale = config.scale.sample(rng)
     orientation = sample_orientation(config.orientation, rng)
+    invert = bool(config.invert_probability > 0 and rng.random() < config.invert_probability)
     candidates, requested = [], {}
     for cls in CLASSES:
         cfg = getattr(config, cls)
@@ -219,6 +227,7 @@ def sample_loop_scene(
         "dislocations": dislocations,
         "artifacts": artifacts,
         "noise": noise,
+        "invert": invert,
     }
 
 
