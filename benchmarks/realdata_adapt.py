@@ -74,6 +74,7 @@ import torch
 
 from realdata_dislocations import REALDATA, stroke_paths
 from temdefects.analysis import PostprocessOptions
+from temdefects.analysis.choose import choose_postprocess
 from temdefects.analysis.pipeline import DEFAULT_FLATTEN, model_input
 from temdefects.analysis.postprocess import postprocess
 from temdefects.io.frames import iter_frames
@@ -232,12 +233,6 @@ def oracle_probabilities(pairs: list) -> list:
     return out
 
 
-#: Post-processing candidates an adapted model chooses from on its own labelled frames.
-GRID = tuple(
-    PostprocessOptions(threshold=t, join_gap=g) for g in (60.0, 20.0, 0.0) for t in (0.5, 0.3)
-)
-
-
 def score(cached: list, post: PostprocessOptions) -> dict:
     tot = dict.fromkeys(("labels", "predictions", "strict", "coverage"), 0)
     points = np.zeros(4, np.int64)
@@ -262,8 +257,9 @@ def score(cached: list, post: PostprocessOptions) -> dict:
 
 
 def chosen_postprocess(train_cached: list) -> PostprocessOptions:
-    """The grid entry with the best strict F1 on the labelled training frames."""
-    return max(GRID, key=lambda post: score(train_cached, post)["f1"])
+    """The grid entry with the best strict F1 on the labelled training frames (as
+    ``temdefects finetune`` chooses it, :mod:`temdefects.analysis.choose`)."""
+    return choose_postprocess(train_cached)[0]
 
 
 def _train(config: dict, run_dir: Path, args):

@@ -164,6 +164,21 @@ def test_finetune_starts_from_the_base_model_and_records_it(labelled, tmp_path, 
         for a, b in zip(base.state_dict().values(), tuned.state_dict().values(), strict=True)
     ]
     assert any(changed)
+    # the post-processing was chosen on the frames and stored; analyze uses it
+    chosen = tuned.record["postprocess"]
+    assert len(chosen["grid"]) == 6 and chosen["chosen_on"] == str(data.resolve())
+    assert (chosen["threshold"], chosen["join_gap"]) in {
+        (r["threshold"], r["join_gap"]) for r in chosen["grid"]
+    }
+    record = json.loads((out / "config.json").read_text())
+    record["postprocess"].update(threshold=0.3, join_gap=20.0)
+    (out / "config.json").write_text(json.dumps(record))
+    frame = str(labelled / "images" / "frame_0.png")
+    for extra, want in (([], (0.3, 20.0)), (["--threshold", "0.7"], (0.7, 20.0))):
+        res = tmp_path / f"an{len(extra)}"
+        assert main(["analyze", frame, "-o", str(res), "--model", str(out), "-q", *extra]) == 0
+        settings = json.loads((res / "summary.json").read_text())["settings"]
+        assert (settings["threshold"], settings["join_gap"]) == want
     code = main(
         [
             "finetune",

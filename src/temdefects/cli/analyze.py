@@ -53,7 +53,11 @@ def add_parser(sub) -> None:
         help="trace: every line through the union of the masks (default); masks: one curve per "
         "predicted mask (Govind et al.)",
     )
-    g.add_argument("--threshold", type=float, default=0.5, help="mask threshold (default 0.5)")
+    g.add_argument(
+        "--threshold",
+        type=float,
+        help="mask threshold (default: the model's chosen value, see finetune, else 0.5)",
+    )
     g.add_argument("--min-size", type=int, default=30, help="smallest mask in px (default 30)")
     g.add_argument(
         "--min-length",
@@ -75,8 +79,8 @@ def add_parser(sub) -> None:
     g.add_argument(
         "--join-gap",
         type=float,
-        help="join curve pieces whose ends are this close and aligned, px "
-        "(default 60 with trace, 15 with masks; 0: off)",
+        help="join curve pieces whose ends are this close and aligned, px (default: the "
+        "model's chosen value, else 60 with trace, 15 with masks; 0: off)",
     )
     g.add_argument(
         "--drop-covered",
@@ -110,23 +114,26 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run_command)
 
 
-def _options(args):
+def _options(args, record: dict | None = None):
+    """Analysis options from the command line; a model record fills what was not given."""
     from temdefects.analysis import AnalysisOptions, PostprocessOptions
+    from temdefects.analysis.choose import model_postprocess
     from temdefects.errors import TemdefectsError
 
+    given = {
+        "method": args.method,
+        "threshold": args.threshold,
+        "min_size": args.min_size,
+        "merge_dice": args.merge_dice,
+        "min_length": args.min_length,
+        "min_objectness": args.min_objectness,
+        "join_gap": args.join_gap,
+        "drop_covered": args.drop_covered,
+        "edge_margin": args.edge_margin,
+    }
     try:
         return AnalysisOptions(
-            postprocess=PostprocessOptions(
-                method=args.method,
-                threshold=args.threshold,
-                min_size=args.min_size,
-                merge_dice=args.merge_dice,
-                min_length=args.min_length,
-                min_objectness=args.min_objectness,
-                join_gap=args.join_gap,
-                drop_covered=args.drop_covered,
-                edge_margin=args.edge_margin,
-            ),
+            postprocess=PostprocessOptions(**model_postprocess(record or {}, given)),
             max_side=args.max_side,
             scale=args.scale,
             flatten=args.flatten,
@@ -164,9 +171,10 @@ def run_command(args) -> int:
     from temdefects.errors import InputFileError, TemdefectsError
     from temdefects.io.atomic import atomic_write_text, remove_if_empty
     from temdefects.io.frames import MIN_SIDE, expand_reporting, iter_frames
-    from temdefects.models import load
+    from temdefects.models import load, read_config
+    from temdefects.models.folder import default_model_path
 
-    options = _options(args)
+    options = _options(args)  # checked before any input is read
     if args.pixel_size is not None and not (math.isfinite(args.pixel_size) and args.pixel_size > 0):
         raise TemdefectsError(f"--pixel-size: must be a finite number > 0, got {args.pixel_size}")
     out = Path(args.output)
@@ -184,6 +192,7 @@ def run_command(args) -> int:
         return 1  # each bad input has had its line; nothing read, nothing written
     model = load(args.model)
     model_name = str(Path(args.model).resolve()) if args.model else "default"
+    options = _options(args, read_config(args.model or default_model_path()))
     out.mkdir(parents=True, exist_ok=True)
     settings = {
         **asdict(options.postprocess),  # the values used, method defaults filled in

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import numpy as np
+
 from temdefects.io import jsonfile as strict_json
 
 HELP = "fine-tune a model folder on a few labelled real frames (same loss as training)"
@@ -72,6 +74,13 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    p.add_argument(
+        "--no-choose",
+        action="store_true",
+        help="do not choose the post-processing (mask threshold, join gap) on the validation "
+        "frames; by default the best by strict instance F1 is stored in the model and "
+        "analyze uses it",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=run_command)
 
@@ -143,4 +152,42 @@ def run_command(args) -> int:
         f"fine-tuned {args.model} on {config.data.train_images} frames -> {args.output}; "
         f"best epoch {best.get('epoch')}: {strict_json.dumps(scores)}"
     )
+    if not args.no_choose:
+        chosen = store_postprocess(Path(args.output), Path(args.val or args.data))
+        if chosen is not None:
+            print(
+                f"post-processing chosen on {chosen['chosen_on']}: threshold "
+                f"{chosen['threshold']:g}, join gap {chosen['join_gap']:g} px (strict F1 "
+                f"{max(r['f1'] for r in chosen['grid']):.3f}); analyze uses them by default"
+            )
     return 0
+
+
+def store_postprocess(model_dir: Path, frames: Path) -> dict | None:
+    """Choose the post-processing on labelled ``frames`` and write it into the model record.
+
+    Returns the stored entry, or None when the frames hold no centre line.
+    """
+    from temdefects.analysis.choose import choose_postprocess, record_entry
+    from temdefects.io.atomic import atomic_write_text
+    from temdefects.models import load, predict, read_config
+    from temdefects.models.folder import CONFIG
+    from temdefects.synth.files import list_samples, read_sample
+
+    model = load(model_dir)
+    cached = []
+    for name in list_samples(frames):
+        sample = read_sample(frames, name)
+        longest = (max(segs, key=len) for segs in sample.lines if segs)
+        labels = [np.asarray(p, float) for p in longest if len(p) >= 5]
+        probs, obj = predict(model, sample.image)
+        cached.append((probs, obj, labels))
+    try:
+        options, rows = choose_postprocess(cached)
+    except ValueError:
+        return None
+    entry = record_entry(options, rows, str(frames.resolve()))
+    record = read_config(model_dir)
+    record["postprocess"] = entry
+    atomic_write_text(model_dir / CONFIG, strict_json.dumps(record, indent=1) + "\n")
+    return entry

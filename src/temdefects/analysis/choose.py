@@ -1,0 +1,135 @@
+"""Post-processing chosen on labelled frames, stored with a model, used by ``analyze``.
+
+A model fine-tuned on a user's frames sees their lines at its own contrast:
+the mask threshold and the gap over which curve pieces are joined that suit
+the synthetic data rarely suit it. Measured on ``twip-8um`` (issue 16,
+``benchmarks/realdata_adapt.py``, 49 held-out frames): the same adapted U-Net
+scores strict instance F1 0.073 with the default post-processing and 0.190
+with the entry of :data:`GRID` chosen on its 10 training frames.
+
+So ``temdefects finetune`` chooses the entry with the best strict F1 (a curve
+matches a labelled line when the larger of the two mean nearest-point
+distances is at most 3 px, one-to-one; :mod:`temdefects.metrics.curvematch`)
+on its validation frames and writes it into the model's ``config.json`` under
+``postprocess``; ``temdefects analyze`` then uses those values for every option
+the user does not give (:func:`model_postprocess`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+
+import numpy as np
+
+from temdefects.analysis.postprocess import PostprocessOptions, postprocess
+from temdefects.metrics.curvematch import match_by_distance
+
+__all__ = [
+    "CHOSEN_KEYS",
+    "GRID",
+    "MATCH_DISTANCE",
+    "choose_postprocess",
+    "model_postprocess",
+    "record_entry",
+    "strict_scores",
+]
+
+#: The candidates: mask threshold x join gap (px), trace method.
+GRID = tuple(
+    PostprocessOptions(threshold=t, join_gap=g) for g in (60.0, 20.0, 0.0) for t in (0.5, 0.3)
+)
+#: Options a model record may set (the others keep the command's defaults).
+CHOSEN_KEYS = ("threshold", "join_gap")
+MATCH_DISTANCE = 3.0  # px, the strict rule
+
+
+def strict_scores(cached: Sequence, options: PostprocessOptions) -> dict:
+    """Strict instance scores of one post-processing over cached network outputs.
+
+    Parameters
+    ----------
+    cached
+        Per frame ``(probs, objectness, labels)``: the (N, H, W) mask
+        probabilities, the (N,) objectness or None, and the labelled centre
+        lines as (P, 2) arrays in the same coordinates as the curves.
+    options
+        The post-processing to score.
+
+    Returns
+    -------
+    dict with ``labels``, ``predictions``, ``matched``, ``recall``,
+    ``precision`` (a lower bound when labels are partial) and ``f1``.
+    """
+    n_l = n_p = matched = 0
+    for probs, obj, labels in cached:
+        preds = [d.points for d in postprocess(probs, objectness=obj, options=options)]
+        n_l += len(labels)
+        n_p += len(preds)
+        matched += match_by_distance(labels, preds, max_distance=MATCH_DISTANCE).matched
+    return {
+        "labels": n_l,
+        "predictions": n_p,
+        "matched": matched,
+        "recall": matched / max(n_l, 1),
+        "precision": matched / max(n_p, 1),
+        "f1": 2 * matched / max(n_l + n_p, 1),
+    }
+
+
+def choose_postprocess(
+    cached: Sequence, grid: Sequence[PostprocessOptions] = GRID
+) -> tuple[PostprocessOptions, list[dict]]:
+    """The grid entry with the best strict F1 (ties: the earlier entry) and every row.
+
+    Raises
+    ------
+    ValueError
+        When ``cached`` holds no labelled line (nothing to choose on).
+    """
+    if not sum(len(labels) for _, _, labels in cached):
+        raise ValueError("choose_postprocess: the frames hold no labelled line")
+    rows = [{**{k: getattr(o, k) for k in CHOSEN_KEYS}, **strict_scores(cached, o)} for o in grid]
+    best = int(np.argmax([r["f1"] for r in rows]))
+    return grid[best], rows
+
+
+def model_postprocess(record: dict, given: dict) -> dict:
+    """Keyword values for :class:`PostprocessOptions`: the user's, then the model's.
+
+    Parameters
+    ----------
+    record
+        The model's ``config.json``; its ``postprocess`` entry (if any) sets
+        the :data:`CHOSEN_KEYS` the user did not give.
+    given
+        Option values from the command line, ``None`` where not given.
+
+    Examples
+    --------
+    >>> model_postprocess({"postprocess": {"threshold": 0.3, "join_gap": 20.0}},
+    ...                   {"threshold": None, "join_gap": None, "min_size": 30})
+    {'threshold': 0.3, 'join_gap': 20.0, 'min_size': 30}
+    >>> model_postprocess({}, {"threshold": None, "min_size": 30})
+    {'min_size': 30}
+    """
+    stored = record.get("postprocess") or {}
+    out = {}
+    for key, value in given.items():
+        if value is None and key in CHOSEN_KEYS and stored.get(key) is not None:
+            value = stored[key]
+        if value is not None:
+            out[key] = value
+    return out
+
+
+def record_entry(options: PostprocessOptions, rows: list[dict], chosen_on: str) -> dict:
+    """What a model record stores: the chosen values, where, and the score table."""
+    full = asdict(options)
+    return {
+        **{k: full[k] for k in CHOSEN_KEYS},
+        "method": full["method"],
+        "chosen_on": chosen_on,
+        "rule": f"strict: larger mean nearest-point distance <= {MATCH_DISTANCE:g} px, one-to-one",
+        "grid": rows,
+    }

@@ -1,0 +1,46 @@
+"""Post-processing chosen on labelled frames and stored with a model."""
+
+import numpy as np
+import pytest
+
+from temdefects.analysis.choose import (
+    GRID,
+    choose_postprocess,
+    model_postprocess,
+    record_entry,
+    strict_scores,
+)
+from temdefects.analysis.postprocess import PostprocessOptions
+
+
+def _frame():
+    """Two straight lines as perfect (2, H, W) probabilities, and their centre lines."""
+    probs = np.zeros((2, 64, 96), np.float32)
+    probs[0, 19:22, 10:80] = 0.4  # faint: only a threshold of 0.3 finds it
+    probs[1, 39:42, 10:80] = 0.9
+    lines = [
+        np.stack([np.arange(10, 80), np.full(70, 20)], 1).astype(float),
+        np.stack([np.arange(10, 80), np.full(70, 40)], 1).astype(float),
+    ]
+    return probs, None, lines
+
+
+def test_strict_scores_and_the_choice():
+    cached = [_frame(), _frame()]
+    high = strict_scores(cached, PostprocessOptions(threshold=0.5))
+    low = strict_scores(cached, PostprocessOptions(threshold=0.3))
+    assert (high["labels"], high["matched"]) == (4, 2) and high["recall"] == 0.5
+    assert low["matched"] == 4 and low["f1"] == 1.0
+    best, rows = choose_postprocess(cached)
+    assert best.threshold == 0.3 and len(rows) == len(GRID)
+    entry = record_entry(best, rows, "frames/")
+    assert entry["threshold"] == 0.3 and entry["method"] == "trace" and "3 px" in entry["rule"]
+    with pytest.raises(ValueError, match="no labelled line"):
+        choose_postprocess([(cached[0][0], None, [])])
+
+
+def test_model_values_fill_only_what_the_user_left_out():
+    record = {"postprocess": {"threshold": 0.3, "join_gap": 20.0, "min_size": 999}}
+    given = {"threshold": None, "join_gap": 5.0, "min_size": 30, "min_length": None}
+    # join_gap given wins; min_size is not a chosen key; min_length stays unset
+    assert model_postprocess(record, given) == {"threshold": 0.3, "join_gap": 5.0, "min_size": 30}
