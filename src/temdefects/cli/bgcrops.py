@@ -134,6 +134,6 @@ def _to_png_dtype(crop):
 
 
 def _expand(items, suffixes):
-    from temdefects.cli.common import expand_inputs
+    from temdefects.io.paths import expand_paths as expand_inputs
 
     return expand_inputs(items, suffixes, what="image")

@@ -1,46 +1,8 @@
-"""Helpers shared by commands: input expansion and argument types."""
+"""Helpers shared by commands: argument types and options (input expansion: temdefects.io.paths)."""
 
 from __future__ import annotations
 
 import argparse
-import glob
-from pathlib import Path
-
-from temdefects.errors import InputFileError
-
-
-def expand_inputs(
-    items: list[str], suffixes: tuple[str, ...], *, what: str = "input"
-) -> list[Path]:
-    """Files from paths, folders (their matching files, sorted) and glob patterns.
-
-    Raises
-    ------
-    InputFileError
-        If an item matches nothing or nothing at all is found.
-    """
-    found: list[Path] = []
-    for item in items:
-        path = Path(item)
-        if path.is_dir():
-            files = sorted(
-                p for p in path.iterdir() if p.is_file() and p.suffix.lower() in suffixes
-            )
-            if not files:
-                raise InputFileError(f"{path}: no {what} files ({', '.join(suffixes)}) in folder")
-            found.extend(files)
-        elif path.is_file():
-            found.append(path)
-        elif any(ch in item for ch in "*?["):
-            files = sorted(Path(p) for p in glob.glob(item) if Path(p).is_file())
-            if not files:
-                raise InputFileError(f"{item}: pattern matches no file")
-            found.extend(files)
-        else:
-            raise InputFileError(f"{path}: no such file or folder")
-    if not found:
-        raise InputFileError(f"no {what} files given")
-    return found
 
 
 def int_at_least(minimum: int):

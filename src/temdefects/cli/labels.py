@@ -66,9 +66,9 @@ def add_parser(sub) -> None:
 
 def run_command(args) -> int:
     from temdefects.analysis.pipeline import check_flatten
-    from temdefects.cli.common import expand_inputs
     from temdefects.errors import InputFileError, TemdefectsError
     from temdefects.io.images import RASTER_SUFFIXES
+    from temdefects.io.paths import expand_paths as expand_inputs
     from temdefects.train import labelled
 
     if not args.width > 0:

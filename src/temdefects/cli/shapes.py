@@ -27,8 +27,8 @@ def add_parser(sub) -> None:
 def run_command(args) -> int:
     import sys
 
-    from temdefects.cli.common import expand_inputs
     from temdefects.errors import InputFileError, TemdefectsError
+    from temdefects.io.paths import expand_paths as expand_inputs
     from temdefects.synth.shapes import from_labelme, save_library
 
     files = expand_inputs(args.inputs, (".json",), what="labelme JSON")

@@ -308,7 +308,7 @@ def expand_inputs(items: Iterable[str | os.PathLike]) -> list[Path]:
         For a missing path, a folder without supported files, a pattern that
         matches no supported file, an unsupported file, or no input at all.
     """
-    from temdefects.cli.common import expand_inputs as expand_generic
+    from temdefects.io.paths import expand_paths as expand_generic
 
     found: list[Path] = []
     seen: set[Path] = set()
