@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from temdefects.cli.common import non_negative_int, positive_int
-from temdefects.io import jsonfile as strict_json
 
 HELP = "cut defect-free background crops out of real images (for --background real)"
 
@@ -60,13 +59,19 @@ def add_parser(sub) -> None:
 
 
 def run_command(args) -> int:
-    import cv2
     import numpy as np
 
     from temdefects.errors import InputFileError, TemdefectsError
-    from temdefects.io.atomic import atomic_write_bytes, atomic_write_text
     from temdefects.io.images import RASTER_SUFFIXES
-    from temdefects.synth.bgcrops import exclusion_for, find_crops, line_mask, read_raw
+    from temdefects.synth.bgcrops import (
+        dilate,
+        exclusion_for,
+        find_crops,
+        line_mask,
+        read_raw,
+        write_crop_index,
+        write_crops,
+    )
 
     if not 0.0 <= args.max_overlap <= 1.0:
         raise TemdefectsError(f"--max-overlap: must be in [0, 1], got {args.max_overlap}")
@@ -80,7 +85,7 @@ def run_command(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
 
     rng = np.random.default_rng(args.seed)
-    index, failed, written = [], {}, 0
+    index, failed = [], {}
     for path in images:
         try:
             raw = read_raw(path)
@@ -88,10 +93,7 @@ def run_command(args) -> int:
                 path, mask_dir, dark=args.exclude_dark, margin=args.margin, shape=raw.shape
             )
             if args.avoid_lines:
-                lines = line_mask(raw)
-                if args.margin:
-                    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * args.margin + 1,) * 2)
-                    lines = cv2.dilate(lines.astype(np.uint8), k) > 0
+                lines = dilate(line_mask(raw), args.margin)
                 exclude = lines if exclude is None else exclude | lines
             crops = find_crops(
                 raw.shape,
@@ -101,36 +103,14 @@ def run_command(args) -> int:
                 exclude=exclude,
                 max_overlap=args.max_overlap,
             )
+            index.extend(write_crops(out, path, raw, crops))
         except InputFileError as exc:
             failed[str(path)] = str(exc)
-            continue
-        for k, c in enumerate(crops):
-            name = f"{path.stem}_{k:02d}.png"
-            ok, buf = cv2.imencode(
-                ".png",
-                np.ascontiguousarray(_to_png_dtype(raw[c.y : c.y + c.size, c.x : c.x + c.size])),
-            )
-            atomic_write_bytes(out / name, buf.tobytes())
-            index.append({"crop": name, "source": str(path), "y": c.y, "x": c.x, "size": c.size})
-            written += 1
-    atomic_write_text(
-        out / "crops.json",
-        strict_json.dumps({"seed": args.seed, "size": args.size, "crops": index}, indent=1) + "\n",
-    )
-    print(f"wrote {written} crops from {len(images) - len(failed)} images to {out}")
+    write_crop_index(out, {"seed": args.seed, "size": args.size, "crops": index})
+    print(f"wrote {len(index)} crops from {len(images) - len(failed)} images to {out}")
     for message in failed.values():
         print(f"temdefects bgcrops: error: {message}", file=sys.stderr)
     return 1 if failed else 0
-
-
-def _to_png_dtype(crop):
-    import numpy as np
-
-    from temdefects.io.images import to_unit_float
-
-    if crop.dtype in (np.uint8, np.uint16):
-        return crop
-    return np.round(to_unit_float(crop) * 65535).astype(np.uint16)
 
 
 def _expand(items, suffixes):

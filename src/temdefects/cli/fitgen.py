@@ -125,32 +125,21 @@ class _Crops:
         return len(self.index)
 
     def add(self, path: Path, image, label, *, dark: bool) -> None:
-        import cv2
-        import numpy as np
-
-        from temdefects.io.atomic import atomic_write_bytes
-        from temdefects.synth.bgcrops import find_crops, line_mask
+        from temdefects.synth.bgcrops import dilate, find_crops, line_mask, write_crops
 
         grey = image if image.ndim == 2 else image[..., :3].mean(axis=2).astype(image.dtype)
         strokes = label < 128 if dark else label > 0
-        k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * self.MARGIN + 1,) * 2)
-        exclude = cv2.dilate((strokes | line_mask(grey)).astype(np.uint8), k) > 0
+        exclude = dilate(strokes | line_mask(grey), self.MARGIN)
         found = find_crops(
             grey.shape, size=self.size, count=self.per_frame, rng=self.rng, exclude=exclude
         )
-        for n, c in enumerate(found):
-            name = f"{path.stem}_{n:02d}.png"
-            crop = np.ascontiguousarray(grey[c.y : c.y + c.size, c.x : c.x + c.size])
-            ok, buf = cv2.imencode(".png", crop)
-            atomic_write_bytes(self.out / name, buf.tobytes())
-            self.index.append({"crop": name, "source": str(path), "y": c.y, "x": c.x})
+        self.index.extend(write_crops(self.out, path, grey, found))
 
     def finish(self) -> None:
-        from temdefects.io import jsonfile as strict_json
-        from temdefects.io.atomic import atomic_write_text
+        from temdefects.synth.bgcrops import write_crop_index
 
         doc = {"seed": self.seed, "size": self.size, "margin": self.MARGIN, "crops": self.index}
-        atomic_write_text(self.out / "crops.json", strict_json.dumps(doc, indent=1) + "\n")
+        write_crop_index(self.out, doc)
 
 
 def run_command(args) -> int:

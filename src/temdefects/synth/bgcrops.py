@@ -102,8 +102,48 @@ def exclusion_for(
     if raw.shape != shape:
         raise InputFileError(f"{matches[0]}: mask shape {raw.shape} differs from image {shape}")
     unit = to_unit_float(raw)
-    mask = unit < 0.5 if dark else unit > 0
-    if margin > 0:
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * margin + 1, 2 * margin + 1))
-        mask = cv2.dilate(mask.astype(np.uint8), kernel) > 0
-    return mask
+    return dilate(unit < 0.5 if dark else unit > 0, margin)
+
+
+def dilate(mask: np.ndarray, margin: int) -> np.ndarray:
+    """``mask`` grown by a disc of radius ``margin`` px (unchanged for 0)."""
+    if margin <= 0:
+        return np.asarray(mask, bool)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * margin + 1, 2 * margin + 1))
+    return cv2.dilate(np.asarray(mask, np.uint8), kernel) > 0
+
+
+def png_dtype(crop: np.ndarray) -> np.ndarray:
+    """8- and 16-bit crops as they are; anything else scaled to 16 bit (PNG keeps it)."""
+    if crop.dtype in (np.uint8, np.uint16):
+        return crop
+    return np.round(to_unit_float(crop) * 65535).astype(np.uint16)
+
+
+def write_crops(out: Path, source: Path, image: np.ndarray, crops: list) -> list[dict]:
+    """Write each crop of ``image`` as ``<source stem>_NN.png`` (atomically) into ``out``.
+
+    Returns
+    -------
+    One index entry per crop: ``crop`` (file name), ``source``, ``y``, ``x``, ``size``.
+    """
+    from temdefects.io.atomic import atomic_write_bytes
+
+    index = []
+    for k, c in enumerate(crops):
+        name = f"{source.stem}_{k:02d}.png"
+        patch = np.ascontiguousarray(png_dtype(image[c.y : c.y + c.size, c.x : c.x + c.size]))
+        ok, buf = cv2.imencode(".png", patch)
+        if not ok:
+            raise InputFileError(f"{source}: crop {k} cannot be encoded as PNG")
+        atomic_write_bytes(out / name, buf.tobytes())
+        index.append({"crop": name, "source": str(source), "y": c.y, "x": c.x, "size": c.size})
+    return index
+
+
+def write_crop_index(out: Path, doc: dict) -> None:
+    """``crops.json``: the run's settings and the index of its crops (atomic)."""
+    from temdefects.io import jsonfile as strict_json
+    from temdefects.io.atomic import atomic_write_text
+
+    atomic_write_text(out / "crops.json", strict_json.dumps(doc, indent=1) + "\n")
