@@ -109,3 +109,56 @@ def test_a_killed_training_resumes_to_the_same_weights(tmp_path):
     b = torch.load(tmp_path / "whole" / "checkpoints" / "last.pt", weights_only=False)
     assert a["state"]["step"] == b["state"]["step"]
     assert all(torch.equal(a["model"][k], b["model"][k]) for k in b["model"])
+
+
+def _analyze(frames: Path, out: Path, *extra: str) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "temdefects.cli.main", "analyze", str(frames), "-o", str(out)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen(
+        [*cmd, "-q", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+
+
+def _tree(folder: Path) -> dict:
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != "summary.json"  # it holds the run time
+    }
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+def test_an_interrupted_analysis_resumes_to_the_same_results(sig, tmp_path):
+    from temdefects.synth.config import load_config
+    from temdefects.synth.dataset import generate_dataset
+
+    frames = tmp_path / "frames"
+    small = {"size": [96, 96], "artifacts": {"dirt": 0}}
+    generate_dataset(frames, load_config("m2", overrides=small), count=24, seed=5, progress=False)
+    for p in frames.glob("*"):  # keep only the images
+        if p.suffix != ".png":
+            p.unlink()
+    cut = tmp_path / "cut"
+    proc = _analyze(frames, cut)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(cut.glob("rois/*.zip"))) < 4:
+        time.sleep(0.05)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert b"Traceback" not in err
+    done = len(list(cut.glob("rois/*.zip")))
+    assert 0 < done < 24, "the run was not cut in the middle"
+    again = _analyze(frames, cut)  # without --resume an earlier run is not touched
+    again.communicate(timeout=120)
+    assert again.returncode == 1
+    resumed = _analyze(frames, cut, "--resume")
+    out, err = resumed.communicate(timeout=600)
+    assert resumed.returncode == 0, err.decode()
+    assert b"kept from the interrupted run" in out
+    whole = _analyze(frames, tmp_path / "whole")
+    whole.communicate(timeout=600)
+    assert whole.returncode == 0
+    a, b = _tree(cut), _tree(tmp_path / "whole")
+    assert sorted(a) == sorted(b)  # no temporary file left behind either
+    differing = [k for k in b if a[k] != b[k]]
+    assert not differing, differing[:5]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 import zipfile
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -33,6 +35,11 @@ def test_round_trip_keeps_coordinates_and_names(tmp_path):
         np.testing.assert_allclose(points, curve, atol=1e-3)  # float32 storage
     raw = roifile.ImagejRoi.fromfile(path)
     assert all(r.roitype == roifile.ROI_TYPE.POLYLINE for r in raw)
+    # the same curves give the same bytes, whenever they are written
+    first = path.read_bytes()
+    with mock.patch("time.time", return_value=time.time() + 7200):
+        later = write_imagej_rois(tmp_path / "later.zip", CURVES).read_bytes()
+    assert later == first
 
 
 def test_custom_names_and_replacing_an_existing_zip(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 import cv2
@@ -63,25 +64,57 @@ def frame_record(result, *, model: str | None, settings: dict) -> dict:
 
 
 def table_rows(result) -> list[dict]:
-    ps = result.pixel_size
-    return [
-        {
-            "image": result.name,
-            "source": result.source,
-            "frame": result.index,
-            "id": d.id,
-            "length_px": f"{d.length:.3f}",
-            "length_nm": f"{d.length * ps:.3f}" if ps else "",
-            "mean_curvature_per_px": f"{d.mean_curvature:.6f}",
-            "max_curvature_per_px": f"{d.max_curvature:.6f}",
-            "score": f"{d.score:.4f}",
-            "x_start": f"{d.points[0, 0]:.2f}",
-            "y_start": f"{d.points[0, 1]:.2f}",
-            "x_end": f"{d.points[-1, 0]:.2f}",
-            "y_end": f"{d.points[-1, 1]:.2f}",
-        }
-        for d in result.dislocations
-    ]
+    """Rows of ``dislocations.csv`` for one analysed frame (from its JSON record)."""
+    return record_rows(frame_record(result, model=None, settings={}))
+
+
+def record_rows(record: dict) -> list[dict]:
+    """Rows of ``dislocations.csv`` from a frame's JSON record.
+
+    The table is made from the record (points rounded to 1/1000 px as stored),
+    so a run resumed from the records of finished frames writes the same
+    table as an uninterrupted one.
+    """
+    ps = record["pixel_size_nm"]
+    rows = []
+    for d in record["dislocations"]:
+        pts = np.asarray(d["points"], float)
+        rows.append(
+            {
+                "image": record["name"],
+                "source": record["source"],
+                "frame": record["frame"],
+                "id": d["id"],
+                "length_px": f"{d['length_px']:.3f}",
+                "length_nm": f"{d['length_px'] * ps:.3f}" if ps else "",
+                "mean_curvature_per_px": f"{d['mean_curvature_per_px']:.6f}",
+                "max_curvature_per_px": f"{d['max_curvature_per_px']:.6f}",
+                "score": f"{d['score']:.4f}",
+                "x_start": f"{pts[0, 0]:.2f}",
+                "y_start": f"{pts[0, 1]:.2f}",
+                "x_end": f"{pts[-1, 0]:.2f}",
+                "y_end": f"{pts[-1, 1]:.2f}",
+            }
+        )
+    return rows
+
+
+def finished_frame(out: Path, name: str, *, model: str | None, settings: dict) -> dict | None:
+    """The record of a frame an earlier run finished with the same model and settings.
+
+    A frame is finished when its last file (the ImageJ ROI zip) exists; its
+    JSON must parse and name the same model and settings. None otherwise (the
+    frame is analysed again).
+    """
+    if not (out / "rois" / f"{name}.zip").is_file():
+        return None
+    try:
+        record = json.loads((out / "json" / f"{name}.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if record.get("model") != model or record.get("settings") != settings:
+        return None
+    return record
 
 
 def write_table(path: Path, rows: list[dict]) -> None:

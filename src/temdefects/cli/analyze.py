@@ -110,6 +110,12 @@ def add_parser(sub) -> None:
     )
     add_flatten_argument(s)
     p.add_argument("--overwrite", action="store_true", help="allow a non-empty output folder")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted run in OUT: frames it finished with the same model and "
+        "settings are kept, the others analysed",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=run_command)
 
@@ -167,7 +173,12 @@ def run_command(args) -> int:
     from tqdm import tqdm
 
     from temdefects.analysis import analyze_image
-    from temdefects.analysis.outputs import table_rows, write_frame, write_table
+    from temdefects.analysis.outputs import (
+        finished_frame,
+        record_rows,
+        write_frame,
+        write_table,
+    )
     from temdefects.errors import InputFileError, TemdefectsError
     from temdefects.io.atomic import atomic_write_text, remove_if_empty
     from temdefects.io.frames import MIN_SIDE, expand_reporting, iter_frames
@@ -180,11 +191,14 @@ def run_command(args) -> int:
     out = Path(args.output)
     if out.exists() and not out.is_dir():
         raise TemdefectsError(f"{out}: output path is a file, not a folder")
-    if out.exists() and any(p.name not in OWN for p in out.iterdir()):
+    if args.resume:
+        if out.exists() and any(p.name not in OWN for p in out.iterdir()):
+            raise TemdefectsError(f"{out}: holds files analyze did not write; cannot resume there")
+    elif out.exists() and any(p.name not in OWN for p in out.iterdir()):
         if not args.overwrite:
             raise TemdefectsError(f"{out}: output folder is not empty (use --overwrite)")
     elif out.exists() and any(out.iterdir()) and not args.overwrite:
-        raise TemdefectsError(f"{out}: holds earlier results (use --overwrite)")
+        raise TemdefectsError(f"{out}: holds earlier results (use --overwrite or --resume)")
     # Inputs first (a typo costs no model load); a bad item is reported, the rest go on.
     files, report = expand_reporting(args.inputs, "temdefects analyze")
     failed = len(report)
@@ -205,13 +219,24 @@ def run_command(args) -> int:
     totals = [_frame_count(f) for f in files]  # an unreadable file fails below, in its turn
     total = sum(t for t in totals if t) if all(totals) else None
     bar = tqdm(total=total, desc="analyze", unit="frame", disable=args.quiet, file=sys.stderr)
-    rows = []
+    rows, resumed = [], 0
     start = time.perf_counter()
     try:
         for path in files:
             entry = {"input": str(path), "frames": 0, "dislocations": 0, "status": "ok"}
             try:
                 for frame in iter_frames(path, pixel_size=args.pixel_size, min_side=MIN_SIDE):
+                    done = None
+                    if args.resume:
+                        done = finished_frame(out, frame.name, model=model_name, settings=settings)
+                    if done is not None:  # finished by an earlier, interrupted run
+                        rows.extend(record_rows(done))
+                        entry["frames"] += 1
+                        entry["dislocations"] += len(done["dislocations"])
+                        entry["pixel_size_nm"] = frame.pixel_size
+                        resumed += 1
+                        bar.update()
+                        continue
                     result = analyze_image(
                         model,
                         frame.image,
@@ -221,8 +246,9 @@ def run_command(args) -> int:
                         index=frame.index,
                         pixel_size=frame.pixel_size,
                     )
-                    write_frame(out, result, model=model_name, settings=settings)
-                    rows.extend(table_rows(result))
+                    rows.extend(
+                        record_rows(write_frame(out, result, model=model_name, settings=settings))
+                    )
                     entry["frames"] += 1
                     entry["dislocations"] += len(result.dislocations)
                     entry["pixel_size_nm"] = frame.pixel_size
@@ -258,6 +284,8 @@ def run_command(args) -> int:
     )
     print(
         f"analyzed {frames} frames of {len(report) - failed} inputs: {len(rows)} dislocations "
-        f"in {elapsed:.1f} s; results in {out}" + (f"; {failed} inputs failed" if failed else "")
+        f"in {elapsed:.1f} s; results in {out}"
+        + (f" ({resumed} frames kept from the interrupted run)" if resumed else "")
+        + (f"; {failed} inputs failed" if failed else "")
     )
     return 1 if failed else 0

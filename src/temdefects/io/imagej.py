@@ -77,7 +77,10 @@ def write_imagej_rois(
         for name, arr in zip(names, arrays, strict=True):
             roi = roifile.ImagejRoi.frompoints(arr.astype(np.float32), name=name)
             roi.roitype = roifile.ROI_TYPE.POLYLINE
-            zf.writestr(f"{name}.roi", roi.tobytes())
+            # A fixed time stamp: the same curves give the same bytes (runs compare equal).
+            info = zipfile.ZipInfo(f"{name}.roi", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, roi.tobytes())
     return atomic_write_bytes(path, buffer.getvalue())
 
 
