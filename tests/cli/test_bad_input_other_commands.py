@@ -37,9 +37,13 @@ def _file(tmp, name, text):
 
 CASES = {
     "track-missing": (lambda t: ["track", str(t / "nope"), "-o", str(t / "o")], "nope"),
-    "track-image-file": (
+    "track-broken-image-file": (
         lambda t: ["track", str(_file(t, "a.png", "x")), "-o", str(t / "o")],
-        "analyze",
+        "a.png",
+    ),
+    "track-not-a-frame-file": (
+        lambda t: ["track", str(_file(t, "notes.txt", "x")), "-o", str(t / "o")],
+        "notes.txt",
     ),
     "track-empty-folder": (
         lambda t: ["track", str((t / "e").mkdir() or t / "e"), "-o", str(t / "o")],

@@ -7,7 +7,14 @@ import pytest
 from temdefects.cli.main import main
 
 PNG = b"\x89PNG\r\n\x1a\n"
-OUTPUTS = ("tracks.csv", "spacing.csv", "tracks.json", "spacing.png", "trajectories.png")
+OUTPUTS = (
+    "tracks.csv",
+    "spacing.csv",
+    "tracks.json",
+    "spacing.png",
+    "trajectories.png",
+    "drift.csv",  # zero for analysis results: their frames are not re-read
+)
 
 
 def line(y: float) -> list[list[float]]:
@@ -74,6 +81,7 @@ def test_analyze_folder_gives_tracks_spacing_and_plots(tmp_path, movie, capsys):
     assert code == 0 and err == ""
     assert "6 frames: 3 tracks" in stdout and "11.33 px (5.67 nm)" in stdout
     assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUTS)
+    assert {(r["dx_px"], r["dy_px"]) for r in table(out / "drift.csv")} == {("0.000", "0.000")}
     rows = table(out / "tracks.csv")
     assert len(rows) == 18 and rows[0]["source"] == "movie.mp4"
     # track 1 is the first curve of frame 0 (row 34), followed through all frames
@@ -209,10 +217,10 @@ def test_wrong_inputs_say_what_to_do(tmp_path, capsys):
         write(tmp_path / "synth", f"{i:06d}.json", {"format": "temdefects.synth/1", "index": i})
     code, _, err = run([tmp_path / "synth", "-o", tmp_path / "o1"], capsys)
     assert code == 1 and len(err.strip().splitlines()) == 1 and "run it on the images" in err
-    # an image file instead of a folder
+    # a broken image file: read as a frame to analyse, one line naming it
     (tmp_path / "frame.png").write_bytes(b"\x89PNG")
     code, _, err = run([tmp_path / "frame.png", "-o", tmp_path / "o2"], capsys)
-    assert code == 1 and "is a file" in err and "temdefects analyze" in err
+    assert code == 1 and "frame.png" in err and len(err.strip().splitlines()) == 1
     # dislocations that are not a list
     rec = record("m.avi", 0, [10.0])
     rec["dislocations"] = "abc"

@@ -34,6 +34,19 @@ def read_frame_record(path: Path) -> dict:
         rec = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputFileError(f"{path.name}: not a readable JSON file ({exc})") from None
+    return parse_frame_record(rec, path)
+
+
+def parse_frame_record(rec, path: Path) -> dict:
+    """A frame record (parsed JSON, from file ``path``) with its curves as arrays.
+
+    Returns
+    -------
+    dict with ``file``, ``name``, ``index``, ``source``, ``pixel_size``,
+    ``shape``, ``curves`` (list of (P, 2) x, y), ``ids``, ``lengths`` and
+    ``drift`` (``(0, 0)``: records are in the frame's own coordinates).
+    """
+    path = Path(path)
     # A frame record names its format; older or hand-made ones at least hold dislocations.
     if (
         not isinstance(rec, dict)
@@ -78,6 +91,7 @@ def read_frame_record(path: Path) -> dict:
         "curves": curves,
         "ids": ids,
         "lengths": lengths,
+        "drift": (0.0, 0.0),
     }
 
 
@@ -161,6 +175,10 @@ def track_rows(result, frames: list[dict]) -> list[dict]:
                 "velocity_nm_per_frame": fmt_number(m.velocity, ps),
                 "normal_velocity_nm_per_frame": fmt_number(m.normal_velocity, ps),
                 "length_nm": fmt_number(length, ps),
+                "drift_x_px": fmt_number(fr["drift"][0]),
+                "drift_y_px": fmt_number(fr["drift"][1]),
+                "x_raw_px": fmt_number(m.x + fr["drift"][0]),
+                "y_raw_px": fmt_number(m.y + fr["drift"][1]),
             }
         )
     return rows
@@ -187,6 +205,7 @@ def tracks_json(result, frames: list[dict]) -> str:
                         "source_frame": f["index"],
                         "pixel_size_nm": f["pixel_size"],
                         "image_shape": f["shape"],
+                        "drift_px": [round(float(v), 3) for v in f["drift"]],
                     }
                     for k, f in enumerate(frames)
                 ],

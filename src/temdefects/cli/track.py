@@ -3,34 +3,50 @@
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import sys
 from pathlib import Path
 
-from temdefects.cli.common import non_negative_int, positive_int
+from temdefects.cli.common import add_flatten_argument, non_negative_int, positive_int
 
 HELP = "follow dislocations over video frames: ids, velocities, pile-up spacing"
 
-EPILOG = """RESULTS is a folder written by `temdefects analyze` (its json/ is read) or a folder
-of its per-frame JSON files. Frames of one source are ordered by frame index; frames of
-several sources (a folder of single images) by source file name in natural order
-(img2 before img10), then frame. Writes into OUT:
+EPILOG = """INPUT is a video (MP4, AVI, ...), a stack (TIFF, DM4, EMD, ...), a folder of frames
+(natural order: img2 before img10), or a folder written by `temdefects analyze` (its json/ is
+read) or of its per-frame JSON files. Frames and videos are analysed first (per-frame
+results in OUT/analysis/, as `analyze` writes them, with the model's chosen post-processing)
+and their drift is removed before tracking (--no-drift: off). Frames of one source are
+ordered by frame index; frames of several sources by source file name in natural order,
+then frame. Writes into OUT:
   tracks.csv        per track and frame: centroid, displacement, velocity (px, nm)
   spacing.csv       per frame and track: nearest neighbour track and distance
   tracks.json       every track with its curve in each frame
   spacing.png       distance to the nearest neighbour against frame (Govind et al., Fig. 15)
   trajectories.png  centroid paths in image coordinates
   pairs.csv/.png    with --pairs: distance between the given tracks against frame
-example:
-  temdefects analyze movie.mp4 -o results/ --pixel-size 0.8
-  temdefects track results/ -o tracks/ --pairs 1-2 2-3
+  drift.csv         per frame: drift (dx, dy) px against the first frame
+  annotated.mp4     frames and videos: each track's curve and id over the frames
+Positions (x_px, y_px) and velocities are in stabilised coordinates (the first frame's);
+x_raw_px, y_raw_px are where the dislocation is in its own frame.
+examples:
+  temdefects track movie.mp4 -o tracks/ --pixel-size 0.8
+  temdefects analyze movie.mp4 -o results/ && temdefects track results/ -o tracks/ --pairs 1-2
 """
 
-OUTPUTS = ("tracks.csv", "spacing.csv", "tracks.json", "spacing.png", "trajectories.png")
+OUTPUTS = (
+    "tracks.csv",
+    "spacing.csv",
+    "tracks.json",
+    "spacing.png",
+    "trajectories.png",
+    "drift.csv",
+)
 TRACK_COLUMNS = tuple(
     "track frame source source_frame dislocation_id x_px y_px dx_px dy_px displacement_px "
     "velocity_px_per_frame normal_velocity_px_per_frame length_px x_nm y_nm displacement_nm "
-    "velocity_nm_per_frame normal_velocity_nm_per_frame length_nm".split()
+    "velocity_nm_per_frame normal_velocity_nm_per_frame length_nm drift_x_px drift_y_px "
+    "x_raw_px y_raw_px".split()
 )
 SPACING_COLUMNS = ("frame", "track", "neighbour", "distance_px", "distance_nm")
 PAIR_COLUMNS = ("frame", "pair", "track_a", "track_b", "distance_px", "distance_nm")
@@ -63,7 +79,11 @@ def add_parser(sub) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("results", metavar="RESULTS", help="analyze output folder or JSON folder")
+    p.add_argument(
+        "results",
+        metavar="INPUT",
+        help="video, stack or folder of frames; or an analyze output folder or JSON folder",
+    )
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder")
     p.add_argument(
         "--pairs",
@@ -95,7 +115,18 @@ def add_parser(sub) -> None:
         metavar="N",
         help="drop tracks found in fewer frames (default 1)",
     )
+    a = p.add_argument_group("analysis (video, stack or frames input)")
+    a.add_argument("--model", metavar="DIR", help="model folder (default: the installed model)")
+    a.add_argument(
+        "--pixel-size", type=float, metavar="NM", help="nm per px (overrides the metadata)"
+    )
+    a.add_argument("--no-drift", action="store_true", help="do not remove the drift")
+    a.add_argument(
+        "--fps", type=float, default=10.0, help="frame rate of annotated.mp4 (default 10)"
+    )
+    add_flatten_argument(a, scope=" (analysis)")
     p.add_argument("--overwrite", action="store_true", help="allow a non-empty output folder")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=run_command)
 
 
@@ -115,19 +146,33 @@ def run_command(args) -> int:
     )
     from temdefects.analysis.track_plots import distance_png, spacing_png, trajectories_png
     from temdefects.analysis.tracking import track
+    from temdefects.analysis.video import is_analysis_folder
     from temdefects.errors import InputFileError
     from temdefects.io.atomic import atomic_write_bytes, atomic_write_text, check_output_folder
 
+    if args.pixel_size is not None and not (math.isfinite(args.pixel_size) and args.pixel_size > 0):
+        raise InputFileError(f"--pixel-size: must be a finite number > 0, got {args.pixel_size}")
+    if not (math.isfinite(args.fps) and args.fps > 0):
+        raise InputFileError(f"--fps: must be a finite number > 0, got {args.fps}")
+    source = Path(args.results)
+    from_results = is_analysis_folder(source) or source.suffix.lower() == ".json"
+    if not from_results:
+        from temdefects.analysis.video import sequence_files
+
+        sequence_files(source)  # a bad input fails before the model loads
     out = check_output_folder(args.output, args.overwrite)
-    frames, failed, foreign = [], 0, []
-    for path in frame_files(Path(args.results)):
-        try:
-            frames.append(read_frame_record(path))
-        except NotFrameRecord as exc:
-            foreign.append(str(exc))  # other JSON (summary, synthetic records): one line below
-        except InputFileError as exc:
-            failed += 1
-            print(f"temdefects track: error: {exc}", file=sys.stderr)
+    frames, failed, foreign, sources = [], 0, [], []
+    if from_results:
+        for path in frame_files(source):
+            try:
+                frames.append(read_frame_record(path))
+            except NotFrameRecord as exc:
+                foreign.append(str(exc))  # other JSON (summary, synthetic records): below
+            except InputFileError as exc:
+                failed += 1
+                print(f"temdefects track: error: {exc}", file=sys.stderr)
+    else:
+        frames, failed, sources = _analyze(args, source, out)
     if not frames:
         more = f", and {len(foreign) - 1} more like it" if len(foreign) > 1 else ""
         why = f" ({foreign[0]}{more})" if foreign else ""
@@ -140,7 +185,8 @@ def run_command(args) -> int:
             f"temdefects track: skipped {len(foreign)} JSON files that are not frame results",
             file=sys.stderr,
         )
-    frames = order_frames(frames)
+    if from_results:
+        frames = order_frames(frames)
     result = track(
         [f["curves"] for f in frames],
         max_distance=args.max_distance,
@@ -200,6 +246,24 @@ def run_command(args) -> int:
             distance_png(series, pixel_size=common, title="distance between tracks"),
         )
 
+    write_csv(
+        out / "drift.csv",
+        ("frame", "name", "dx_px", "dy_px"),
+        [
+            {
+                "frame": k,
+                "name": f["name"],
+                "dx_px": fmt_number(f["drift"][0]),
+                "dy_px": fmt_number(f["drift"][1]),
+            }
+            for k, f in enumerate(frames)
+        ],
+    )
+    if sources:
+        from temdefects.analysis.video import write_annotated_video
+
+        write_annotated_video(out / "annotated.mp4", result, frames, sources, fps=args.fps)
+
     mean = mean_spacing(spacing)
     nm = [
         s.distance * frames[s.frame]["pixel_size"] for s in spacing if frames[s.frame]["pixel_size"]
@@ -212,3 +276,56 @@ def run_command(args) -> int:
         f"spacing {text}; results in {out}" + (f"; {failed} errors" if failed else "")
     )
     return 1 if failed else 0
+
+
+def _analyze(args, source: Path, out: Path) -> tuple[list[dict], int, list[Path]]:
+    """Analyse a video, stack or folder of frames into ``out/analysis``; records and errors."""
+    from dataclasses import asdict
+
+    from tqdm import tqdm
+
+    from temdefects.analysis import AnalysisOptions, PostprocessOptions
+    from temdefects.analysis.choose import model_postprocess
+    from temdefects.analysis.video import analyze_sequence, sequence_files
+    from temdefects.errors import InputFileError
+    from temdefects.models import load, read_config
+    from temdefects.models.folder import default_model_path
+
+    model = load(args.model)
+    record = read_config(args.model or default_model_path())
+    options = AnalysisOptions(
+        postprocess=PostprocessOptions(**model_postprocess(record, {"threshold": None})),
+        flatten=args.flatten,
+    )
+    model_name = str(Path(args.model).resolve()) if args.model else "default"
+    settings = {
+        **asdict(options.postprocess),
+        "max_side": options.max_side,
+        "scale": options.scale,
+        "flatten": options.flatten,
+        "pixel_size_override_nm": args.pixel_size,
+    }
+    errors = []
+    # no bar when stderr is not a terminal (None), so logs keep one line per error
+    with tqdm(
+        desc="analyze", unit="frame", disable=True if args.quiet else None, file=sys.stderr
+    ) as bar:
+        frames, _ = analyze_sequence(
+            source,
+            out / "analysis",
+            model,
+            options=options,
+            model_name=model_name,
+            settings=settings,
+            pixel_size=args.pixel_size,
+            drift=not args.no_drift,
+            on_frame=bar.update,
+            on_error=errors.append,
+            strict=False,
+        )
+    if not frames:  # nothing read: one line, the first file's reason
+        more = f" (and {len(errors) - 1} more unreadable files)" if len(errors) > 1 else ""
+        raise InputFileError(f"{errors[0]}{more}" if errors else f"{source}: no frames")
+    for message in errors:
+        print(f"temdefects track: error: {message}", file=sys.stderr)
+    return frames, len(errors), sequence_files(source)
