@@ -6,9 +6,10 @@ import argparse
 import math
 import sys
 import time
+from collections import deque
 from pathlib import Path
 
-from temdefects.cli.common import add_flatten_argument
+from temdefects.cli.common import add_flatten_argument, positive_int
 from temdefects.io import jsonfile as strict_json
 
 HELP = "find every dislocation in images, stacks or videos and write curves, tables, overlays"
@@ -109,6 +110,19 @@ def add_parser(sub) -> None:
         help="resample every frame by this factor first (default 1)",
     )
     add_flatten_argument(s)
+    w = p.add_argument_group("scale-out (docs/scale.md)")
+    w.add_argument(
+        "--workers",
+        type=positive_int,
+        default=1,
+        help="local processes analysing frames (default 1: this process)",
+    )
+    w.add_argument(
+        "--scheduler",
+        metavar="ADDR",
+        help="Dask scheduler whose workers analyse the frames: tcp://HOST:PORT, or local:N for "
+        "a local cluster of N processes; results are written here, in order",
+    )
     p.add_argument("--overwrite", action="store_true", help="allow a non-empty output folder")
     p.add_argument(
         "--resume",
@@ -179,11 +193,13 @@ def run_command(args) -> int:
         write_frame,
         write_table,
     )
+    from temdefects.analysis.remote import analyze_task
     from temdefects.errors import InputFileError, TemdefectsError
     from temdefects.io.atomic import atomic_write_text, remove_if_empty
     from temdefects.io.frames import MIN_SIDE, expand_reporting, iter_frames
     from temdefects.models import load, read_config
     from temdefects.models.folder import default_model_path
+    from temdefects.parallel import executor, worker_count
 
     options = _options(args)  # checked before any input is read
     if args.pixel_size is not None and not (math.isfinite(args.pixel_size) and args.pixel_size > 0):
@@ -204,7 +220,7 @@ def run_command(args) -> int:
     failed = len(report)
     if not files:
         return 1  # each bad input has had its line; nothing read, nothing written
-    model = load(args.model)
+    model = load(args.model) if args.scheduler is None and args.workers == 1 else None
     model_name = str(Path(args.model).resolve()) if args.model else "default"
     options = _options(args, read_config(args.model or default_model_path()))
     out.mkdir(parents=True, exist_ok=True)
@@ -219,47 +235,65 @@ def run_command(args) -> int:
     totals = [_frame_count(f) for f in files]  # an unreadable file fails below, in its turn
     total = sum(t for t in totals if t) if all(totals) else None
     bar = tqdm(total=total, desc="analyze", unit="frame", disable=args.quiet, file=sys.stderr)
-    rows, resumed = [], 0
+    rows, counts = [], {"resumed": 0}
+    model_path = str(Path(args.model or default_model_path()).resolve())
+    # In frame order: (entry, record of a finished frame | result | future of one).
+    pending: deque = deque()
+
+    def drain(limit: int) -> None:
+        while len(pending) > limit:
+            entry, item, ps = pending.popleft()
+            if isinstance(item, dict):  # finished by an earlier, interrupted run
+                record = item
+                counts["resumed"] += 1
+            else:
+                result = item.result() if hasattr(item, "result") else item
+                record = write_frame(out, result, model=model_name, settings=settings)
+            rows.extend(record_rows(record))
+            entry["frames"] += 1
+            entry["dislocations"] += len(record["dislocations"])
+            entry["pixel_size_nm"] = ps
+            bar.update()
+
     start = time.perf_counter()
     try:
-        for path in files:
-            entry = {"input": str(path), "frames": 0, "dislocations": 0, "status": "ok"}
-            try:
-                for frame in iter_frames(path, pixel_size=args.pixel_size, min_side=MIN_SIDE):
-                    done = None
-                    if args.resume:
-                        done = finished_frame(out, frame.name, model=model_name, settings=settings)
-                    if done is not None:  # finished by an earlier, interrupted run
-                        rows.extend(record_rows(done))
-                        entry["frames"] += 1
-                        entry["dislocations"] += len(done["dislocations"])
-                        entry["pixel_size_nm"] = frame.pixel_size
-                        resumed += 1
-                        bar.update()
-                        continue
-                    result = analyze_image(
-                        model,
-                        frame.image,
-                        options=options,
-                        name=frame.name,
-                        source=str(path),
-                        index=frame.index,
-                        pixel_size=frame.pixel_size,
-                    )
-                    rows.extend(
-                        record_rows(write_frame(out, result, model=model_name, settings=settings))
-                    )
-                    entry["frames"] += 1
-                    entry["dislocations"] += len(result.dislocations)
-                    entry["pixel_size_nm"] = frame.pixel_size
-                    bar.update()
-            except InputFileError as exc:
-                entry.update(status="failed", error=str(exc))
-                failed += 1
-                print(f"temdefects analyze: error: {exc}", file=sys.stderr)
-            report.append(entry)
+        with executor(args.workers, args.scheduler) as pool:
+            limit = 2 * worker_count(pool, args.workers)  # frames held in memory at once
+            for path in files:
+                entry = {"input": str(path), "frames": 0, "dislocations": 0, "status": "ok"}
+                report.append(entry)
+                try:
+                    for frame in iter_frames(path, pixel_size=args.pixel_size, min_side=MIN_SIDE):
+                        meta = {
+                            "name": frame.name,
+                            "source": str(path),
+                            "index": frame.index,
+                            "pixel_size": frame.pixel_size,
+                        }
+                        done = None
+                        if args.resume:
+                            done = finished_frame(
+                                out, frame.name, model=model_name, settings=settings
+                            )
+                        if done is not None:
+                            item = done
+                        elif pool is None:
+                            item = analyze_image(model, frame.image, options=options, **meta)
+                        else:
+                            item = pool.submit(
+                                analyze_task, model_path, frame.image, options, **meta
+                            )
+                        pending.append((entry, item, frame.pixel_size))
+                        drain(limit)
+                except InputFileError as exc:
+                    drain(0)  # the frames read before the damage are kept
+                    entry.update(status="failed", error=str(exc))
+                    failed += 1
+                    print(f"temdefects analyze: error: {exc}", file=sys.stderr)
+            drain(0)
     finally:
         bar.close()
+    resumed = counts["resumed"]
     elapsed = time.perf_counter() - start
     frames = sum(e.get("frames", 0) for e in report)
     if not frames:  # every input failed, each with its line: nothing read, nothing written

@@ -68,6 +68,12 @@ def add_parser(sub) -> None:
     run = p.add_argument_group("run")
     run.add_argument("--seed", type=non_negative_int, default=0, help="run seed (default 0)")
     run.add_argument("--workers", type=positive_int, default=1, help="processes (default 1)")
+    run.add_argument(
+        "--scheduler",
+        metavar="ADDR",
+        help="Dask scheduler whose workers make the images: tcp://HOST:PORT, or local:N for a "
+        "local cluster of N processes (docs/scale.md); workers must see the output folder",
+    )
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     other = p.add_argument_group("other modes")
     other.add_argument("--replay", metavar="RECORD", help="re-render one image from its record")
@@ -131,6 +137,7 @@ def run_command(args) -> int:
         count=args.count,
         seed=args.seed,
         workers=args.workers,
+        scheduler=args.scheduler,
         backgrounds=_backgrounds(config),
         overwrite=args.overwrite,
         resume=args.resume,

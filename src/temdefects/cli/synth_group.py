@@ -25,6 +25,12 @@ def add_synth_parser(sub, *, family: str, presets_hint: str) -> argparse.Argumen
     p.add_argument("--seed", type=non_negative_int, default=0, help="run seed (default 0)")
     p.add_argument("--workers", type=positive_int, default=1, help="processes (default 1)")
     p.add_argument(
+        "--scheduler",
+        metavar="ADDR",
+        help="Dask scheduler whose workers make the images: tcp://HOST:PORT, or local:N for a "
+        "local cluster of N processes (docs/scale.md); workers must see the output folder",
+    )
+    p.add_argument(
         "--overwrite",
         action="store_true",
         help="replace this generator's files in a non-empty folder",
@@ -59,6 +65,7 @@ def run_synth(args, *, load, list_presets, dump, generate, read_sample, preview)
         count=args.count,
         seed=args.seed,
         workers=args.workers,
+        scheduler=args.scheduler,
         overwrite=args.overwrite,
         progress=not args.quiet,
     )

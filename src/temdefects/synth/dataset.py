@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-import multiprocessing
 import os
 import re
 import sys
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from temdefects import __version__
 from temdefects.errors import InputFileError, TemdefectsError
 from temdefects.io import jsonfile as strict_json
 from temdefects.io.atomic import atomic_write_text, temporary_target
+from temdefects.parallel import executor
 from temdefects.synth.config import SynthConfig, config_from_dict
 from temdefects.synth.files import make_record, stem, write_sample
 from temdefects.synth.scene import generate
@@ -113,14 +113,6 @@ def single_threaded():
         cv2.setNumThreads(before)
 
 
-def _worker_init() -> None:
-    import cv2
-    from threadpoolctl import threadpool_limits
-
-    cv2.setNumThreads(1)
-    threadpool_limits(limits=1, user_api="blas")
-
-
 def _make_one(
     config_dict: dict, seed: int, index: int, folder: str, backgrounds: str | None, digits: int
 ) -> tuple[int, int]:
@@ -144,11 +136,16 @@ def generate_dataset(
     overwrite: bool = False,
     resume: bool = False,
     progress: bool = True,
+    scheduler: str | None = None,
 ) -> RunReport:
     """Generate ``count`` images into ``folder``.
 
     Failures of single images (for example an unreadable background file) are
-    collected in the report's ``failed`` and do not stop the others.
+    collected in the report's ``failed`` and do not stop the others. With
+    ``workers > 1`` images are made by local processes, with ``scheduler``
+    (``tcp://HOST:PORT`` or ``local:N``) by the workers of a Dask cluster,
+    which write into ``folder`` (:mod:`temdefects.parallel`); every image
+    depends only on the seed and its index, so the files are the same.
     """
     if count < 1:
         raise TemdefectsError(f"count: must be >= 1, got {count}")
@@ -182,19 +179,18 @@ def generate_dataset(
             todo.append(i)
     bar = tqdm(total=len(todo), desc="synth", unit="img", disable=not progress, file=sys.stderr)
     args = (config_dict, int(seed))
+    parallel = scheduler is not None or (workers > 1 and len(todo) > 1)
     try:
-        if workers == 1 or len(todo) <= 1:
+        if not parallel:
             with single_threaded():
                 for i in todo:
                     _collect(report, i, lambda i=i: _make_one(*args, i, str(folder), bg, digits))
                     bar.update()
         else:
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(
-                max_workers=workers, mp_context=ctx, initializer=_worker_init
-            ) as pool:
+            with executor(workers, scheduler) as pool:
                 futures = {
-                    pool.submit(_make_one, *args, i, str(folder), bg, digits): i for i in todo
+                    pool.submit(_make_one, *args, i, str(folder.resolve()), bg, digits): i
+                    for i in todo
                 }
                 for fut in as_completed(futures):
                     _collect(report, futures[fut], fut.result)

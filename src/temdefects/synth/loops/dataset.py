@@ -10,11 +10,10 @@ configuration), all written atomically.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
 import sys
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from temdefects import __version__
 from temdefects.errors import InputFileError, TemdefectsError
 from temdefects.io import jsonfile as strict_json
 from temdefects.io.atomic import atomic_write_text
+from temdefects.parallel import executor
 from temdefects.synth.dataset import digits_for, single_threaded
 from temdefects.synth.files import stem
 from temdefects.synth.loops.config import CLASSES, LoopSynthConfig, loop_config_from_dict
@@ -73,14 +73,6 @@ def _prepare(folder: Path, overwrite: bool) -> None:
             entry.unlink()
 
 
-def _worker_init() -> None:
-    import cv2
-    from threadpoolctl import threadpool_limits
-
-    cv2.setNumThreads(1)
-    threadpool_limits(limits=1, user_api="blas")
-
-
 def _make_one(config_dict: dict, seed: int, index: int, folder: str, digits: int) -> tuple:
     config = loop_config_from_dict(config_dict)
     sample = generate_loop(config, seed, index)
@@ -99,6 +91,7 @@ def generate_loop_dataset(
     workers: int = 1,
     overwrite: bool = False,
     progress: bool = False,
+    scheduler: str | None = None,
 ) -> LoopRunReport:
     """Generate ``count`` loop images and their label tables into ``folder``.
 
@@ -114,6 +107,10 @@ def generate_loop_dataset(
         Number of images and the run's seed.
     workers
         Processes; the output is the same for any number.
+    scheduler
+        Dask scheduler (``tcp://HOST:PORT``, or ``local:N`` for a local
+        cluster) whose workers make the images (:mod:`temdefects.parallel`);
+        they must see ``folder``.
     overwrite
         Replace an earlier run's files.
     progress
@@ -151,7 +148,7 @@ def generate_loop_dataset(
     bar = tqdm(total=count, desc="loops", unit="img", disable=not progress, file=sys.stderr)
     args = (config_dict, int(seed))
     try:
-        if workers == 1 or count == 1:
+        if scheduler is None and (workers == 1 or count == 1):
             with single_threaded():
                 for i in range(count):
                     _collect(
@@ -159,13 +156,9 @@ def generate_loop_dataset(
                     )
                     bar.update()
         else:
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(
-                max_workers=workers, mp_context=ctx, initializer=_worker_init
-            ) as pool:
-                futures = {
-                    pool.submit(_make_one, *args, i, str(folder), digits): i for i in range(count)
-                }
+            with executor(workers, scheduler) as pool:
+                where = str(folder.resolve())
+                futures = {pool.submit(_make_one, *args, i, where, digits): i for i in range(count)}
                 for fut in as_completed(futures):
                     _collect(report, results, futures[fut], fut.result)
                     bar.update()

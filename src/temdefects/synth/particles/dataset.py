@@ -7,11 +7,10 @@ number of workers. ``dataset.json`` records the configuration and seed.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
 import sys
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from temdefects import __version__
 from temdefects.errors import InputFileError, TemdefectsError
 from temdefects.io import jsonfile as strict_json
 from temdefects.io.atomic import atomic_write_text
+from temdefects.parallel import executor
 from temdefects.synth.dataset import digits_for, single_threaded
 from temdefects.synth.particles.config import CLASSES, ParticleSynthConfig
 from temdefects.synth.particles.files import (
@@ -83,6 +83,7 @@ def generate_particle_dataset(
     workers: int = 1,
     overwrite: bool = False,
     progress: bool = False,
+    scheduler: str | None = None,
 ) -> ParticleRunReport:
     """Generate ``count`` particle images (PNG, label NPZ, record JSON) into ``folder``.
 
@@ -99,6 +100,9 @@ def generate_particle_dataset(
         Run seed; image ``i`` depends on ``(seed, i)`` only.
     workers
         Processes; the files are identical for any value.
+    scheduler
+        Dask scheduler (``tcp://HOST:PORT`` or ``local:N``) whose workers make
+        the images (:mod:`temdefects.parallel`); they must see ``folder``.
     overwrite
         Replace the images of a previous run.
     progress
@@ -133,17 +137,15 @@ def generate_particle_dataset(
     args = (config_dict, int(seed))
     bar = tqdm(total=count, desc="particles", unit="img", disable=not progress, file=sys.stderr)
     try:
-        if workers == 1 or count == 1:
+        if scheduler is None and (workers == 1 or count == 1):
             results = []
             for i in range(count):
                 results.append(_make_one(*args, i, str(folder), digits))
                 bar.update()
         else:
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-                futures = [
-                    pool.submit(_make_one, *args, i, str(folder), digits) for i in range(count)
-                ]
+            with executor(workers, scheduler) as pool:
+                where = str(folder.resolve())
+                futures = [pool.submit(_make_one, *args, i, where, digits) for i in range(count)]
                 results = []
                 for fut in as_completed(futures):
                     results.append(fut.result())
