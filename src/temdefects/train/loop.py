@@ -29,6 +29,7 @@ from temdefects.models import build_model, save_model
 from temdefects.train import data as tdata
 from temdefects.train.checkpoint import load_checkpoint, save_checkpoint
 from temdefects.train.config import TrainConfig, dump_train_config
+from temdefects.train.distributed import setup
 from temdefects.train.evaluate import evaluate_split
 from temdefects.train.log import TrainLog
 
@@ -183,11 +184,11 @@ def prepare(config: TrainConfig, out: Path, *, progress: bool) -> Run:
     )
 
 
-def _loader(run: Run, keys: list) -> DataLoader:
+def _loader(run: Run, keys: list, batch_size: int) -> DataLoader:
     dc = run.config.data
     return DataLoader(
         run.train_set,
-        batch_size=dc.batch_size,
+        batch_size=batch_size,
         sampler=keys,
         collate_fn=tdata.collate,
         num_workers=dc.workers,
@@ -222,14 +223,15 @@ def train(
 ) -> dict:
     """Train a model as configured; returns the best epoch's metrics.
 
+    Under ``torchrun`` every process calls this; they share the work of each
+    step (:mod:`temdefects.train.distributed`) and rank 0 writes the files.
+
     Raises
     ------
     TemdefectsError
         If ``out`` holds a run and ``resume`` is not set, or the configuration
         differs from the run being resumed.
     """
-    from tqdm import tqdm
-
     log = log or LOG.info
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -242,8 +244,25 @@ def train(
     if resume and not ckpt_path.exists():
         raise TemdefectsError(f"{out}: nothing to resume (no checkpoints/last.pt)")
     out.mkdir(parents=True, exist_ok=True)
-    run = prepare(config, out, progress=progress)
-    dev, oc = run.device, config.optim
+    dist, dev = setup(resolve_device(config.device), config.data.batch_size)
+    if not dist.main:
+        dist.barrier()  # rank 0 writes the test set first
+    run = prepare(config, out, progress=progress and dist.main)
+    if dist.main:
+        dist.barrier()
+    try:
+        return _train(config, out, run, dist, dev, resume=resume, progress=progress, log=log)
+    finally:
+        dist.close()
+
+
+def _train(
+    config: TrainConfig, out: Path, run: Run, dist, dev, *, resume: bool, progress: bool, log
+) -> dict:
+    from tqdm import tqdm
+
+    ckpt_path = out / "checkpoints" / "last.pt"
+    oc = config.optim
 
     with torch.random.fork_rng(devices=[]):  # reproducible init, global state untouched
         torch.manual_seed(config.seed)
@@ -273,15 +292,21 @@ def train(
     }
     if resume:
         state = load_checkpoint(ckpt_path, config, model, opt, sched, scaler, tlog)
-        log(f"resuming {out} at epoch {state['epoch'] + 1}, step {state['step']}")
-    atomic_write_text(out / "train_config.yaml", dump_train_config(config))
+        if dist.main:
+            log(f"resuming {out} at epoch {state['epoch'] + 1}, step {state['step']}")
+    net = model  # the bare network: evaluated, saved and checkpointed
+    if dist.world > 1:
+        ids = [dev.index] if dev.type == "cuda" else None
+        model = torch.nn.parallel.DistributedDataParallel(net, device_ids=ids)
+    if dist.main:
+        atomic_write_text(out / "train_config.yaml", dump_train_config(config))
 
     bar = tqdm(
         total=total,
         initial=state["step"],
         desc="train",
         unit="step",
-        disable=not progress,
+        disable=not progress or not dist.main,
         file=sys.stderr,
     )
     start = time.perf_counter() - state["elapsed"]
@@ -296,9 +321,10 @@ def train(
                 config.seed,
             )
             keys = keys[state["batches_done"] * config.data.batch_size :]
+            keys = dist.share(keys, config.data.batch_size)
             model.train()
             losses = []
-            for images, masks in _loader(run, keys):
+            for images, masks in _loader(run, keys, config.data.batch_size // dist.world):
                 images, masks = images.to(dev, non_blocking=True), masks.to(dev)
                 with torch.autocast(dev.type, enabled=use_amp):
                     logits, obj = model(images)
@@ -311,19 +337,20 @@ def train(
                 scaler.step(opt)
                 scaler.update()
                 sched.step()
-                losses.append(float(loss.detach()))
+                losses.append(dist.mean(float(loss.detach())))
                 state["step"] += 1
                 state["batches_done"] += 1
                 bar.update()
                 bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}", epoch=epoch + 1)
-                if state["step"] % oc.checkpoint_every == 0:
+                if state["step"] % oc.checkpoint_every == 0 and dist.main:
                     state["elapsed"] = time.perf_counter() - start
-                    save_checkpoint(ckpt_path, config, model, opt, sched, scaler, tlog, state)
+                    save_checkpoint(ckpt_path, config, net, opt, sched, scaler, tlog, state)
             tlog.add_train(epoch + 1, state["step"], losses, sched.get_last_lr()[0])
             state["epoch"], state["batches_done"] = epoch + 1, 0
-            if (epoch + 1) % config.eval.every == 0 or epoch + 1 == oc.epochs:
+            evaluate = (epoch + 1) % config.eval.every == 0 or epoch + 1 == oc.epochs
+            if evaluate and dist.main:
                 metrics = evaluate_split(
-                    model, run.test_folder, run.test_names, config, dev, loss_fn=_loss
+                    net, run.test_folder, run.test_names, config, dev, loss_fn=_loss
                 )
                 tlog.add_test(epoch + 1, metrics)
                 score = selection_score(config, metrics)
@@ -332,7 +359,7 @@ def train(
                     best = {**metrics, "epoch": epoch + 1, "step": state["step"]}
                     state["elapsed"] = time.perf_counter() - start
                     save_model(
-                        out, model, record=_record(run, state, dev), metrics=best, half=config.half
+                        out, net, record=_record(run, state, dev), metrics=best, half=config.half
                     )
                 log(
                     f"epoch {epoch + 1}/{oc.epochs}: train loss {np.mean(losses):.4f}, "
@@ -340,8 +367,10 @@ def train(
                     f"{metrics['length_score']:.3f}, F1 {metrics['f1']:.3f}"
                 )
             state["elapsed"] = time.perf_counter() - start
-            tlog.write()
-            save_checkpoint(ckpt_path, config, model, opt, sched, scaler, tlog, state)
+            if dist.main:
+                tlog.write()
+                save_checkpoint(ckpt_path, config, net, opt, sched, scaler, tlog, state)
+            dist.barrier()  # the others wait while rank 0 evaluates and writes
     finally:
         bar.close()
     return tlog.best_metrics(state["best_epoch"])
