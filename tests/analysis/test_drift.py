@@ -12,8 +12,7 @@ def _sequence(drift, shape=(200, 260), seed=0):
     base = ndimage.gaussian_filter(rng.normal(size=shape), 2) * 40 + 120
     base += np.linspace(0, 60, shape[1])[None, :]  # uneven illumination must not register
     return [
-        ndimage.shift(base, (dy, dx), mode="reflect") + rng.normal(0, 3, shape)
-        for dx, dy in drift
+        ndimage.shift(base, (dy, dx), mode="reflect") + rng.normal(0, 3, shape) for dx, dy in drift
     ]
 
 
