@@ -75,3 +75,24 @@ def test_irradiated_bf_preset_generates_hundreds_of_soft_defects():
     assert sample.image.shape == (512, 512) and len(sample.labels) >= 8
     again = generate_loop(cfg, seed=7, index=0)
     np.testing.assert_array_equal(sample.image, again.image)
+
+
+def test_soft_blobs_keep_full_contrast_at_the_core():
+    over = {
+        **NONE,
+        "dot": {
+            "count": 6,
+            "diameter": [14, 16],
+            "contrast": [0.8, 0.8],
+            "blur": [0.5, 0.5],
+            "softness": [0.8, 0.8],
+        },
+    }
+    cfg = quiet_config((160, 160), **over, background={"low": 0.7, "high": 0.7})
+    sample = render_loop_scene(sample_loop_scene(cfg, image_rng(6, 0)))
+    assert sample.labels
+    for lab in sample.labels:
+        cx, cy = (int(round(v)) for v in lab["ellipse"][:2])
+        # blurred far beyond its size (std 12 px, 15 px across), the blob still darkens
+        # its core by most of the contrast (0.8); unscaled, the blur would leave 0.13
+        assert sample.image[cy, cx] <= 0.7 * 255 * (1 - 0.8 * 0.8)

@@ -11,8 +11,9 @@ centre to its outer ellipse (:func:`~temdefects.synth.loops.ellipse.ellipse_dist
 ``dot``     the filled ellipse
 
 An optional asymmetry fades the coverage on one side (``phase``) by up to
-``asymmetry``; the coverage is then blurred by ``blur`` px and darkens the image
-multiplicatively, ``I <- I * (1 - contrast * coverage)``, like the lines of the
+``asymmetry``; the coverage is then blurred by ``blur`` px (a soft blob,
+``peak: true``, is then rescaled so its core keeps full coverage) and darkens
+the image multiplicatively, ``I <- I * (1 - contrast * coverage)``, like the lines of the
 dislocation generator. The instance mask is the filled outer ellipse (pixel
 centres with ``d <= 0``, plus the centre pixel), the same footprint that
 placement used; boxes are the tight boxes of the masks.
@@ -125,6 +126,8 @@ def draw_defect(image: np.ndarray, mask: np.ndarray, defect: dict) -> list | Non
     local = inside_mask(d, y0, x0, ell)
     mask[y0 : y0 + h, x0 : x0 + w] |= local
     cov = np.minimum(gaussian(coverage(defect, d, u, v), defect["blur"]), 1.0)
+    if defect.get("peak", False) and cov.max() > 1e-6:
+        cov = cov / cov.max()  # soft blob: full contrast at its core, however blurred
     image[y0 : y0 + h, x0 : x0 + w] *= 1.0 - np.float32(defect["contrast"]) * cov
     if not local.any():
         return None

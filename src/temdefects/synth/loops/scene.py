@@ -64,6 +64,7 @@ def _shape(cls: str, cfg, scale: float, orientation: dict, rng: np.random.Genera
     }
     if cfg.softness.hi > 0:  # no draw when off, so older presets replay their seeds
         out["blur"] += cfg.softness.sample(rng) * minor
+        out["peak"] = True  # a soft blob keeps its contrast at the core
     if cls == "dot":
         return out
     out["asymmetry"] = cfg.asymmetry.sample(rng)
