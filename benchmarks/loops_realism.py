@@ -11,6 +11,9 @@ row per set with the 10/50/90 % quantiles of (see
   works at (``--work``: longer side resampled to that many px; 0 = native);
 * ``depth``: darkening of a defect's core relative to the ring around it;
   ``vis``: depth / grain, the visibility the detector sees;
+* ``extent``: half-depth diameter of a blob over the square root of its box
+  area (dark defects of 10 px and more): how far hand labels (or generated
+  boxes) sit inside the visible blob;
 * ``density``: labelled defects per megapixel at the working scale.
 
 Real labels are partial on some sets (Ti: clear defects only), so densities
@@ -34,13 +37,13 @@ import numpy as np
 from realdata_loops import ROOT, _sets
 from temdefects.io import read_grey
 from temdefects.loops.groundtruth import read_truth
-from temdefects.loops.realism import defect_stats, density, summarise, texture
+from temdefects.loops.realism import blob_extent, defect_stats, density, summarise, texture
 from temdefects.loops.train_data import stem_of
 
 
 def _measure(items, work: int) -> dict:
     """Pool the statistics over ``(image, boxes)`` pairs at working scale."""
-    grain, mottle, size, depth, vis, dens = [], [], [], [], [], []
+    grain, mottle, size, depth, vis, dens, extent = [], [], [], [], [], [], []
     for image, boxes in items:
         f = 1.0 if not work else work / max(image.shape)
         if abs(f - 1.0) > 1e-6:
@@ -55,6 +58,13 @@ def _measure(items, work: int) -> dict:
         depth.extend(s["depth"])
         vis.extend(s["visibility"])
         dens.append(density(len(boxes), image.shape))
+        big = np.asarray(boxes, float).reshape(-1, 4)
+        big = big[np.maximum(big[:, 2], big[:, 3]) >= 10]
+        extent.extend(
+            e
+            for e, d in zip(blob_extent(image, big), defect_stats(image, big)["depth"], strict=True)
+            if d > 0
+        )
     return {
         "images": len(grain),
         "defects": len(size),
@@ -64,6 +74,7 @@ def _measure(items, work: int) -> dict:
         "depth": summarise(depth),
         "vis": summarise(vis),
         "density": summarise(dens),
+        "extent": summarise(extent),
         "_size": [float(v) for v in size],
         "_vis": [float(v) for v in vis if np.isfinite(v)],
     }
@@ -131,7 +142,7 @@ def main() -> int:
     if not results:
         print("nothing to measure")
         return 0
-    keys = ("grain", "mottle", "size", "depth", "vis", "density")
+    keys = ("grain", "mottle", "size", "depth", "vis", "extent", "density")
     print(f"quantiles 10/50/90 % at working size {args.work or 'native'}")
     print(f"{'set':<18}{'imgs':>5}{'defects':>8}  " + "  ".join(f"{k:<20}" for k in keys))
     for name, r in results.items():

@@ -39,3 +39,17 @@ def test_density_and_summary():
     assert density(5, (1000, 500)) == 10.0
     assert summarise([1.0, 2.0, np.nan, 3.0], (0.0, 0.5, 1.0)) == [1.0, 2.0, 3.0]
     assert np.isnan(summarise([np.nan])[0])
+
+
+def test_blob_extent_is_the_half_depth_diameter_over_the_box():
+    from temdefects.loops.realism import blob_extent
+
+    yy, xx = np.mgrid[:160, :160]
+    sigma = 8.0
+    img = 200.0 - 120.0 * np.exp(-((yy - 80) ** 2 + (xx - 80) ** 2) / (2 * sigma**2))
+    fwhm = 2.355 * sigma  # the half-depth region of a Gaussian blob
+    tight = fwhm / 1.5  # a label around the core only
+    boxes = np.array([[80 - tight / 2, 80 - tight / 2, tight, tight], [-50, -50, 5, 5]])
+    ext = blob_extent(img, boxes)
+    assert ext[0] == pytest.approx(1.5, rel=0.08)
+    assert np.isnan(ext[1])
