@@ -1,0 +1,61 @@
+"""napari widgets: run temdefects on the image open in the viewer.
+
+Each is a plain function with typed arguments; napari (npe2 ``autogenerate``)
+builds its form with magicgui and adds the returned layers. Work runs in the
+viewer's process; napari shows its progress while the function runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["analyze_dislocations", "detect_loops", "segment_particles"]
+
+
+def _image(image) -> np.ndarray:
+    data = np.asarray(getattr(image, "data", image))
+    if data.ndim == 3 and data.shape[-1] in (3, 4):
+        data = data[..., :3].mean(axis=-1)
+    if data.ndim != 2:
+        raise ValueError(f"expected a 2D greyscale image, got shape {data.shape}")
+    return data
+
+
+def analyze_dislocations(image: napari.types.ImageData, model: Path | None = None) -> list:  # noqa: F821
+    """Dislocations of the image as path Shapes (``temdefects analyze`` defaults)."""
+    from temdefects.analysis.pipeline import analyze_image
+    from temdefects.models import load
+
+    result = analyze_image(load(model or None), _image(image))
+    paths = [d.points[:, ::-1] for d in result.dislocations]
+    props = {"id": np.array([d.id for d in result.dislocations], int)}
+    meta = {"name": "dislocations", "shape_type": "path", "edge_width": 2, "properties": props}
+    return [(paths, meta, "shapes")]
+
+
+def detect_loops(image: napari.types.ImageData, model: Path | None = None) -> list:  # noqa: F821
+    """Loops and black dots of the image as ellipses coloured by class."""
+    from temdefects.loops.detect import detect_defects
+    from temdefects.loops.model import load_loop_model
+    from temdefects.napari.reader import LOOP_COLOURS, ellipse_corners
+
+    defects, _ = detect_defects(load_loop_model(model or None), _image(image))
+    meta = {
+        "name": "defects",
+        "shape_type": "ellipse",
+        "edge_width": 2,
+        "face_color": "transparent",
+        "edge_color": [LOOP_COLOURS.get(c, "white") for c in defects.classes],
+        "properties": {"class": np.array(defects.classes), "score": defects.scores},
+    }
+    return [([ellipse_corners(e) for e in defects.ellipses], meta, "shapes")]
+
+
+def segment_particles(image: napari.types.ImageData, model: Path | None = None) -> list:  # noqa: F821
+    """Nanoparticles of the image as a Labels layer."""
+    from temdefects.particles.pipeline import analyze_particles, load_particle_model
+
+    result = analyze_particles(load_particle_model(model or None), _image(image))
+    return [(result.labels, {"name": "particles"}, "labels")]
