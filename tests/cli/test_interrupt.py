@@ -48,33 +48,9 @@ def test_an_interrupted_synth_resumes_to_the_same_folder(sig, tmp_path):
 
 
 def _train_config(tmp_path: Path) -> Path:
-    import yaml
+    from tests.train.helpers import tiny_train_config
 
-    from temdefects.synth.config import load_config
-    from temdefects.synth.dataset import generate_dataset
-
-    data = tmp_path / "set"
-    small = {"size": [64, 64], "microstructure": {"max_dislocations": 3}, "artifacts": {"dirt": 0}}
-    generate_dataset(data, load_config("m2", overrides=small), count=8, seed=2, progress=False)
-    config = {
-        "seed": 1,
-        "device": "cpu",
-        "model": {"arch": "unet", "encoder": "mobilenet_v2", "n_masks": 4, "decoder_base": 4},
-        "data": {
-            "source": "folder",
-            "folder": str(data),
-            "test_images": 2,
-            "crop": 0,
-            "batch_size": 2,
-            "min_mask_pixels": 1,
-        },
-        "loss": {"matching": "hungarian"},
-        "optim": {"lr": 3e-3, "epochs": 40, "warmup": 0.0, "checkpoint_every": 1000},
-        "eval": {"every": 40},
-    }
-    path = tmp_path / "train.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return path
+    return tiny_train_config(tmp_path)
 
 
 def _train(config: Path, out: Path, *extra: str) -> subprocess.Popen:

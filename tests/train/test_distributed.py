@@ -7,36 +7,13 @@ import subprocess
 import sys
 
 import pytest
-import yaml
 
-from temdefects.synth.config import load_config
-from temdefects.synth.dataset import generate_dataset
 from temdefects.train.distributed import Dist
+from tests.train.helpers import tiny_train_config
 
 
 def _config(tmp_path, batch_size=4):
-    data = tmp_path / "set"
-    small = {"size": [64, 64], "microstructure": {"max_dislocations": 3}, "artifacts": {"dirt": 0}}
-    generate_dataset(data, load_config("m2", overrides=small), count=10, seed=2, progress=False)
-    config = {
-        "seed": 1,
-        "device": "cpu",
-        "model": {"arch": "unet", "encoder": "mobilenet_v2", "n_masks": 4, "decoder_base": 4},
-        "data": {
-            "source": "folder",
-            "folder": str(data),
-            "test_images": 2,
-            "crop": 0,
-            "batch_size": batch_size,
-            "min_mask_pixels": 1,
-        },
-        "loss": {"matching": "hungarian"},
-        "optim": {"lr": 3e-3, "epochs": 3, "warmup": 0.0, "checkpoint_every": 1000},
-        "eval": {"every": 3},
-    }
-    path = tmp_path / "train.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return path
+    return tiny_train_config(tmp_path, count=10, batch_size=batch_size, epochs=3, every=3)
 
 
 def _free_port() -> int:

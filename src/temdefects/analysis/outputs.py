@@ -33,6 +33,19 @@ TABLE_COLUMNS = (
 )
 
 
+def run_settings(options, pixel_size: float | None) -> dict:
+    """The settings every frame record of a run stores (post-processing values filled in)."""
+    from dataclasses import asdict
+
+    return {
+        **asdict(options.postprocess),
+        "max_side": options.max_side,
+        "scale": options.scale,
+        "flatten": options.flatten,
+        "pixel_size_override_nm": pixel_size,
+    }
+
+
 def frame_record(result, *, model: str | None, settings: dict) -> dict:
     """JSON-compatible description of one frame's dislocations."""
     ps = result.pixel_size

@@ -182,7 +182,6 @@ def _frame_count(path) -> int | None:
 
 
 def run_command(args) -> int:
-    from dataclasses import asdict
 
     from tqdm import tqdm
 
@@ -190,6 +189,7 @@ def run_command(args) -> int:
     from temdefects.analysis.outputs import (
         finished_frame,
         record_rows,
+        run_settings,
         write_frame,
         write_table,
     )
@@ -224,13 +224,7 @@ def run_command(args) -> int:
     model_name = str(Path(args.model).resolve()) if args.model else "default"
     options = _options(args, read_config(args.model or default_model_path()))
     out.mkdir(parents=True, exist_ok=True)
-    settings = {
-        **asdict(options.postprocess),  # the values used, method defaults filled in
-        "max_side": args.max_side,
-        "scale": args.scale,
-        "flatten": args.flatten,
-        "pixel_size_override_nm": args.pixel_size,
-    }
+    settings = run_settings(options, args.pixel_size)  # the values used, defaults filled in
 
     totals = [_frame_count(f) for f in files]  # an unreadable file fails below, in its turn
     total = sum(t for t in totals if t) if all(totals) else None

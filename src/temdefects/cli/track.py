@@ -280,12 +280,11 @@ def run_command(args) -> int:
 
 def _analyze(args, source: Path, out: Path) -> tuple[list[dict], int, list[Path]]:
     """Analyse a video, stack or folder of frames into ``out/analysis``; records and errors."""
-    from dataclasses import asdict
-
     from tqdm import tqdm
 
     from temdefects.analysis import AnalysisOptions, PostprocessOptions
     from temdefects.analysis.choose import model_postprocess
+    from temdefects.analysis.outputs import run_settings
     from temdefects.analysis.video import analyze_sequence, sequence_files
     from temdefects.errors import InputFileError
     from temdefects.models import load, read_config
@@ -298,13 +297,7 @@ def _analyze(args, source: Path, out: Path) -> tuple[list[dict], int, list[Path]
         flatten=args.flatten,
     )
     model_name = str(Path(args.model).resolve()) if args.model else "default"
-    settings = {
-        **asdict(options.postprocess),
-        "max_side": options.max_side,
-        "scale": options.scale,
-        "flatten": options.flatten,
-        "pixel_size_override_nm": args.pixel_size,
-    }
+    settings = run_settings(options, args.pixel_size)  # the values used, defaults filled in
     errors = []
     # no bar when stderr is not a terminal (None), so logs keep one line per error
     with tqdm(
