@@ -23,8 +23,9 @@ def test_default_folder_is_complete_small_and_documented():
         assert (FOLDER / name).is_file(), name
     assert sum(p.stat().st_size for p in FOLDER.iterdir()) <= 50 * 2**20
     card = (FOLDER / "README.md").read_text()
-    assert "configs/loops-default.yaml" in card
-    assert (ROOT / "configs" / "loops-default.yaml").is_file()
+    for config in ("loops-default", "loops-irradiated-stage1", "loops-irradiated"):
+        assert f"configs/{config}.yaml" in card  # the recipe, stage by stage
+        assert (ROOT / "configs" / f"{config}.yaml").is_file()
     metrics = json.loads((FOLDER / "metrics.json").read_text())
     assert f"{metrics['validation']['synth']['f1']:.3f}" in card
     record = json.loads((FOLDER / "config.json").read_text())["training"]
