@@ -43,7 +43,7 @@ def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
     Examples
     --------
     >>> tile_starts(1000, 512, 128)
-    [0, 488]
+    [0, 244, 488]
     >>> tile_starts(400, 512, 128)
     [0]
     """
