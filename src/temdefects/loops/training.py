@@ -12,6 +12,7 @@ never read.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -162,7 +163,8 @@ def initialise(model: torch.nn.Module, config: LoopTrainConfig) -> int:
     if fmt != FORMAT:
         return init_from_encoder(model, config.init)
     start = load_loop_model(config.init)
-    if start.config != config.detector:
+    # the working-scale rule is an inference setting, not part of the architecture
+    if dataclasses.replace(start.config, scale=config.detector.scale) != config.detector:
         raise ConfigError(
             f"init: {config.init}: its detector settings differ from this configuration's "
             "detector section (fine-tuning keeps the architecture)"
