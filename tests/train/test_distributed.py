@@ -38,44 +38,17 @@ def test_share_splits_every_batch_over_the_ranks():
 def test_two_processes_follow_one(tmp_path):
     config = _config(tmp_path)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    one = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "temdefects.cli.main",
-            "train",
-            str(config),
-            "-o",
-            str(tmp_path / "one"),
-            "-q",
-        ],
-        capture_output=True,
-        env=env,
-        timeout=600,
-    )
-    assert one.returncode == 0, one.stderr.decode()[-2000:]
-    two = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "torch.distributed.run",
-            "--nproc_per_node",
-            "2",
-            "--master_port",
-            str(_free_port()),
-            "-m",
-            "temdefects.cli.main",
-            "train",
-            str(config),
-            "-o",
-            str(tmp_path / "two"),
-            "-q",
-        ],
-        capture_output=True,
-        env=env,
-        timeout=600,
-    )
-    assert two.returncode == 0, two.stderr.decode()[-2000:]
+    cli = ["-m", "temdefects.cli.main", "train", str(config), "-q", "-o"]
+    launch = ["-m", "torch.distributed.run", "--nproc_per_node", "2"]
+    launch += ["--master_port", str(_free_port())]
+    for name, prefix in (("one", []), ("two", launch)):
+        run = subprocess.run(
+            [sys.executable, *prefix, *cli, str(tmp_path / name)],
+            capture_output=True,
+            env=env,
+            timeout=600,
+        )
+        assert run.returncode == 0, run.stderr.decode()[-2000:]
     a, b = _losses(tmp_path / "one"), _losses(tmp_path / "two")
     assert len(a) == len(b) == 3
     # measured: 0.8825/0.8762/0.8755 against 0.8826/0.8769/0.8754 (BatchNorm sees half batches)

@@ -7,6 +7,7 @@ import math
 import sys
 import time
 from collections import deque
+from concurrent.futures import Future
 from pathlib import Path
 
 from temdefects.cli.common import add_flatten_argument, positive_int
@@ -241,7 +242,7 @@ def run_command(args) -> int:
                 record = item
                 counts["resumed"] += 1
             else:
-                result = item.result() if hasattr(item, "result") else item
+                result = item.result() if isinstance(item, Future) else item
                 record = write_frame(out, result, model=model_name, settings=settings)
             rows.extend(record_rows(record))
             entry["frames"] += 1

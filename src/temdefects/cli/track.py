@@ -159,7 +159,7 @@ def run_command(args) -> int:
     if not from_results:
         from temdefects.analysis.video import sequence_files
 
-        sequence_files(source)  # a bad input fails before the model loads
+        files = sequence_files(source)  # a bad input fails before the model loads
     out = check_output_folder(args.output, args.overwrite)
     frames, failed, foreign, sources = [], 0, [], []
     if from_results:
@@ -172,7 +172,8 @@ def run_command(args) -> int:
                 failed += 1
                 print(f"temdefects track: error: {exc}", file=sys.stderr)
     else:
-        frames, failed, sources = _analyze(args, source, out)
+        frames, failed = _analyze(args, source, out)
+        sources = files
     if not frames:
         more = f", and {len(foreign) - 1} more like it" if len(foreign) > 1 else ""
         why = f" ({foreign[0]}{more})" if foreign else ""
@@ -278,14 +279,14 @@ def run_command(args) -> int:
     return 1 if failed else 0
 
 
-def _analyze(args, source: Path, out: Path) -> tuple[list[dict], int, list[Path]]:
+def _analyze(args, source: Path, out: Path) -> tuple[list[dict], int]:
     """Analyse a video, stack or folder of frames into ``out/analysis``; records and errors."""
     from tqdm import tqdm
 
     from temdefects.analysis import AnalysisOptions, PostprocessOptions
     from temdefects.analysis.choose import model_postprocess
     from temdefects.analysis.outputs import run_settings
-    from temdefects.analysis.video import analyze_sequence, sequence_files
+    from temdefects.analysis.video import analyze_sequence
     from temdefects.errors import InputFileError
     from temdefects.models import load, read_config
     from temdefects.models.folder import default_model_path
@@ -321,4 +322,4 @@ def _analyze(args, source: Path, out: Path) -> tuple[list[dict], int, list[Path]
         raise InputFileError(f"{errors[0]}{more}" if errors else f"{source}: no frames")
     for message in errors:
         print(f"temdefects track: error: {message}", file=sys.stderr)
-    return frames, len(errors), sequence_files(source)
+    return frames, len(errors)
