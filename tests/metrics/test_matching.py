@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from temdefects.metrics import InstanceMatch, dice_matrix, greedy_match, match_instances
-from temdefects.metrics.matching import _assign
+from temdefects.metrics.matching import assign_pairs
 
 from .helpers import DTYPES, empty, hline, line, stack
 
@@ -87,7 +87,7 @@ def test_optimal_where_greedy_is_not():
 def test_assignment_maximises_the_number_of_matches_first():
     scores = np.array([[0.95, 0.55], [0.55, 0.40]])
     # The largest total score (0.95 + 0.40) holds only one match above 0.5.
-    assert sorted(_assign(scores, 0.5)) == [(0, 1), (1, 0)]
+    assert sorted(assign_pairs(scores, 0.5)) == [(0, 1), (1, 0)]
 
 
 def test_pair_scores_come_from_the_criterion():
@@ -117,3 +117,15 @@ def test_validation():
         match_instances(stack(T0), T0)
     with pytest.raises(ValueError, match="same image size"):
         match_instances(stack(T0), stack(T0)[:, :, :50])
+
+
+def test_particle_matching_keeps_the_most_pairs_a_threshold_allows():
+    # IoU [[0.57, 0.29], [0.2, 0]]: the largest total IoU pairs (p1, t1) and
+    # leaves p2 with nothing; the threshold allows two pairs.
+    from temdefects.particles.evaluate import match_labels
+
+    pred = np.zeros((1, 20), np.int32)
+    true = np.zeros((1, 20), np.int32)
+    true[0, 0:10], true[0, 10:16] = 1, 2
+    pred[0, 2:14], pred[0, 0:2] = 1, 2
+    assert sorted((p, t) for p, t, _ in match_labels(pred, true, min_iou=0.2)) == [(1, 2), (2, 1)]

@@ -27,12 +27,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from temdefects.loops.defects import CLASSES, Defects
 from temdefects.loops.geometry import areal_density, defect_area, defect_diameter
 from temdefects.loops.table import SUMMARY_COLUMNS
-from temdefects.metrics.matching import safe_ratio
+from temdefects.metrics.matching import assign_pairs, safe_ratio
 
 __all__ = [
     "IOU_THRESHOLDS",
@@ -112,17 +111,6 @@ def _boxes(boxes, name: str) -> np.ndarray:
     if not np.isfinite(arr).all() or (arr[:, 2:] < 0).any():
         raise ValueError(f"{name}: boxes must be finite with width and height >= 0")
     return arr
-
-
-def _assign(iou: np.ndarray, threshold: float) -> list[tuple[int, int]]:
-    """Pairs maximising first the number of matches, then their total IoU."""
-    if iou.size == 0:
-        return []
-    valid = iou >= threshold
-    # each match weighs 1 plus at most 1/(2n): n IoU terms never outweigh one match
-    gain = np.where(valid, 1.0 + iou / (2.0 * min(iou.shape)), 0.0)
-    rows, cols = linear_sum_assignment(gain, maximize=True)
-    return [(int(r), int(c)) for r, c in zip(rows, cols, strict=True) if valid[r, c]]
 
 
 @dataclass(frozen=True)
@@ -230,7 +218,7 @@ def match_boxes(
             raise ValueError("pred_classes and true_classes must have one class per box")
         same = np.array(pred_classes, object)[:, None] == np.array(true_classes, object)[None]
         iou = np.where(same.reshape(iou.shape), iou, 0.0)
-    matched = sorted(_assign(iou, threshold), key=lambda rc: rc[1])
+    matched = sorted(assign_pairs(iou, threshold), key=lambda rc: rc[1])
     pairs = tuple((r, c, float(iou[r, c])) for r, c in matched)
     return BoxMatch(
         threshold=float(threshold),
@@ -278,7 +266,7 @@ def pr_table(
                 c = counts[(s, u)]
                 c[0] += int(keep.sum())
                 c[1] += len(true)
-                c[2] += len(_assign(iou, u))
+                c[2] += len(assign_pairs(iou, u))
     return [
         {
             "score": float(s),

@@ -3,8 +3,9 @@
 For hand labels drawn as thin strokes, a tolerance on distance is fairer than
 a mask overlap: a stroke is *covered* by a predicted curve to the fraction of
 its points that lie within ``tolerance`` px of the curve (a polyline). Pairs
-are matched one-to-one by maximal total coverage (Hungarian); a pair counts
-when its coverage is at least ``min_coverage``. Recall is matched labels over
+with coverage at least ``min_coverage`` are matched one-to-one, most matches
+first, then the largest total coverage (Hungarian;
+:func:`temdefects.metrics.matching.assign_pairs`). Recall is matched labels over
 labels; precision is matched predictions over predictions (a lower bound when
 the labels are partial).
 """
@@ -14,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
+
+from temdefects.metrics.matching import assign_pairs
 
 
 def point_to_polyline(points: np.ndarray, polyline: np.ndarray) -> np.ndarray:
@@ -80,14 +82,7 @@ def match_by_coverage(
     if tolerance <= 0 or not 0 < min_coverage <= 1:
         raise ValueError("tolerance must be > 0 and min_coverage in (0, 1]")
     cov = coverage_matrix(labels, predictions, tolerance=tolerance)
-    pairs = []
-    if cov.size:
-        rows, cols = linear_sum_assignment(-cov)
-        pairs = [
-            (int(r), int(c), float(cov[r, c]))
-            for r, c in zip(rows, cols, strict=True)
-            if cov[r, c] >= min_coverage
-        ]
+    pairs = [(r, c, float(cov[r, c])) for r, c in assign_pairs(cov, min_coverage)]
     n_l, n_p, m = len(labels), len(predictions), len(pairs)
     return CoverageMatch(
         n_labels=n_l,

@@ -24,7 +24,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from temdefects.metrics.coverage import point_to_polyline
-from temdefects.metrics.matching import _assign, safe_ratio
+from temdefects.metrics.matching import assign_pairs, safe_ratio
 
 __all__ = [
     "CurveMatch",
@@ -115,7 +115,8 @@ def match_by_distance(
     dist = mean_distance_matrix(labels, predictions, max_distance=max_distance, step=step)
     # Similarity in (0, 1]: the assignment maximises the number of matches first.
     score = 1.0 / (1.0 + dist)
-    pairs = tuple((r, c, float(dist[r, c])) for r, c in _assign(score, 1.0 / (1.0 + max_distance)))
+    matched = assign_pairs(score, 1.0 / (1.0 + max_distance))
+    pairs = tuple((r, c, float(dist[r, c])) for r, c in matched)
     n_l, n_p, m = len(labels), len(predictions), len(pairs)
     return CurveMatch(
         n_labels=n_l,

@@ -22,7 +22,7 @@ from scipy.optimize import linear_sum_assignment
 from temdefects.metrics import _validate
 from temdefects.metrics.overlap import get_criterion
 
-__all__ = ["InstanceMatch", "match_instances", "safe_ratio"]
+__all__ = ["InstanceMatch", "assign_pairs", "match_instances", "safe_ratio"]
 
 
 def safe_ratio(num: float, den: float) -> float:
@@ -73,8 +73,20 @@ class InstanceMatch:
     duplicate_rate: float
 
 
-def _assign(scores: np.ndarray, threshold: float) -> list[tuple[int, int]]:
-    """Row/column pairs maximising first the number of matches, then their total score."""
+def assign_pairs(scores: np.ndarray, threshold: float) -> list[tuple[int, int]]:
+    """Row/column pairs with ``scores >= threshold``, one-to-one, maximising first
+    the number of matches, then their total score.
+
+    The one assignment every matching of the project uses (masks, curves, boxes,
+    particle labels), so that a threshold never costs a match that another
+    pairing would have kept.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> assign_pairs(np.array([[0.9, 0.6], [0.7, 0.0]]), 0.5)
+    [(0, 1), (1, 0)]
+    """
     if scores.size == 0:
         return []
     valid = scores >= threshold
@@ -152,7 +164,7 @@ def _match_valid(
     pi = np.flatnonzero(p.any(axis=(1, 2)))
     ti = np.flatnonzero(t.any(axis=(1, 2)))
     scores = scores[np.ix_(pi, ti)]
-    matched = sorted(_assign(scores, threshold), key=lambda rc: rc[1])
+    matched = sorted(assign_pairs(scores, threshold), key=lambda rc: rc[1])
     pairs = tuple((int(pi[r]), int(ti[c]), float(scores[r, c])) for r, c in matched)
 
     n_pred, n_true, tp = len(pi), len(ti), len(pairs)

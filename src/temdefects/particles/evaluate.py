@@ -23,9 +23,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from temdefects.errors import InputFileError
+from temdefects.metrics.matching import assign_pairs
 from temdefects.particles.classify import confusion
 
 PER_IMAGE_COLUMNS = (
@@ -64,16 +64,10 @@ def iou_labels(pred: np.ndarray, true: np.ndarray) -> np.ndarray:
 
 
 def match_labels(pred: np.ndarray, true: np.ndarray, *, min_iou: float = 0.5) -> list:
-    """One-to-one pairs ``(pred id, true id, iou)`` with IoU >= ``min_iou``."""
+    """One-to-one pairs ``(pred id, true id, iou)`` with IoU >= ``min_iou`` (most
+    matches first, :func:`temdefects.metrics.matching.assign_pairs`)."""
     iou = iou_labels(pred, true)
-    if not iou.size:
-        return []
-    rows, cols = linear_sum_assignment(-iou)
-    return [
-        (int(r) + 1, int(c) + 1, float(iou[r, c]))
-        for r, c in zip(rows, cols, strict=True)
-        if iou[r, c] >= min_iou
-    ]
+    return [(r + 1, c + 1, float(iou[r, c])) for r, c in assign_pairs(iou, min_iou)]
 
 
 def _ratio(num: float, den: float) -> float:
