@@ -25,6 +25,9 @@ steps:
   BCE on the same frames: what a user would do without this project.
 * ``scratch-unet-reach``: the same with the loss taken within ``--reach`` px
   of the labels only.
+* ``scratch-unet-reach-snap``: the same with each hand stroke first moved
+  onto the dark line it marks, by at most ``--snap`` (3) px
+  (:mod:`temdefects.geometry.snapping`; scored against the strokes as drawn).
 * ``scratch-same-reach``: the pre-trained model's own network (N masks, its
   decoder), randomly initialised, trained as ``finetune-union-reach``: with
   it, ``finetune-union-reach`` against this isolates the pre-training from the
@@ -94,6 +97,7 @@ VARIANTS = (
     "finetune-union-reach",
     "scratch-unet",
     "scratch-unet-reach",
+    "scratch-unet-reach-snap",
     "scratch-same-reach",
     "fitted-pretrain-reach",
     "m2-pretrain-reach",
@@ -111,13 +115,25 @@ def labelled_frames(twip: Path) -> list[tuple[Path, Path]]:
     ]
 
 
-def write_training_folder(pairs: list, out: Path, flatten: float) -> Path:
+def pick_frames(pairs: list, n: int, how: str) -> tuple[list, list]:
+    """(training, scored) pairs: the first ``n`` in sorted order, or ``n`` evenly spread."""
+    if how == "first":
+        return pairs[:n], pairs[n:]
+    chosen = set(np.linspace(0, len(pairs) - 1, n).round().astype(int).tolist())
+    return [p for i, p in enumerate(pairs) if i in chosen], [
+        p for i, p in enumerate(pairs) if i not in chosen
+    ]
+
+
+def write_training_folder(pairs: list, out: Path, flatten: float, snap: int = 0) -> Path:
     if (out / "000000.json").exists():
         return out
 
     def load_pair(pair):
         frame, label = pair
-        return tlabelled.from_strokes(label, frame.parent, width=3.0, dark=True, min_size=10)
+        return tlabelled.from_strokes(
+            label, frame.parent, width=3.0, dark=True, min_size=10, snap=snap
+        )
 
     report = tlabelled.write_labelled(out, pairs, load_pair, flatten=flatten)
     if report.failed:
@@ -130,6 +146,7 @@ def run_config(variant: str, base: str, folder: Path, steps: int, args) -> dict:
     epochs = max(1, math.ceil(steps / math.ceil(n / args.batch_size)))
     base_record = read_config(base)
     if variant.startswith("scratch-unet"):
+        reach = "-reach" in variant
         model = {
             "arch": "unet",
             "encoder": "resnet18",
@@ -137,7 +154,7 @@ def run_config(variant: str, base: str, folder: Path, steps: int, args) -> dict:
             "objectness": False,
             "decoder_base": 16,
         }
-        loss = {"kind": "union", "reach": args.reach if variant.endswith("-reach") else 0}
+        loss = {"kind": "union", "reach": args.reach if reach else 0}
         init, lr = None, args.lr_scratch
     elif variant == "scratch-same-reach":  # the pre-trained model's network, random init
         model = base_record["model"]
@@ -278,6 +295,13 @@ def main() -> int:
     ap.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated subset")
     ap.add_argument("--steps", type=int, default=1500, help="optimiser steps per variant")
     ap.add_argument("--train-frames", type=int, default=10)
+    ap.add_argument(
+        "--pick",
+        choices=("first", "spread"),
+        default="first",
+        help="training frames: the first ones in sorted order (the paper's protocol) or "
+        "evenly spread over the sequence",
+    )
     ap.add_argument("--crop", type=int, default=256)
     ap.add_argument("--batch-size", type=int, default=4)
     ap.add_argument("--lr-finetune", type=float, default=5e-4)
@@ -285,6 +309,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--reach", type=int, default=16, help="finetune-union-reach: px")
     ap.add_argument("--flatten", type=float, default=DEFAULT_FLATTEN)
+    ap.add_argument("--snap", type=int, default=3, help="*-snap: largest move of a stroke, px")
     ap.add_argument("--resume", action="store_true", help="continue interrupted trainings")
     ap.add_argument("--synthetic", type=int, default=400, help="*-pretrain-reach: frames")
     ap.add_argument(
@@ -307,7 +332,7 @@ def main() -> int:
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     pairs = labelled_frames(twip)
-    train_pairs, test_pairs = pairs[: args.train_frames], pairs[args.train_frames :]
+    train_pairs, test_pairs = pick_frames(pairs, args.train_frames, args.pick)
     folder = write_training_folder(train_pairs, out / "train-frames", args.flatten)
     base = args.model or str(default_model_path())
     results = {}
@@ -332,7 +357,12 @@ def main() -> int:
             model = _train(cfg, out / variant, args)
             seconds = time.perf_counter() - start
         else:
-            cfg = run_config(variant, base, folder, args.steps, args)
+            train_folder = folder
+            if variant.endswith("-snap"):
+                train_folder = write_training_folder(
+                    train_pairs, out / f"train-frames-snap{args.snap}", args.flatten, args.snap
+                )
+            cfg = run_config(variant, base, train_folder, args.steps, args)
             model = _train(cfg, out / variant, args)
             seconds = time.perf_counter() - start
         if model is None:
@@ -360,6 +390,7 @@ def main() -> int:
     summary = {
         "rule": "strict: larger mean nearest-point distance <= 3 px, one-to-one Hungarian",
         "train_frames": [p[0].name for p in train_pairs],
+        "pick": args.pick,
         "scored_frames": len(test_pairs),
         "steps": args.steps,
         "crop": args.crop,

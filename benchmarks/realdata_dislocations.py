@@ -25,8 +25,11 @@ bound because the labels are partial. Totals are summed over frames.
 Run: ``python benchmarks/realdata_dislocations.py --model DIR -o OUT
 [--frames SPEC] [--tolerance 5] [--min-coverage 0.5] [--method trace|masks]``;
 ``--frames 10:`` skips the first ten frames (e.g. after fine-tuning on them),
-``--frames ::6`` takes every sixth; ``--flatten 0`` feeds the frames without
-background flattening.
+``--frames ::6`` takes every sixth; ``--exclude-trained`` skips the frames a
+model made by ``temdefects adapt`` learnt (its ``labelled/`` records);
+``--flatten 0`` feeds the frames without background flattening. The
+post-processing stored in the model (chosen on its own labelled frames by
+``adapt`` / ``finetune``) is used, as ``analyze`` does, unless ``--no-choose``.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ import cv2
 import numpy as np
 
 from temdefects.analysis import AnalysisOptions, PostprocessOptions, analyze_image
+from temdefects.analysis.choose import model_postprocess
 from temdefects.analysis.outputs import overlay
 from temdefects.analysis.pipeline import DEFAULT_FLATTEN
 from temdefects.geometry import longest_path, skeletonize_mask
@@ -47,7 +51,8 @@ from temdefects.io.frames import iter_frames
 from temdefects.io.labels import strokes_to_masks
 from temdefects.metrics import match_by_coverage
 from temdefects.metrics.curvematch import centreline_scores, match_by_distance
-from temdefects.models import load
+from temdefects.models import load, read_config
+from temdefects.models.folder import default_model_path
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "dislocations"
 
@@ -67,6 +72,18 @@ def frame_slice(spec: str | None, n: int) -> list:
         return list(range(n))
     parts = [int(p) if p else None for p in spec.split(":")]
     return list(range(n))[slice(*parts)]
+
+
+def trained_frames(model: str | None) -> set:
+    """Lower-case file names of the frames a model folder was adapted on."""
+    if model is None:
+        return set()
+    names = set()
+    for record in (Path(model) / "labelled").glob("*.json"):
+        image = json.loads(record.read_text()).get("labelled", {}).get("image")
+        if image:
+            names.add(Path(image).name.lower())
+    return names
 
 
 def draw_labels(image: np.ndarray, labels: list, found: set) -> np.ndarray:
@@ -102,21 +119,41 @@ def main() -> int:
     ap.add_argument(
         "--scale", type=float, default=1.0, help="resampling before inference, as analyze --scale"
     )
-    args = ap.parse_args()
-    options = AnalysisOptions(
-        postprocess=PostprocessOptions(method=args.method), flatten=args.flatten, scale=args.scale
+    ap.add_argument(
+        "--exclude-trained",
+        action="store_true",
+        help="skip the frames the model was adapted on (named in its labelled/ records, "
+        "as temdefects adapt writes them)",
     )
+    ap.add_argument(
+        "--no-choose",
+        action="store_true",
+        help="ignore the post-processing stored in the model (as analyze does without it)",
+    )
+    args = ap.parse_args()
     if not REALDATA.is_dir():
         print(f"skipped: real data folder {REALDATA} is absent")
         return 0
     model = load(args.model)
+    record = {} if args.no_choose else read_config(args.model or default_model_path())
+    options = AnalysisOptions(
+        postprocess=PostprocessOptions(**model_postprocess(record, {"method": args.method})),
+        flatten=args.flatten,
+        scale=args.scale,
+    )
+    print(f"post-processing: {options.postprocess}")
+    trained = trained_frames(args.model) if args.exclude_trained else set()
     out = Path(args.output)
     (out / "twip").mkdir(parents=True, exist_ok=True)
     (out / "sandfeld").mkdir(parents=True, exist_ok=True)
 
     twip = REALDATA / "twip-8um"
     originals = sorted((twip / "original").glob("*.png"))
-    chosen = frame_slice(args.frames, len(originals))
+    chosen = [
+        i
+        for i in frame_slice(args.frames, len(originals))
+        if originals[i].name.lower() not in trained
+    ]
     totals = {"labels": 0, "predictions": 0, "matched": 0, "strict_matched": 0}
     points = np.zeros(4, np.int64)
     per_frame = []
@@ -162,6 +199,11 @@ def main() -> int:
     cl_rec, cl_prec = points[0] / max(points[1], 1), points[2] / max(points[3], 1)
     summary = {
         "model": args.model or "default",
+        "excluded_trained_frames": sorted(trained),
+        "postprocess": {
+            "threshold": options.postprocess.threshold,
+            "join_gap": options.postprocess.join_gap,
+        },
         "method": args.method,
         "frames": len(per_frame),
         **totals,

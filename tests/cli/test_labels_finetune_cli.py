@@ -11,40 +11,6 @@ from temdefects.models import build_model, load, save_model
 from temdefects.synth.files import read_sample
 
 
-def write_frame(folder, name, rng):
-    image = (rng.random((64, 96)) * 120 + 60).astype(np.uint8)
-    cv2.line(image, (5, 10), (90, 20), 20, 2)
-    cv2.line(image, (10, 50), (80, 40), 20, 2)
-    cv2.imwrite(str(folder / f"{name}.png"), image)
-    strokes = np.full((64, 96), 255, np.uint8)
-    cv2.line(strokes, (5, 10), (90, 20), 0, 1)
-    cv2.line(strokes, (10, 50), (80, 40), 0, 1)
-    return strokes
-
-
-@pytest.fixture()
-def labelled(tmp_path):
-    images, labels = tmp_path / "images", tmp_path / "labels"
-    images.mkdir()
-    labels.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(3):
-        strokes = write_frame(images, f"frame_{i}", rng)
-        cv2.imwrite(str(labels / f"FRAME_{i}.PNG"), strokes)  # case differs, as in real sets
-    doc = {
-        "version": "5.4.1",
-        "imagePath": "images/frame_0.png",
-        "imageHeight": 64,
-        "imageWidth": 96,
-        "shapes": [
-            {"label": "dislocation", "shape_type": "linestrip", "points": [[5, 10], [90, 20]]},
-            {"label": "trace", "shape_type": "line", "points": [[0, 0], [95, 63]]},
-        ],
-    }
-    (tmp_path / "frame_0.json").write_text(json.dumps(doc))
-    return tmp_path
-
-
 def test_strokes_become_one_mask_per_dislocation(labelled, tmp_path, capsys):
     out = tmp_path / "out"
     code = main(
@@ -228,3 +194,25 @@ def test_finetune_reach_needs_the_union_objective(labelled, tmp_path, capsys):
     assert "--reach: only with --objective union" in capsys.readouterr().err
     assert main([*args, "--objective", "union", "--reach", "-1"]) == 1
     assert "--reach: must be >= 0" in capsys.readouterr().err
+
+
+def test_snap_moves_offset_strokes_onto_their_lines(tmp_path, capsys):
+    images, labels = tmp_path / "images", tmp_path / "labels"
+    images.mkdir()
+    labels.mkdir()
+    rng = np.random.default_rng(1)
+    image = (rng.random((64, 96)) * 20 + 150).astype(np.uint8)
+    cv2.line(image, (8, 20), (88, 20), 40, 2)
+    cv2.imwrite(str(images / "f.png"), image)
+    strokes = np.full((64, 96), 255, np.uint8)
+    cv2.line(strokes, (8, 23), (88, 23), 0, 1)  # drawn 3 px below the line
+    cv2.imwrite(str(labels / "f.png"), strokes)
+    rows = {}
+    for snap in (0, 4):
+        out = tmp_path / f"snap{snap}"
+        argv = ["labelme-to-masks", str(labels), "--images", str(images), "--dark-strokes"]
+        assert main([*argv, "--width", "1", "--snap", str(snap), "-o", str(out)]) == 0
+        mask = read_sample(out, 0).masks[0]
+        rows[snap] = np.nonzero(mask.any(axis=1))[0].tolist()
+    capsys.readouterr()
+    assert rows[0] == [23] and rows[4] in ([20], [21])

@@ -17,8 +17,10 @@ the user does not give (:func:`model_postprocess`).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 
@@ -32,6 +34,7 @@ __all__ = [
     "choose_postprocess",
     "model_postprocess",
     "record_entry",
+    "store_postprocess",
     "strict_scores",
 ]
 
@@ -133,3 +136,34 @@ def record_entry(options: PostprocessOptions, rows: list[dict], chosen_on: str) 
         "rule": f"strict: larger mean nearest-point distance <= {MATCH_DISTANCE:g} px, one-to-one",
         "grid": rows,
     }
+
+
+def store_postprocess(model_dir: str | os.PathLike, frames: str | os.PathLike) -> dict | None:
+    """Choose the post-processing on labelled ``frames`` and write it into the model record.
+
+    Returns the stored entry, or None when the frames hold no centre line.
+    """
+    from temdefects.io import jsonfile as strict_json
+    from temdefects.io.atomic import atomic_write_text
+    from temdefects.models import load, predict, read_config
+    from temdefects.models.folder import CONFIG
+    from temdefects.synth.files import list_samples, read_sample
+
+    model_dir, frames = Path(model_dir), Path(frames)
+    model = load(model_dir)
+    cached = []
+    for name in list_samples(frames):
+        sample = read_sample(frames, name)
+        longest = (max(segs, key=len) for segs in sample.lines if segs)
+        labels = [np.asarray(p, float) for p in longest if len(p) >= 5]
+        probs, obj = predict(model, sample.image)
+        cached.append((probs, obj, labels))
+    try:
+        options, rows = choose_postprocess(cached)
+    except ValueError:
+        return None
+    entry = record_entry(options, rows, str(frames.resolve()))
+    record = read_config(model_dir)
+    record["postprocess"] = entry
+    atomic_write_text(model_dir / CONFIG, strict_json.dumps(record, indent=1) + "\n")
+    return entry

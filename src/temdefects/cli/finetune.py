@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
-
 from temdefects.io import jsonfile as strict_json
 
 HELP = "fine-tune a model folder on a few labelled real frames (same loss as training)"
@@ -129,6 +127,7 @@ def finetune_config(args, base_record: dict) -> dict:
 
 
 def run_command(args) -> int:
+    from temdefects.analysis.choose import store_postprocess
     from temdefects.errors import TemdefectsError
     from temdefects.models import read_config
     from temdefects.train import train, train_config_from_dict
@@ -161,33 +160,3 @@ def run_command(args) -> int:
                 f"{max(r['f1'] for r in chosen['grid']):.3f}); analyze uses them by default"
             )
     return 0
-
-
-def store_postprocess(model_dir: Path, frames: Path) -> dict | None:
-    """Choose the post-processing on labelled ``frames`` and write it into the model record.
-
-    Returns the stored entry, or None when the frames hold no centre line.
-    """
-    from temdefects.analysis.choose import choose_postprocess, record_entry
-    from temdefects.io.atomic import atomic_write_text
-    from temdefects.models import load, predict, read_config
-    from temdefects.models.folder import CONFIG
-    from temdefects.synth.files import list_samples, read_sample
-
-    model = load(model_dir)
-    cached = []
-    for name in list_samples(frames):
-        sample = read_sample(frames, name)
-        longest = (max(segs, key=len) for segs in sample.lines if segs)
-        labels = [np.asarray(p, float) for p in longest if len(p) >= 5]
-        probs, obj = predict(model, sample.image)
-        cached.append((probs, obj, labels))
-    try:
-        options, rows = choose_postprocess(cached)
-    except ValueError:
-        return None
-    entry = record_entry(options, rows, str(frames.resolve()))
-    record = read_config(model_dir)
-    record["postprocess"] = entry
-    atomic_write_text(model_dir / CONFIG, strict_json.dumps(record, indent=1) + "\n")
-    return entry

@@ -8,6 +8,18 @@ from pathlib import Path
 
 from temdefects.cli.common import add_flatten_argument
 
+
+def add_snap_argument(p, default: int = 0) -> None:
+    p.add_argument(
+        "--snap",
+        type=int,
+        default=default,
+        metavar="PX",
+        help="move each labelled line by at most PX onto the dark line it marks (hand strokes "
+        f"land a few px off; default {default}: as drawn)",
+    )
+
+
 HELP = "convert labelme annotations or stroke label images into training masks"
 
 EPILOG = """examples:
@@ -59,6 +71,7 @@ def add_parser(sub) -> None:
         default=10,
         help="strokes: ignore specks smaller than this in px (default 10)",
     )
+    add_snap_argument(p)
     add_flatten_argument(p, scope=" and write it so (as analyze feeds frames to the model)")
     p.add_argument("--overwrite", action="store_true", help="allow a non-empty output folder")
     p.set_defaults(run=run_command)
@@ -66,13 +79,9 @@ def add_parser(sub) -> None:
 
 def run_command(args) -> int:
     from temdefects.analysis.pipeline import check_flatten
-    from temdefects.errors import InputFileError, TemdefectsError
-    from temdefects.io.images import RASTER_SUFFIXES
-    from temdefects.io.paths import expand_paths as expand_inputs
+    from temdefects.errors import TemdefectsError
     from temdefects.train import labelled
 
-    if not args.width > 0:
-        raise TemdefectsError(f"--width: must be > 0, got {args.width}")
     try:
         check_flatten(args.flatten)
     except ValueError as exc:
@@ -80,27 +89,20 @@ def run_command(args) -> int:
     out = Path(args.output)
     if out.exists() and any(out.iterdir()) and not args.overwrite:
         raise TemdefectsError(f"{out}: output folder is not empty (use --overwrite)")
-    items = expand_inputs(args.inputs, (".json",) + RASTER_SUFFIXES, what="label")
-    json_items = [p for p in items if p.suffix.lower() == ".json"]
-    image_items = [p for p in items if p.suffix.lower() != ".json"]
-    if image_items and not args.images:
-        raise TemdefectsError("--images: stroke label images need the folder of micrographs")
-    if args.images and not Path(args.images).is_dir():
-        raise InputFileError(f"{args.images}: image folder not found")
-    labels = set(args.label) if args.label else None
-
-    def load(item: Path):
-        if item.suffix.lower() == ".json":
-            return labelled.from_labelme(item, width=args.width, labels=labels)
-        return labelled.from_strokes(
-            item,
-            Path(args.images),
+    try:
+        report = labelled.convert_labels(
+            args.inputs,
+            out,
+            images=args.images,
             width=args.width,
             dark=args.dark_strokes,
             min_size=args.min_size,
+            labels=set(args.label) if args.label else None,
+            flatten=args.flatten,
+            snap=args.snap,
         )
-
-    report = labelled.write_labelled(out, json_items + image_items, load, flatten=args.flatten)
+    except ValueError as exc:
+        raise TemdefectsError(f"--{exc}") from None
     print(
         f"wrote {len(report.written)} labelled frames ({report.dislocations} dislocations) to {out}"
     )

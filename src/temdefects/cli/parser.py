@@ -6,6 +6,7 @@ import argparse
 
 from temdefects import __version__
 from temdefects.cli import (
+    adapt,
     analyze,
     bgcrops,
     evaluate,
@@ -31,6 +32,7 @@ COMMANDS = (
     track,
     labels,
     finetune,
+    adapt,
     loops,
     particles,
 )

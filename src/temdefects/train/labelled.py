@@ -54,8 +54,24 @@ def _centre_lines(masks: np.ndarray) -> list:
     return lines
 
 
-def from_labelme(path: Path, *, width: float, labels: set | None):
-    """Image and masks of one labelme file (image found via its ``imagePath``)."""
+def snapped(image: np.ndarray, masks: np.ndarray, snap: int) -> np.ndarray:
+    """``masks`` moved onto the dark lines of ``image`` by at most ``snap`` px (0: as drawn).
+
+    See :mod:`temdefects.geometry.snapping`.
+    """
+    if not snap or len(masks) == 0:
+        return masks
+    from temdefects.geometry.snapping import snap_masks
+
+    return snap_masks(image, masks, max_shift=int(snap)).masks
+
+
+def from_labelme(path: Path, *, width: float, labels: set | None, snap: int = 0):
+    """Image and masks of one labelme file (image found via its ``imagePath``).
+
+    ``snap`` (px) moves each labelled line onto the dark line it marks
+    (:func:`snapped`).
+    """
     from temdefects.io.labelme import labelme_to_masks, read_labelme
 
     doc = read_labelme(path)
@@ -64,11 +80,17 @@ def from_labelme(path: Path, *, width: float, labels: set | None):
     image_path = doc.image_path if doc.image_path.is_absolute() else path.parent / doc.image_path
     image = _read_image(image_path)
     masks = labelme_to_masks(doc, shape=image.shape, width=width, labels=labels)
-    return image, masks, {"labels": str(path.resolve()), "image": str(image_path.resolve())}
+    sources = {"labels": str(path.resolve()), "image": str(image_path.resolve()), "snap": snap}
+    return image, snapped(image, masks, snap), sources
 
 
-def from_strokes(path: Path, images: Path, *, width: float, dark: bool, min_size: int):
-    """Image and masks of a stroke label image and the micrograph with its stem."""
+def from_strokes(
+    path: Path, images: Path, *, width: float, dark: bool, min_size: int, snap: int = 0
+):
+    """Image and masks of a stroke label image and the micrograph with its stem.
+
+    ``snap`` (px) moves each stroke onto the dark line it marks (:func:`snapped`).
+    """
     from temdefects.io.images import RASTER_SUFFIXES
     from temdefects.io.labels import strokes_to_masks
 
@@ -86,7 +108,8 @@ def from_strokes(path: Path, images: Path, *, width: float, dark: bool, min_size
     if label.shape != image.shape:
         raise InputFileError(f"{path}: label shape {label.shape} differs from image {image.shape}")
     masks = strokes_to_masks(label, dark=dark, min_size=min_size, width=int(round(width)))
-    return image, masks, {"labels": str(path.resolve()), "image": str(matches[0].resolve())}
+    sources = {"labels": str(path.resolve()), "image": str(matches[0].resolve()), "snap": snap}
+    return image, snapped(image, masks, snap), sources
 
 
 def write_labelled(
@@ -130,3 +153,53 @@ def write_labelled(
         report.dislocations += len(masks)
         index += 1
     return report
+
+
+def convert_labels(
+    inputs: list,
+    out: str | os.PathLike,
+    *,
+    images: str | os.PathLike | None = None,
+    width: float = 5.0,
+    dark: bool = False,
+    min_size: int = 10,
+    labels: set | None = None,
+    flatten: float = 0.0,
+    snap: int = 0,
+) -> ConversionReport:
+    """Hand labels (labelme JSON files, stroke images, folders or patterns) -> ``out``.
+
+    Stroke images need ``images``, the folder of micrographs matched by file
+    stem. A label that cannot be read is reported in the result's ``failed``
+    and the others are written.
+
+    Raises
+    ------
+    InputFileError
+        An input names nothing readable, or ``images`` is not a folder.
+    ValueError
+        Stroke images without ``images``, or a nonsense option.
+    """
+    from temdefects.io.images import RASTER_SUFFIXES
+    from temdefects.io.paths import expand_paths
+
+    if not width > 0:
+        raise ValueError(f"width: must be > 0, got {width}")
+    if int(snap) != snap or snap < 0:
+        raise ValueError(f"snap: must be a whole number of px >= 0, got {snap}")
+    items = expand_paths(inputs, (".json",) + RASTER_SUFFIXES, what="label")
+    json_items = [p for p in items if p.suffix.lower() == ".json"]
+    image_items = [p for p in items if p.suffix.lower() != ".json"]
+    if image_items and not images:
+        raise ValueError("images: stroke label images need the folder of micrographs")
+    if images is not None and not Path(images).is_dir():
+        raise InputFileError(f"{images}: image folder not found")
+
+    def load(item: Path):
+        if item.suffix.lower() == ".json":
+            return from_labelme(item, width=width, labels=labels, snap=snap)
+        return from_strokes(
+            item, Path(images), width=width, dark=dark, min_size=min_size, snap=snap
+        )
+
+    return write_labelled(out, json_items + image_items, load, flatten=flatten)

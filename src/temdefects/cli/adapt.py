@@ -1,0 +1,211 @@
+"""``temdefects adapt``: a dislocation model for your experiment from a few labelled frames.
+
+One command for what otherwise takes three (``labelme-to-masks``, a training
+run, the choice of post-processing): the labels become training masks in
+``OUT/labelled``, a network learns them, and the mask threshold and join gap
+with the best strict instance F1 on the labelled frames are stored in the model
+(``analyze`` and ``track`` use them).
+
+The default recipe is the one that measured best on real in-situ frames
+(``benchmarks/realdata_adapt.py``, docs/benchmarks.md): a plain U-Net
+(ResNet-18 encoder, one output channel, random start) trained with Dice + BCE on
+the union of the labelled lines, the loss taken only within ``--reach`` px of a
+labelled line because hand labels mark only some dislocations. Starting from
+the synthetic pre-training (``--init DIR``) measured worse on ``twip-8um``
+and stays available.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+from temdefects.cli.common import add_flatten_argument
+from temdefects.cli.labels import add_snap_argument
+
+HELP = "adapt a dislocation model to your experiment from a few labelled frames (one command)"
+
+EPILOG = """examples:
+  temdefects adapt ds/ --images original/ --dark-strokes -o my-model
+  temdefects adapt annotations/*.json -o my-model --steps 800
+  temdefects analyze new-frames/ --model my-model -o results/
+Labels: labelme JSON (line strips, lines, polygons; one per dislocation) or stroke
+images (one stroke per dislocation, matched to --images by file stem). About 10
+frames is enough to start; the default 1500 steps take about 25 min on 2 CPU cores.
+"""
+
+UNET = {"arch": "unet", "encoder": "resnet18", "n_masks": 1, "objectness": False}
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "adapt",
+        help=HELP,
+        description=HELP,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "labels",
+        nargs="+",
+        metavar="LABELS",
+        help="labelme JSON files, stroke label images, folders or patterns",
+    )
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="new model folder")
+    g = p.add_argument_group("labels")
+    g.add_argument(
+        "--images", metavar="DIR", help="micrographs for stroke label images (matched by stem)"
+    )
+    g.add_argument(
+        "--dark-strokes",
+        action="store_true",
+        help="stroke images are dark strokes on white (default: non-zero strokes)",
+    )
+    g.add_argument("--width", type=float, default=3.0, help="line width learnt, px (default 3)")
+    g.add_argument("--label", action="append", metavar="NAME", help="labelme: keep only this label")
+    g.add_argument("--min-size", type=int, default=10, help="strokes: ignore specks (px)")
+    add_snap_argument(g)
+    add_flatten_argument(g)
+    t = p.add_argument_group("training")
+    t.add_argument("--steps", type=int, default=1500, help="optimiser steps (default 1500)")
+    t.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 1e-3)")
+    t.add_argument("--batch-size", type=int, default=4, help="crops per step (default 4)")
+    t.add_argument("--crop", type=int, default=256, help="random crop side, px (default 256)")
+    t.add_argument(
+        "--reach",
+        type=int,
+        default=16,
+        metavar="PX",
+        help="only pixels within PX of a labelled line count in the loss (default 16; 0: "
+        "every pixel, for frames with every dislocation labelled)",
+    )
+    t.add_argument(
+        "--init",
+        metavar="DIR",
+        help="start from this model folder's network and weights (e.g. the shipped "
+        "synthetic model) instead of a plain U-Net from a random start",
+    )
+    t.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    t.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    t.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=run_command)
+
+
+def adapt_config(args, folder: Path, n_frames: int) -> dict:
+    """The training configuration of the adaptation (plain dict)."""
+    from temdefects.models import read_config
+
+    steps_per_epoch = math.ceil(n_frames / args.batch_size)
+    epochs = max(1, math.ceil(args.steps / steps_per_epoch))
+    if args.init:
+        base = read_config(args.init)
+        model = base["model"]
+        old = base.get("training", {}).get("train_config", {}).get("loss", {})
+        loss = {**old, "kind": "union", "reach": args.reach, "empty_weight": 0.0}
+        init = str(Path(args.init).resolve())
+    else:
+        model, loss, init = dict(UNET), {"kind": "union", "reach": args.reach}, None
+    return {
+        "name": f"adapt-{Path(args.output).name}",
+        "seed": args.seed,
+        "device": args.device,
+        "init": init,
+        "model": model,
+        "data": {
+            "source": "folder",
+            "folder": str(folder.resolve()),
+            "train_images": n_frames,
+            "test_folder": str(folder.resolve()),
+            "test_images": n_frames,
+            "crop": args.crop,
+            "batch_size": args.batch_size,
+            "min_mask_pixels": 5,
+        },
+        "loss": loss,
+        "optim": {
+            "lr": args.lr,
+            "epochs": epochs,
+            "warmup": 0.05,
+            "schedule": "cosine",
+            "checkpoint_every": 50,
+        },
+        "eval": {"every": epochs},
+    }
+
+
+def _check(args) -> None:
+    from temdefects.analysis.pipeline import check_flatten
+    from temdefects.errors import TemdefectsError
+
+    for name in ("steps", "batch_size", "crop"):
+        if getattr(args, name) < 1:
+            raise TemdefectsError(f"--{name.replace('_', '-')}: must be >= 1")
+    if args.reach < 0:
+        raise TemdefectsError(f"--reach: must be >= 0, got {args.reach}")
+    if not (args.lr > 0 and math.isfinite(args.lr)):
+        raise TemdefectsError(f"--lr: must be a finite number > 0, got {args.lr}")
+    if args.init and not Path(args.init).is_dir():
+        raise TemdefectsError(f"--init: {args.init}: no such model folder")
+    try:
+        check_flatten(args.flatten)
+    except ValueError as exc:
+        raise TemdefectsError(f"--{exc}") from None
+
+
+def run_command(args) -> int:
+    import sys
+
+    from temdefects.analysis.choose import store_postprocess
+    from temdefects.errors import TemdefectsError
+    from temdefects.synth.files import list_samples
+    from temdefects.train import labelled, train, train_config_from_dict
+
+    _check(args)
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise TemdefectsError(f"{out}: output path is a file, not a folder")
+    if out.exists() and any(out.iterdir()) and not args.resume:
+        raise TemdefectsError(f"{out}: output folder is not empty (use --resume to continue)")
+    folder = out / "labelled"
+    converted = folder.is_dir() and bool(list_samples(folder))
+    if not (args.resume and converted):
+        try:
+            report = labelled.convert_labels(
+                args.labels,
+                folder,
+                images=args.images,
+                width=args.width,
+                dark=args.dark_strokes,
+                min_size=args.min_size,
+                labels=set(args.label) if args.label else None,
+                flatten=args.flatten,
+                snap=args.snap,
+            )
+        except ValueError as exc:
+            raise TemdefectsError(f"--{exc}") from None
+        for message in report.failed.values():
+            print(f"temdefects adapt: error: {message}", file=sys.stderr)
+        if not report.written:
+            raise TemdefectsError("no labelled frame could be read")
+        if report.dislocations == 0:
+            raise TemdefectsError("the labels mark no dislocation")
+        print(
+            f"{len(report.written)} labelled frames ({report.dislocations} dislocations) "
+            f"-> {folder}"
+        )
+    n = len(list_samples(folder))
+    config = train_config_from_dict(adapt_config(args, folder, n))
+    resume = args.resume and (out / "checkpoints" / "last.pt").exists()
+    train(config, out, resume=resume, progress=not args.quiet)
+    chosen = store_postprocess(out, folder)
+    line = f"adapted model -> {out} ({args.steps} steps on {n} frames)"
+    if chosen is not None:
+        line += (
+            f"; post-processing chosen on the labelled frames: threshold "
+            f"{chosen['threshold']:g}, join gap {chosen['join_gap']:g} px (strict F1 "
+            f"{max(r['f1'] for r in chosen['grid']):.3f})"
+        )
+    print(line)
+    return 0

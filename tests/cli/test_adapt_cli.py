@@ -1,0 +1,65 @@
+import json
+
+import numpy as np
+
+from temdefects.cli.main import main
+from temdefects.models import load, read_config
+
+
+def adapt_args(labelled, out, *extra):
+    return [
+        "adapt",
+        str(labelled / "labels"),
+        "--images",
+        str(labelled / "images"),
+        "--dark-strokes",
+        "-o",
+        str(out),
+        "--steps",
+        "2",
+        "--crop",
+        "64",
+        "--batch-size",
+        "2",
+        "-q",
+        *extra,
+    ]
+
+
+def test_adapt_writes_a_model_with_its_labels_and_chosen_postprocessing(
+    labelled, tmp_path, capsys
+):
+    out = tmp_path / "model"
+    assert main(adapt_args(labelled, out, "--device", "cpu")) == 0
+    text = capsys.readouterr().out
+    assert "3 labelled frames (6 dislocations)" in text and "adapted model" in text
+    record = read_config(out)
+    assert record["model"]["arch"] == "unet" and record["model"]["n_masks"] == 1
+    assert record["training"]["train_config"]["loss"]["reach"] == 16
+    assert record["postprocess"]["threshold"] in (0.5, 0.3)
+    assert len(list((out / "labelled").glob("*.npz"))) == 3
+    assert load(out) is not None
+    # The labelled frames carry their record (snap as given).
+    frame = json.loads((out / "labelled" / "000000.json").read_text())
+    assert frame["labelled"]["snap"] == 0
+
+
+def test_adapt_refuses_a_used_folder_and_bad_options(labelled, tmp_path, capsys):
+    out = tmp_path / "model"
+    out.mkdir()
+    (out / "x").write_text("x")
+    assert main(adapt_args(labelled, out)) == 1
+    assert "not empty" in capsys.readouterr().err
+    for bad in (["--steps", "0"], ["--reach", "-1"], ["--lr", "nan"], ["--snap", "-2"]):
+        assert main(adapt_args(labelled, tmp_path / "m2", *bad)) != 0
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_adapt_from_a_given_model(labelled, tmp_path):
+    base = tmp_path / "base"
+    assert main(adapt_args(labelled, base, "--device", "cpu")) == 0
+    out = tmp_path / "tuned"
+    assert main(adapt_args(labelled, out, "--device", "cpu", "--init", str(base))) == 0
+    assert read_config(out)["training"]["train_config"]["init"] == str(base.resolve())
+    assert np.isfinite(read_config(out)["postprocess"]["join_gap"])
