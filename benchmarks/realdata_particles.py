@@ -62,14 +62,16 @@ def _diameters(labels: np.ndarray) -> list[float]:
     return [float(2.0 * np.sqrt(a / np.pi)) for a in areas if a > 0]
 
 
-def pt_scores(model, folder: Path, pixel_size: float | None, out: Path | None, tag: str) -> dict:
+def pt_scores(
+    model, folder: Path, pixel_size: float | None, out: Path | None, tag: str, flips: bool = False
+) -> dict:
     images = sorted((folder / "val_images").glob("*.tif"))
     inter = total = tp = n_pred = n_true = 0
     per_image, true_d, pred_d = [], [], []
     for path in images:
         mask_path = folder / "val_masks" / path.name.replace("val_images", "val_labels")
         image, true = read_raw(path), read_raw(mask_path) == 2
-        result = analyze_particles(model, image, pixel_size=pixel_size)
+        result = analyze_particles(model, image, pixel_size=pixel_size, flips=flips)
         pred = result.labels > 0
         i, t = int((pred & true).sum()), int(pred.sum()) + int(true.sum())
         inter, total = inter + i, total + t
@@ -89,6 +91,7 @@ def pt_scores(model, folder: Path, pixel_size: float | None, out: Path | None, t
     r = tp / n_true if n_true else 0.0
     res = {
         "variant": tag,
+        "flips": flips,
         "pixel_size_nm": pixel_size,
         "images": len(images),
         "dice_pooled": round(2.0 * inter / total, 4) if total else None,
@@ -202,6 +205,11 @@ def main() -> int:
     ap.add_argument(
         "--reuse", action="store_true", help="keep adapted models of OUT; only rechoose instances"
     )
+    ap.add_argument(
+        "--flips",
+        action="store_true",
+        help="also score every variant with flip test-time augmentation",
+    )
     args = ap.parse_args()
     root = Path(args.root)
     if not root.is_dir():
@@ -231,9 +239,11 @@ def main() -> int:
             variants.update({k: load_particle_model(v) for k, v in folders.items()})
         for tag, m in variants.items():
             for scale in [None, *args.pt_scales] if tag == "zero-shot" else [None]:
-                res = pt_scores(m, pt, scale, out, tag)
-                results["pt"].append(res)
-                print(f"Pt on alumina, {tag}, pixel size {scale or 'unknown'}: {res}")
+                for flips in (False, True) if args.flips else (False,):
+                    res = pt_scores(m, pt, scale, out, tag + ("+flips" if flips else ""), flips)
+                    results["pt"].append(res)
+                    size = scale or "unknown"
+                    print(f"Pt on alumina, {res['variant']}, pixel size {size}: {res}")
         print("\n| variant | Dice pooled | Dice mean | P | R | F1 (IoU 0.5) |")
         print("|---|---|---|---|---|---|")
         for r in results["pt"]:

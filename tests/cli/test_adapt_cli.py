@@ -26,9 +26,7 @@ def adapt_args(labelled, out, *extra):
     ]
 
 
-def test_adapt_writes_a_model_with_its_labels_and_chosen_postprocessing(
-    labelled, tmp_path, capsys
-):
+def test_adapt_writes_a_model_with_its_labels_and_chosen_postprocessing(labelled, tmp_path, capsys):
     out = tmp_path / "model"
     assert main(adapt_args(labelled, out, "--device", "cpu")) == 0
     text = capsys.readouterr().out
@@ -63,3 +61,17 @@ def test_adapt_from_a_given_model(labelled, tmp_path):
     assert main(adapt_args(labelled, out, "--device", "cpu", "--init", str(base))) == 0
     assert read_config(out)["training"]["train_config"]["init"] == str(base.resolve())
     assert np.isfinite(read_config(out)["postprocess"]["join_gap"])
+
+
+def test_flips_for_one_mask_models_only(labelled, tmp_path, capsys):
+    model = tmp_path / "model"
+    assert main(adapt_args(labelled, model, "--device", "cpu")) == 0
+    frame = str(labelled / "images" / "frame_0.png")
+    out = tmp_path / "a"
+    assert main(["analyze", frame, "-o", str(out), "--model", str(model), "--flips", "-q"]) == 0
+    settings = json.loads(next((out / "json").glob("*.json")).read_text())["settings"]
+    assert settings["flips"] is True
+    capsys.readouterr()
+    assert main(["analyze", frame, "-o", str(tmp_path / "b"), "--flips", "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "--flips: needs a one-mask model" in err and err.count("\n") == 1

@@ -145,3 +145,27 @@ def test_loaded_models_run_channels_last_with_the_same_probabilities(tmp_path, t
     save_model(tmp_path / "again", loaded)
     c, _ = predict(load(tmp_path / "again"), list(image))
     assert np.allclose(b, c, atol=1e-6)
+
+
+def test_flips_average_the_four_mirror_images():
+    torch.manual_seed(0)
+    with torch.no_grad():
+        model = build_model({**TINY, "n_masks": 1}).eval()
+    image = np.random.default_rng(0).random((37, 45)).astype(np.float32)
+    plain, _ = predict(model, image)
+    averaged, _ = predict(model, image, flips=True)
+    by_hand = np.mean(
+        [
+            predict(model, np.ascontiguousarray(image[::r, ::c]))[0][:, ::r, ::c]
+            for r in (1, -1)
+            for c in (1, -1)
+        ],
+        axis=0,
+    )
+    assert averaged.shape == plain.shape == (1, 37, 45)
+    assert np.allclose(averaged, by_hand, atol=1e-5) and not np.allclose(averaged, plain)
+
+
+def test_flips_are_refused_for_n_mask_networks(tiny_model):
+    with pytest.raises(ValueError, match="one-mask"):
+        predict(tiny_model, np.zeros((32, 32), np.float32), flips=True)

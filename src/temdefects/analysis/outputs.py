@@ -42,6 +42,7 @@ def run_settings(options, pixel_size: float | None) -> dict:
         "max_side": options.max_side,
         "scale": options.scale,
         "flatten": options.flatten,
+        "flips": options.flips,
         "pixel_size_override_nm": pixel_size,
     }
 

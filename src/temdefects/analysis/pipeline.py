@@ -41,6 +41,7 @@ class AnalysisOptions:
     max_side: int = 2048
     scale: float = 1.0
     flatten: float = DEFAULT_FLATTEN
+    flips: bool = False  # average over mirror images (one-mask models only)
 
     def __post_init__(self):
         check_flatten(self.flatten)
@@ -130,7 +131,7 @@ def analyze_image(
         size = (max(8, round(unit.shape[1] * factor)), max(8, round(unit.shape[0] * factor)))
         interp = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
         work = np.clip(cv2.resize(work, size, interpolation=interp), 0.0, 1.0)
-    probs, obj = predict(model, work)
+    probs, obj = predict(model, work, flips=opt.flips)
     found = postprocess(probs, objectness=obj, options=opt.postprocess)
     if factor != 1.0:
         fx = unit.shape[1] / work.shape[1]

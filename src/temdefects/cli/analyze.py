@@ -111,6 +111,12 @@ def add_parser(sub) -> None:
         help="resample every frame by this factor first (default 1)",
     )
     add_flatten_argument(s)
+    s.add_argument(
+        "--flips",
+        action="store_true",
+        help="average the probabilities of each frame and its three mirror images (test-time "
+        "augmentation, 4x the inference time; one-mask models such as temdefects adapt's)",
+    )
     w = p.add_argument_group("scale-out (docs/scale.md)")
     w.add_argument(
         "--workers",
@@ -158,6 +164,7 @@ def _options(args, record: dict | None = None):
             max_side=args.max_side,
             scale=args.scale,
             flatten=args.flatten,
+            flips=args.flips,
         )
     except ValueError as exc:
         raise TemdefectsError(option_message(str(exc))) from None
@@ -223,7 +230,13 @@ def run_command(args) -> int:
         return 1  # each bad input has had its line; nothing read, nothing written
     model = load(args.model) if args.scheduler is None and args.workers == 1 else None
     model_name = str(Path(args.model).resolve()) if args.model else "default"
-    options = _options(args, read_config(args.model or default_model_path()))
+    record = read_config(args.model or default_model_path())
+    if args.flips and record["model"].get("n_masks") != 1:
+        raise TemdefectsError(
+            "--flips: needs a one-mask model (as temdefects adapt makes); this one predicts "
+            f"{record['model'].get('n_masks')} masks, whose order a mirror image may change"
+        )
+    options = _options(args, record)
     out.mkdir(parents=True, exist_ok=True)
     settings = run_settings(options, args.pixel_size)  # the values used, defaults filled in
 
@@ -312,7 +325,8 @@ def run_command(args) -> int:
         + "\n",
     )
     print(
-        f"analyzed {frames} frames of {len(report) - failed} inputs: {len(rows)} dislocations "
+        f"analyzed {frames} frames from {len(report) - failed} of {len(report)} inputs: "
+        f"{len(rows)} dislocations "
         f"in {elapsed:.1f} s; results in {out}"
         + (f" ({resumed} frames kept from the interrupted run)" if resumed else "")
         + (f"; {failed} inputs failed" if failed else "")

@@ -163,6 +163,12 @@ def _add_analyze(group) -> None:
         action="store_true",
         help="never resample images to the model's training pixel size",
     )
+    g.add_argument(
+        "--flips",
+        action="store_true",
+        help="average the segmentation of each image and its three mirror images "
+        "(test-time augmentation, 4x the segmentation time)",
+    )
     p.add_argument("--overwrite", action="store_true", help="allow a non-empty output folder")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_analyze)

@@ -29,9 +29,23 @@ def _channels_last(model: torch.nn.Module) -> bool:
     return False
 
 
+#: The mirror images averaged by ``predict(..., flips=True)``: (rows, columns) flipped.
+FLIPS = ((False, False), (False, True), (True, False), (True, True))
+
+
+def _flip(x: torch.Tensor, rows: bool, cols: bool) -> torch.Tensor:
+    dims = [d for d, on in ((-2, rows), (-1, cols)) if on]
+    return torch.flip(x, dims) if dims else x
+
+
 @torch.no_grad()
 def predict(
-    model: DislocationNet, images, *, batch_size: int = 4, device: str | torch.device | None = None
+    model: DislocationNet,
+    images,
+    *,
+    batch_size: int = 4,
+    device: str | torch.device | None = None,
+    flips: bool = False,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Mask probabilities for one image or a list of equally sized images.
 
@@ -45,6 +59,11 @@ def predict(
         Images per forward pass.
     device
         Defaults to the model's device.
+    flips
+        Test-time augmentation: average the probabilities of the image and its
+        three mirror images (4x the time). Only for one-mask networks (a
+        segmentation of the union); an N-mask network may put a dislocation
+        into another mask in a mirror image.
 
     Returns
     -------
@@ -55,6 +74,8 @@ def predict(
     batch = [images] if single else list(images)
     if not batch:
         raise ValueError("predict: no images")
+    if flips and model.config.n_masks != 1:
+        raise ValueError("predict: flips need a one-mask network (N masks are not mirror-stable)")
     arrays = [_as_unit(im) for im in batch]
     h, w = arrays[0].shape
     if any(a.shape != (h, w) for a in arrays):
@@ -66,13 +87,20 @@ def predict(
     probs, scores = [], []
     for start in range(0, len(arrays), batch_size):
         chunk = np.stack(arrays[start : start + batch_size])[:, None]
-        if ph or pw:
-            chunk = np.pad(chunk, ((0, 0), (0, 0), (0, ph), (0, pw)), mode="reflect")
-        x = torch.from_numpy(chunk).to(device).contiguous(memory_format=layout)
-        logits, obj = model(x)
-        probs.append(torch.sigmoid(logits[..., :h, :w]).float().cpu().numpy())
+        prob, obj = 0.0, None
+        for rows, cols in FLIPS if flips else FLIPS[:1]:
+            view = chunk[..., :: -1 if rows else 1, :: -1 if cols else 1]
+            if ph or pw:  # padded after the flip: every view sees the same borders
+                view = np.pad(view, ((0, 0), (0, 0), (0, ph), (0, pw)), mode="reflect")
+            x = torch.from_numpy(np.ascontiguousarray(view)).to(device)
+            logits, o = model(x.contiguous(memory_format=layout))
+            prob = prob + _flip(torch.sigmoid(logits[..., :h, :w].float()), rows, cols)
+            if o is not None:
+                obj = torch.sigmoid(o.float()) + (0.0 if obj is None else obj)
+        n = len(FLIPS) if flips else 1
+        probs.append((prob / n).cpu().numpy())
         if obj is not None:
-            scores.append(torch.sigmoid(obj).float().cpu().numpy())
+            scores.append((obj / n).cpu().numpy())
     p = np.concatenate(probs)
     s = np.concatenate(scores) if scores else None
     if single:

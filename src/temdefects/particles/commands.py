@@ -175,7 +175,11 @@ def run_analyze(args) -> int:
         try:
             for frame in iter_frames(path, pixel_size=args.pixel_size, min_side=MIN_SIDE):
                 result = analyze_particles(
-                    model, frame.image, pixel_size=frame.pixel_size, rescale=not args.no_rescale
+                    model,
+                    frame.image,
+                    pixel_size=frame.pixel_size,
+                    rescale=not args.no_rescale,
+                    flips=args.flips,
                 )
                 name, k = frame.name, 2
                 while name in names:  # a.png and a.tif both give "a"

@@ -177,6 +177,7 @@ def analyze_particles(
     pixel_size: float | None = None,
     rescale: bool = True,
     instances: InstanceConfig | None = None,
+    flips: bool = False,
 ) -> ParticleResult:
     """Segment, split, measure and classify the particles of one image.
 
@@ -192,6 +193,9 @@ def analyze_particles(
         Resample images whose pixel size lies outside the training range.
     instances
         Overrides the model's instance settings.
+    flips
+        Average the segmentation of the image and its three mirror images
+        (test-time augmentation; 4x the segmentation time).
 
     Returns
     -------
@@ -216,7 +220,7 @@ def analyze_particles(
         size = (max(32, round(w * factor)), max(32, round(h * factor)))
         inter = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
         small = cv2.resize(unit, size, interpolation=inter)
-    probs, _ = predict(model.segmenter, small)
+    probs, _ = predict(model.segmenter, small, flips=flips)
     prob = probs[0]
     min_size = max(1, round(ic.min_size))
     if pixel_size and ic.min_diameter_nm > 0:  # a disc of min_diameter_nm, at the working scale
