@@ -100,11 +100,14 @@ def test_instance_settings_are_chosen_on_the_held_out_pairs(tmp_path, tiny_folde
     held = read_user_pairs(images, masks, value=2).pairs
     model = load_particle_model(tiny_model[0])
     chosen, table = choose_instances(model.segmenter, held, InstanceConfig(), p1=400.0)
-    assert len(table) == 9 and {r["threshold"] for r in table} == {0.3, 0.5, 0.7}
-    best = max(r["f1"] for r in table)
-    assert any(
-        r["f1"] == best and (r["threshold"], r["min_size"]) == (chosen.threshold, chosen.min_size)
-        for r in table
+    assert len(table) == 15 and {r["threshold"] for r in table} == {0.3, 0.4, 0.5, 0.6, 0.7}
+    # The threshold with the best Dice, then the floor with the best F1 at it.
+    assert max(r["dice"] for r in table if r["threshold"] == chosen.threshold) == max(
+        r["dice"] for r in table
+    )
+    at = [r for r in table if r["threshold"] == chosen.threshold]
+    assert max(at, key=lambda r: r["f1"])["f1"] == next(
+        r["f1"] for r in at if r["min_size"] == chosen.min_size
     )
     assert choose_instances(model.segmenter, held, InstanceConfig(), p1=None)[1] == []
     out = tmp_path / "m"

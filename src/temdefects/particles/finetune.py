@@ -193,21 +193,25 @@ def labelled_instances(pairs: ArrayPairs, instances: InstanceConfig) -> tuple[In
     return floor_from_areas(instances, np.concatenate(counts) if counts else np.zeros(0))
 
 
-THRESHOLDS = (0.5, 0.3, 0.7)
+THRESHOLDS = (0.5, 0.4, 0.6, 0.3, 0.7)
 FLOOR_FRACTIONS = (0.25, 0.5, 1.0)
 
 
 def choose_instances(
     segmenter, held: ArrayPairs, instances: InstanceConfig, p1: float | None
 ) -> tuple[InstanceConfig, list]:
-    """Threshold and smallest particle chosen by instance F1 on the held-out pairs.
+    """Threshold chosen by pooled Dice, then smallest particle by instance F1, on held-out pairs.
 
-    Candidates: thresholds 0.5, 0.3, 0.7 and floors of 0.25, 0.5 and 1 times
-    the 1st percentile ``p1`` of the labelled particles' areas. The true
-    particles are the labelled components; a prediction matches one at IoU
-    >= 0.5 (one-to-one). The first best candidate in that order wins, so the
-    defaults stay unless another scores higher. Returns the settings and every
-    candidate's ``{"threshold", "min_size", "f1"}``.
+    The threshold sets where a particle's edge falls, so it is chosen for the
+    pixel-wise agreement (pooled Dice) that makes sizes right: chosen by
+    instance F1 at IoU 0.5, on Pt slices it took 0.7 for an F1 0.008 higher
+    than at 0.5 and shrank the particles (median diameter 9.3 px against 11.1
+    px labelled). Candidates 0.5, 0.4, 0.6, 0.3, 0.7; then floors of 0.25, 0.5
+    and 1 times the 1st percentile ``p1`` of the labelled particles' areas, by
+    instance F1 (a prediction matches a labelled component at IoU >= 0.5,
+    one-to-one). The first best candidate in that order wins, so the defaults
+    stay unless another scores higher. Returns the settings and every
+    candidate's ``{"threshold", "min_size", "dice", "f1"}``.
     """
     from temdefects.models import predict
     from temdefects.particles.evaluate import match_labels
@@ -217,10 +221,10 @@ def choose_instances(
         return instances, []
     probs = [predict(segmenter, image)[0][0] for image, _ in held]
     floors = sorted({max(1, int(round(f * p1))) for f in FLOOR_FRACTIONS})
-    table, best = [], None
+    table = []
     for threshold in THRESHOLDS:
         for floor in floors:
-            tp = n_pred = n_true = 0
+            tp = n_pred = n_true = inter = total = 0
             for prob, (_, truth) in zip(probs, held, strict=True):
                 labels = label_particles(
                     prob >= threshold,
@@ -231,11 +235,27 @@ def choose_instances(
                 )
                 tp += len(match_labels(labels, truth, min_iou=0.5))
                 n_pred, n_true = n_pred + int(labels.max()), n_true + int(truth.max())
+                pred, true = labels > 0, truth > 0
+                inter += int((pred & true).sum())
+                total += int(pred.sum()) + int(true.sum())
             f1 = 2.0 * tp / (n_pred + n_true) if n_pred + n_true else 0.0
-            table.append({"threshold": threshold, "min_size": floor, "f1": round(f1, 4)})
-            if best is None or f1 > best["f1"]:
-                best = table[-1]
-    chosen = replace(instances, threshold=best["threshold"], min_size=best["min_size"])
+            dice = 2.0 * inter / total if total else 1.0
+            table.append(
+                {
+                    "threshold": threshold,
+                    "min_size": floor,
+                    "dice": round(dice, 4),
+                    "f1": round(f1, 4),
+                }
+            )
+    # Dice of a threshold: its best floor's, so that specks do not decide the edge.
+    best_dice = {}
+    for row in table:
+        best_dice[row["threshold"]] = max(best_dice.get(row["threshold"], -1.0), row["dice"])
+    threshold = max(THRESHOLDS, key=lambda t: (best_dice[t], -THRESHOLDS.index(t)))
+    rows = [r for r in table if r["threshold"] == threshold]
+    best = max(rows, key=lambda r: (r["f1"], -rows.index(r)))
+    chosen = replace(instances, threshold=threshold, min_size=best["min_size"])
     return chosen, table
 
 
