@@ -29,6 +29,21 @@ def _bad_dislocations(tmp):
     return folder
 
 
+def _junk_folder(tmp):
+    folder = tmp / "junk"
+    folder.mkdir(exist_ok=True)
+    (folder / "a.png").write_bytes(b"not an image")
+    return folder
+
+
+def _summary_only(tmp):
+    """A folder holding a run summary with a dislocation count but no frame records."""
+    folder = tmp / "summary-only"
+    folder.mkdir()
+    (folder / "summary.json").write_text(json.dumps({"dislocations": 3, "frames": 1}))
+    return folder
+
+
 def _file(tmp, name, text):
     path = tmp / name
     path.write_text(text)
@@ -81,6 +96,38 @@ CASES = {
     "train-empty-config": (
         lambda t: ["train", str(_file(t, "e.yaml", "")), "-o", str(t / "o")],
         "empty",
+    ),
+    "train-empty-mapping": (
+        lambda t: ["train", str(_file(t, "m.yaml", "{}\n")), "-o", str(t / "o")],
+        "empty",
+    ),
+    "synth-real-without-folder": (
+        lambda t: ["synth", "-n", "50", "--background", "real", "-o", str(t / "o")],
+        "--backgrounds",
+    ),
+    "synth-unreadable-backgrounds": (
+        lambda t: [
+            "synth",
+            "-n",
+            "50",
+            "--backgrounds",
+            str(_junk_folder(t)),
+            "-o",
+            str(t / "o"),
+        ],
+        "no readable background",
+    ),
+    "track-summary-only": (
+        lambda t: ["track", str(_summary_only(t)), "-o", str(t / "o")],
+        "summary-only",
+    ),
+    "track-nan-flatten": (
+        lambda t: ["track", str(_file(t, "a.png", "x")), "-o", str(t / "o"), "--flatten=nan"],
+        "--flatten",
+    ),
+    "bgcrops-nothing-readable": (
+        lambda t: ["bgcrops", str(_junk_folder(t)), "-o", str(t / "o")],
+        "junk",
     ),
     "train-not-a-mapping": (
         lambda t: ["train", str(_file(t, "l.yaml", "- 1\n- 2\n")), "-o", str(t / "o")],
@@ -139,6 +186,7 @@ def test_one_clear_line_and_a_failure(case, tmp_path, capsys):
     lines = [line for line in err.splitlines() if line.strip()]
     assert code != 0
     assert "Traceback" not in err
+    assert "missing key" not in err and "allow_pickle" not in err
     batch = case == "track-dislocations-not-a-list"
     assert len(lines) == (2 if batch else 1), lines
     assert needle in lines[0], lines[0]

@@ -53,7 +53,7 @@ def test_non_empty_folder_is_one_error_line(tmp_path, capsys):
         (["synth", "-o", "{tmp}/a"], "-n/--count"),
         (["synth", "-o", "{tmp}/a", "-n", "1", "--preset", "m9"], "unknown preset"),
         (["synth", "-o", "{tmp}/a", "-n", "1", "--config", "{tmp}/none.yaml"], "not found"),
-        (["synth", "-o", "{tmp}/a", "-n", "1", "--background", "real"], "background.real.dir"),
+        (["synth", "-o", "{tmp}/a", "-n", "1", "--background", "real"], "--backgrounds DIR"),
         (
             [
                 "synth",

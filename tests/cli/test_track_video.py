@@ -84,3 +84,33 @@ def test_a_folder_of_frames_in_natural_order_with_a_bad_one(frames, tmp_path, ca
     drift = np.array([[float(r["dx_px"]), float(r["dy_px"])] for r in _table(out / "drift.csv")])
     assert [r["name"] for r in _table(out / "drift.csv")] == [f"img{k * 5}" for k in range(5)]
     assert np.abs(drift - DRIFT).max() < 0.5
+
+
+def test_track_uses_the_post_processing_stored_in_the_model(frames, tmp_path, capsys):
+    import json
+    import shutil
+
+    from temdefects.models.folder import default_model_path
+
+    model = tmp_path / "model"
+    shutil.copytree(default_model_path(), model)
+    record = json.loads((model / "config.json").read_text())
+    record["postprocess"] = {"threshold": 0.4, "join_gap": 7.0}
+    (model / "config.json").write_text(json.dumps(record))
+    stack = tmp_path / "movie.tif"
+    tifffile.imwrite(stack, np.stack(frames[:2]))
+    out = tmp_path / "out"
+    assert main(["track", str(stack), "-o", str(out), "--model", str(model), "-q"]) == 0
+    frame = json.loads(next((out / "analysis" / "json").glob("*.json")).read_text())
+    assert (frame["settings"]["threshold"], frame["settings"]["join_gap"]) == (0.4, 7.0)
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1"])
+def test_track_refuses_a_nonsense_flatten_before_reading(frames, tmp_path, capsys, value):
+    stack = tmp_path / "movie.tif"
+    tifffile.imwrite(stack, np.stack(frames[:2]))
+    assert main(["track", str(stack), "-o", str(tmp_path / "o"), f"--flatten={value}"]) != 0
+    err = capsys.readouterr().err
+    assert "--flatten" in err and "Traceback" not in err and err.count("\n") == 1
+    assert not (tmp_path / "o").exists()

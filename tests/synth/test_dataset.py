@@ -156,3 +156,16 @@ def test_resume_removes_the_temporaries_a_killed_run_left(tmp_path):
     (tmp_path / ".notes.txt.abc.tmp").write_bytes(b"not ours")
     prepare_folder(tmp_path, overwrite=False, resume=True, manifest=manifest)
     assert sorted(p.name for p in tmp_path.iterdir()) == [".notes.txt.abc.tmp", "dataset.json"]
+
+
+def test_unreadable_mask_and_image_files_say_so_in_their_own_words(tmp_path, capfd):
+    from temdefects.errors import InputFileError
+    from temdefects.synth.files import read_image_and_masks, read_masks
+
+    (tmp_path / "000000.npz").write_text("just text")
+    with pytest.raises(InputFileError, match="not a readable mask file") as info:
+        read_masks(tmp_path / "000000.npz")
+    assert "pickle" not in str(info.value)
+    with pytest.raises(InputFileError, match="missing or corrupted"):
+        read_image_and_masks(tmp_path, "000000")  # no 000000.png
+    assert "WARN" not in capfd.readouterr().err  # no OpenCV line of its own

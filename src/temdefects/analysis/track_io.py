@@ -47,10 +47,11 @@ def parse_frame_record(rec, path: Path) -> dict:
     ``drift`` (``(0, 0)``: records are in the frame's own coordinates).
     """
     path = Path(path)
-    # A frame record names its format; older or hand-made ones at least hold dislocations.
+    # A frame record names its format; older or hand-made ones at least hold a frame
+    # and its dislocations (a run's summary.json holds neither).
     if (
         not isinstance(rec, dict)
-        or rec.get("format", FORMAT if "dislocations" in rec else None) != FORMAT
+        or rec.get("format", FORMAT if {"dislocations", "frame"} <= rec.keys() else None) != FORMAT
     ):
         raise NotFrameRecord(f"{path.name}: not a {FORMAT} file")
     try:

@@ -106,10 +106,14 @@ def run_command(args) -> int:
             index.extend(write_crops(out, path, raw, crops))
         except InputFileError as exc:
             failed[str(path)] = str(exc)
-    write_crop_index(out, {"seed": args.seed, "size": args.size, "crops": index})
-    print(f"wrote {len(index)} crops from {len(images) - len(failed)} images to {out}")
     for message in failed.values():
         print(f"temdefects bgcrops: error: {message}", file=sys.stderr)
+    if len(failed) == len(images):  # nothing read: nothing written
+        if not any(out.iterdir()):
+            out.rmdir()
+        return 1
+    write_crop_index(out, {"seed": args.seed, "size": args.size, "crops": index})
+    print(f"wrote {len(index)} crops from {len(images) - len(failed)} images to {out}")
     return 1 if failed else 0
 
 

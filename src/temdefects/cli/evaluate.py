@@ -151,6 +151,8 @@ def run_command(args) -> int:
             ok = False
         else:
             datasets.append((path, name))
+    if not datasets:
+        return 1  # no model is loaded for nothing: each data error has had its line
 
     results = []
     for model_path, model_name in zip(args.model, unique_names(args.model), strict=True):

@@ -101,6 +101,20 @@ def _overrides(args) -> dict:
     return out
 
 
+def _check_backgrounds(files: list) -> None:
+    """At least one of ``files`` reads as a background image, else one error line."""
+    from temdefects.errors import InputFileError
+    from temdefects.synth.background import load_background
+
+    for path in files:
+        try:
+            load_background(path)
+            return
+        except InputFileError:
+            continue
+    raise InputFileError(f"{files[0].parent}: no readable background image in this folder")
+
+
 def _backgrounds(config) -> str | None:
     return config.background.real.dir if config.background.kind == "real" else None
 
@@ -128,8 +142,12 @@ def run_command(args) -> int:
     from temdefects.synth.background import list_backgrounds
     from temdefects.synth.dataset import generate_dataset
 
-    if _backgrounds(config):
-        list_backgrounds(_backgrounds(config))  # missing or empty: one line, not one per image
+    if config.background.kind == "real":  # a bad folder: one line, not one per image
+        if not _backgrounds(config):
+            raise TemdefectsError(
+                "--backgrounds: real backgrounds need a folder of crops (--backgrounds DIR)"
+            )
+        _check_backgrounds(list_backgrounds(_backgrounds(config)))
     start = time.perf_counter()
     report = generate_dataset(
         args.output,

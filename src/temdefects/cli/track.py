@@ -154,6 +154,12 @@ def run_command(args) -> int:
         raise InputFileError(f"--pixel-size: must be a finite number > 0, got {args.pixel_size}")
     if not (math.isfinite(args.fps) and args.fps > 0):
         raise InputFileError(f"--fps: must be a finite number > 0, got {args.fps}")
+    from temdefects.analysis.pipeline import check_flatten
+
+    try:
+        check_flatten(args.flatten)
+    except ValueError as exc:
+        raise InputFileError(f"--{exc}") from None
     source = Path(args.results)
     from_results = is_analysis_folder(source) or source.suffix.lower() == ".json"
     if not from_results:
@@ -284,7 +290,7 @@ def _analyze(args, source: Path, out: Path) -> tuple[list[dict], int]:
     from tqdm import tqdm
 
     from temdefects.analysis import AnalysisOptions, PostprocessOptions
-    from temdefects.analysis.choose import model_postprocess
+    from temdefects.analysis.choose import CHOSEN_KEYS, model_postprocess
     from temdefects.analysis.outputs import run_settings
     from temdefects.analysis.video import analyze_sequence
     from temdefects.errors import InputFileError
@@ -294,7 +300,7 @@ def _analyze(args, source: Path, out: Path) -> tuple[list[dict], int]:
     model = load(args.model)
     record = read_config(args.model or default_model_path())
     options = AnalysisOptions(
-        postprocess=PostprocessOptions(**model_postprocess(record, {"threshold": None})),
+        postprocess=PostprocessOptions(**model_postprocess(record, dict.fromkeys(CHOSEN_KEYS))),
         flatten=args.flatten,
     )
     model_name = str(Path(args.model).resolve()) if args.model else "default"

@@ -27,7 +27,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 from tqdm import tqdm
 
@@ -37,8 +36,8 @@ from temdefects.errors import ConfigError, InputFileError, TemdefectsError
 from temdefects.metrics import aggregate, evaluate_image
 from temdefects.models import load, predict
 from temdefects.synth.draw import band_distances
+from temdefects.synth.files import imread_quiet, read_masks, read_record
 from temdefects.synth.files import list_samples as files_list_samples
-from temdefects.synth.files import read_masks, read_record
 
 __all__ = [
     "INSTANCES",
@@ -159,7 +158,7 @@ def _read_pair(folder: Path, name: str) -> tuple[np.ndarray, np.ndarray, float]:
     if not isinstance(files, dict) or "image" not in files or "masks" not in files:
         raise InputFileError(f"{folder / name}.json: record lacks files.image / files.masks")
     path = folder / str(files["image"])
-    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    image = imread_quiet(path)
     if image is None:
         raise InputFileError(f"{path}: cannot read image (missing or corrupted)")
     if image.ndim != 2 or image.dtype not in (np.uint8, np.uint16):

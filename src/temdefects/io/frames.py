@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import struct
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -184,6 +185,16 @@ def _read_error(
         return InputFileError(
             f"{path}: cannot read {_KIND[suffix]} file{where} (unrecognised header: "
             f"not a {_KIND[suffix]} file)"
+        )
+    errno = getattr(exc, "errno", None)
+    if isinstance(exc, struct.error | EOFError | UnicodeDecodeError) or (
+        isinstance(errno, int) and abs(errno) > 200
+    ):
+        # a reader's own text ("unpack requires a buffer of 4 bytes", FFmpeg's
+        # "[Errno 1094995529]") says only that the bytes are not what the suffix names
+        return InputFileError(
+            f"{path}: cannot read {_KIND[suffix]} file{where} (truncated or not a "
+            f"{_KIND[suffix]} file)"
         )
     detail = " ".join(f"{type(exc).__name__}: {exc}".split())  # keep it on one line
     return InputFileError(f"{path}: cannot read {_KIND[suffix]} file{where} ({detail})")

@@ -340,8 +340,8 @@ def read_config_file(path: str | os.PathLike) -> dict:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputFileError(f"{path}: cannot parse configuration ({first})") from None
-    if data is None:  # an empty file would silently run every default
-        raise ConfigError(f"{path}: the configuration file is empty")
+    if data is None or data == {}:  # an empty file would silently run every default
+        raise ConfigError(f"{path}: the configuration file is empty (it sets nothing)")
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of parameters at the top level")
     return data

@@ -78,7 +78,13 @@ def read_masks(path: str | os.PathLike) -> np.ndarray:
             k, h, w = (int(v) for v in data["shape"])
             packed = data["masks_packed"]
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-        raise InputFileError(f"{path}: not a readable mask file ({exc})") from None
+        # numpy's own text (pickle advice) means nothing to a user: say what the file is not
+        why = "not an .npz archive" if isinstance(exc, ValueError) else type(exc).__name__
+        if isinstance(exc, OSError) and exc.strerror:
+            why = exc.strerror
+        if isinstance(exc, KeyError):
+            why = f"no {exc} array (not written by temdefects)"
+        raise InputFileError(f"{path}: not a readable mask file ({why})") from None
     return np.unpackbits(packed, axis=-1, count=w).astype(bool).reshape(k, h, w)
 
 
@@ -250,12 +256,22 @@ def list_samples(folder: str | os.PathLike) -> list[str]:
     return sorted(p.stem for p in folder.glob("*.json") if p.stem.isdigit())
 
 
+def imread_quiet(path: str | os.PathLike) -> np.ndarray | None:
+    """``cv2.imread`` unchanged, or None, without OpenCV's own warning for a missing file."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    return cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+
+
 def read_image_and_masks(folder: str | os.PathLike, name: str) -> tuple[np.ndarray, np.ndarray]:
     """Image (H, W) uint8 and masks (K, H, W) bool of one generated image (no record parse)."""
     folder = Path(folder)
-    image = cv2.imread(str(folder / f"{name}.png"), cv2.IMREAD_UNCHANGED)
+    image = imread_quiet(folder / f"{name}.png")
     if image is None or image.ndim != 2:
-        raise InputFileError(f"{folder / (name + '.png')}: cannot read image")
+        raise InputFileError(
+            f"{folder / (name + '.png')}: cannot read image (missing or corrupted)"
+        )
     if image.dtype != np.uint8:  # a 16-bit image would be trained on as if 65535 were 1
         raise InputFileError(
             f"{folder / (name + '.png')}: expected an 8-bit greyscale image (as synth and "
@@ -273,9 +289,9 @@ def read_sample(folder: str | os.PathLike, index: int | str) -> Sample:
     name = index if isinstance(index, str) else stem(index)
     record = read_record(folder / f"{name}.json")
     files = record["files"]
-    image = cv2.imread(str(folder / files["image"]), cv2.IMREAD_UNCHANGED)
+    image = imread_quiet(folder / files["image"])
     if image is None:
-        raise InputFileError(f"{folder / files['image']}: cannot read image")
+        raise InputFileError(f"{folder / files['image']}: cannot read image (missing or corrupted)")
     masks = read_masks(folder / files["masks"])
     lines = read_lines(folder / files["lines"], masks.shape[0])
     return Sample(image=image, masks=masks, lines=lines, scene=record["scene"])
