@@ -205,8 +205,6 @@ def run_command(args) -> int:
     from temdefects.errors import InputFileError, TemdefectsError
     from temdefects.io.atomic import atomic_write_text, remove_if_empty
     from temdefects.io.frames import MIN_SIDE, expand_reporting, iter_frames
-    from temdefects.models import load, read_config
-    from temdefects.models.folder import default_model_path
     from temdefects.parallel import executor, worker_count
 
     options = _options(args)  # checked before any input is read
@@ -228,6 +226,9 @@ def run_command(args) -> int:
     failed = len(report)
     if not files:
         return 1  # each bad input has had its line; nothing read, nothing written
+    from temdefects.models import load, read_config  # torch: only once there is work
+    from temdefects.models.folder import default_model_path
+
     model = load(args.model) if args.scheduler is None and args.workers == 1 else None
     model_name = str(Path(args.model).resolve()) if args.model else "default"
     record = read_config(args.model or default_model_path())

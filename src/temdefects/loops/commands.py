@@ -180,9 +180,7 @@ def run_detect(args) -> int:
     from tqdm import tqdm
 
     from temdefects.io.frames import MIN_SIDE, iter_frames
-    from temdefects.loops.detect import detect_defects
     from temdefects.loops.evaluate import class_statistics
-    from temdefects.loops.model import load_loop_model
     from temdefects.loops.outputs import coco_detections, loop_overlay
     from temdefects.loops.table import write_detections, write_summary_csv
 
@@ -191,6 +189,9 @@ def run_detect(args) -> int:
     files, report = expand_reporting(args.inputs, f"{PROG} detect")  # before the model loads
     if not files:
         return 1  # each bad input has had its line; nothing read, nothing written
+    from temdefects.loops.detect import detect_defects  # torch: only once there is work
+    from temdefects.loops.model import load_loop_model
+
     model = load_loop_model(args.model)
     out.mkdir(parents=True, exist_ok=True)
     found, shapes, sizes, coco = {}, {}, set(), []

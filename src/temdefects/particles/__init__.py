@@ -12,36 +12,54 @@ and ``no_fringes`` apart. See ``docs/particles.md``.
   :func:`particle_features` (:data:`FEATURE_NAMES`), :func:`train_classifiers`.
 
 >>> import numpy as np
+>>> from temdefects.particles import label_particles
 >>> yy, xx = np.mgrid[:64, :64]
 >>> mask = (yy - 32) ** 2 + (xx - 32) ** 2 < 20**2
 >>> int(label_particles(mask).max())
 1
 """
 
-from temdefects.particles.classify import (
-    ParticleClassifier,
-    load_classifier,
-    save_classifier,
-    train_classifiers,
-)
-from temdefects.particles.config import (
-    ClassifierConfig,
-    FeatureConfig,
-    InstanceConfig,
-    ParticleTrainConfig,
-    particle_train_config,
-)
-from temdefects.particles.evaluate import evaluate_particle_model
-from temdefects.particles.features import FEATURE_NAMES, label_features, particle_features
-from temdefects.particles.instances import estimate_diameter, label_particles, touches_border
-from temdefects.particles.pipeline import (
-    ParticleModel,
-    ParticleResult,
-    analyze_particles,
-    default_particle_model_path,
-    load_particle_model,
-)
-from temdefects.particles.training import train_particle_model
+#: Where each public name lives; imported on first use (PEP 562), so that a
+#: command that only checks its inputs does not pay for torch and scikit-learn.
+_SOURCES = {
+    "ClassifierConfig": "temdefects.particles.config",
+    "FEATURE_NAMES": "temdefects.particles.features",
+    "FeatureConfig": "temdefects.particles.config",
+    "InstanceConfig": "temdefects.particles.config",
+    "ParticleClassifier": "temdefects.particles.classify",
+    "ParticleModel": "temdefects.particles.pipeline",
+    "ParticleResult": "temdefects.particles.pipeline",
+    "ParticleTrainConfig": "temdefects.particles.config",
+    "analyze_particles": "temdefects.particles.pipeline",
+    "default_particle_model_path": "temdefects.particles.pipeline",
+    "estimate_diameter": "temdefects.particles.instances",
+    "evaluate_particle_model": "temdefects.particles.evaluate",
+    "label_features": "temdefects.particles.features",
+    "label_particles": "temdefects.particles.instances",
+    "load_classifier": "temdefects.particles.classify",
+    "load_particle_model": "temdefects.particles.pipeline",
+    "particle_features": "temdefects.particles.features",
+    "particle_train_config": "temdefects.particles.config",
+    "save_classifier": "temdefects.particles.classify",
+    "touches_border": "temdefects.particles.instances",
+    "train_classifiers": "temdefects.particles.classify",
+    "train_particle_model": "temdefects.particles.training",
+}
+
+
+def __getattr__(name: str):
+    if name in _SOURCES:
+        import importlib
+
+        value = getattr(importlib.import_module(_SOURCES[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_SOURCES))
+
 
 __all__ = [
     "FEATURE_NAMES",

@@ -152,18 +152,19 @@ def run_analyze(args) -> int:
     from tqdm import tqdm
 
     from temdefects.io.frames import MIN_SIDE, iter_frames
-    from temdefects.particles.outputs import write_result
-    from temdefects.particles.pipeline import (
-        analyze_particles,
-        load_particle_model,
-        with_instances,
-    )
 
     out = Path(args.output)
     _check_output(out, args.overwrite)
     files, report = expand_reporting(args.inputs, f"{PROG} analyze")  # before the model loads
     if not files:
         return 1  # each bad input has had its line; nothing read, nothing written
+    from temdefects.particles.outputs import write_result  # torch: only once there is work
+    from temdefects.particles.pipeline import (
+        analyze_particles,
+        load_particle_model,
+        with_instances,
+    )
+
     model = load_particle_model(args.model)
     model = with_instances(model, **_instance_changes(args))
     out.mkdir(parents=True, exist_ok=True)
