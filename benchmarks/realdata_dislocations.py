@@ -126,6 +126,11 @@ def main() -> int:
         "as temdefects adapt writes them)",
     )
     ap.add_argument(
+        "--flips",
+        action="store_true",
+        help="average over the four mirror images (one-mask models), as analyze --flips",
+    )
+    ap.add_argument(
         "--no-choose",
         action="store_true",
         help="ignore the post-processing stored in the model (as analyze does without it)",
@@ -140,8 +145,9 @@ def main() -> int:
         postprocess=PostprocessOptions(**model_postprocess(record, {"method": args.method})),
         flatten=args.flatten,
         scale=args.scale,
+        flips=args.flips,
     )
-    print(f"post-processing: {options.postprocess}")
+    print(f"post-processing: {options.postprocess}; flips: {args.flips}")
     trained = trained_frames(args.model) if args.exclude_trained else set()
     out = Path(args.output)
     (out / "twip").mkdir(parents=True, exist_ok=True)
@@ -200,6 +206,7 @@ def main() -> int:
     summary = {
         "model": args.model or "default",
         "excluded_trained_frames": sorted(trained),
+        "flips": args.flips,
         "postprocess": {
             "threshold": options.postprocess.threshold,
             "join_gap": options.postprocess.join_gap,

@@ -22,7 +22,7 @@ import math
 from pathlib import Path
 
 from temdefects.cli.common import add_flatten_argument
-from temdefects.cli.labels import add_snap_argument
+from temdefects.cli.labels import add_label_arguments, convert
 
 HELP = "adapt a dislocation model to your experiment from a few labelled frames (one command)"
 
@@ -46,26 +46,9 @@ def add_parser(sub) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument(
-        "labels",
-        nargs="+",
-        metavar="LABELS",
-        help="labelme JSON files, stroke label images, folders or patterns",
-    )
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="new model folder")
     g = p.add_argument_group("labels")
-    g.add_argument(
-        "--images", metavar="DIR", help="micrographs for stroke label images (matched by stem)"
-    )
-    g.add_argument(
-        "--dark-strokes",
-        action="store_true",
-        help="stroke images are dark strokes on white (default: non-zero strokes)",
-    )
-    g.add_argument("--width", type=float, default=3.0, help="line width learnt, px (default 3)")
-    g.add_argument("--label", action="append", metavar="NAME", help="labelme: keep only this label")
-    g.add_argument("--min-size", type=int, default=10, help="strokes: ignore specks (px)")
-    add_snap_argument(g)
+    add_label_arguments(g, metavar="LABELS", width=3.0, width_help="line width learnt, px")
     add_flatten_argument(g)
     t = p.add_argument_group("training")
     t.add_argument("--steps", type=int, default=1500, help="optimiser steps (default 1500)")
@@ -160,7 +143,7 @@ def run_command(args) -> int:
     from temdefects.analysis.choose import store_postprocess
     from temdefects.errors import TemdefectsError
     from temdefects.synth.files import list_samples
-    from temdefects.train import labelled, train, train_config_from_dict
+    from temdefects.train import train, train_config_from_dict
 
     _check(args)
     out = Path(args.output)
@@ -171,20 +154,7 @@ def run_command(args) -> int:
     folder = out / "labelled"
     converted = folder.is_dir() and bool(list_samples(folder))
     if not (args.resume and converted):
-        try:
-            report = labelled.convert_labels(
-                args.labels,
-                folder,
-                images=args.images,
-                width=args.width,
-                dark=args.dark_strokes,
-                min_size=args.min_size,
-                labels=set(args.label) if args.label else None,
-                flatten=args.flatten,
-                snap=args.snap,
-            )
-        except ValueError as exc:
-            raise TemdefectsError(f"--{exc}") from None
+        report = convert(args, folder)
         for message in report.failed.values():
             print(f"temdefects adapt: error: {message}", file=sys.stderr)
         if not report.written:

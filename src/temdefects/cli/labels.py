@@ -9,6 +9,59 @@ from pathlib import Path
 from temdefects.cli.common import add_flatten_argument
 
 
+def add_label_arguments(p, *, metavar: str, width: float, width_help: str) -> None:
+    """The labels (positional ``inputs``) and how they become training masks (``--snap``...)."""
+    p.add_argument(
+        "inputs",
+        nargs="+",
+        metavar=metavar,
+        help="labelme JSON files, stroke label images, folders or patterns",
+    )
+    p.add_argument(
+        "--images", metavar="DIR", help="micrographs for stroke label images (matched by file stem)"
+    )
+    p.add_argument(
+        "--dark-strokes",
+        action="store_true",
+        help="stroke images are dark strokes on white (default: non-zero strokes)",
+    )
+    p.add_argument("--width", type=float, default=width, help=f"{width_help} (default {width:g})")
+    p.add_argument(
+        "--label",
+        action="append",
+        metavar="NAME",
+        help="labelme: keep only shapes with this label (repeatable)",
+    )
+    p.add_argument(
+        "--min-size",
+        type=int,
+        default=10,
+        help="strokes: ignore specks smaller than this in px (default 10)",
+    )
+    add_snap_argument(p)
+
+
+def convert(args, out: Path):
+    """``args``' labels into the training folder ``out`` (a :class:`ConversionReport`)."""
+    from temdefects.errors import TemdefectsError
+    from temdefects.train import labelled
+
+    try:
+        return labelled.convert_labels(
+            args.inputs,
+            out,
+            images=args.images,
+            width=args.width,
+            dark=args.dark_strokes,
+            min_size=args.min_size,
+            labels=set(args.label) if args.label else None,
+            flatten=args.flatten,
+            snap=args.snap,
+        )
+    except ValueError as exc:
+        raise TemdefectsError(f"--{exc}") from None
+
+
 def add_snap_argument(p, default: int = 0) -> None:
     p.add_argument(
         "--snap",
@@ -38,40 +91,10 @@ def add_parser(sub) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument(
-        "inputs",
-        nargs="+",
-        metavar="INPUT",
-        help="labelme JSON files, stroke label images, folders or patterns",
-    )
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder")
-    p.add_argument(
-        "--images", metavar="DIR", help="micrographs for stroke label images (matched by file stem)"
+    add_label_arguments(
+        p, metavar="INPUT", width=5.0, width_help="mask width around each centre line, px"
     )
-    p.add_argument(
-        "--dark-strokes",
-        action="store_true",
-        help="stroke images are dark strokes on white (default: non-zero strokes)",
-    )
-    p.add_argument(
-        "--width",
-        type=float,
-        default=5.0,
-        help="mask width around each centre line, px (default 5, as synthetic)",
-    )
-    p.add_argument(
-        "--label",
-        action="append",
-        metavar="NAME",
-        help="labelme: keep only shapes with this label (repeatable)",
-    )
-    p.add_argument(
-        "--min-size",
-        type=int,
-        default=10,
-        help="strokes: ignore specks smaller than this in px (default 10)",
-    )
-    add_snap_argument(p)
     add_flatten_argument(p, scope=" and write it so (as analyze feeds frames to the model)")
     p.add_argument("--overwrite", action="store_true", help="allow a non-empty output folder")
     p.set_defaults(run=run_command)
@@ -80,7 +103,6 @@ def add_parser(sub) -> None:
 def run_command(args) -> int:
     from temdefects.analysis.pipeline import check_flatten
     from temdefects.errors import TemdefectsError
-    from temdefects.train import labelled
 
     try:
         check_flatten(args.flatten)
@@ -89,20 +111,7 @@ def run_command(args) -> int:
     out = Path(args.output)
     if out.exists() and any(out.iterdir()) and not args.overwrite:
         raise TemdefectsError(f"{out}: output folder is not empty (use --overwrite)")
-    try:
-        report = labelled.convert_labels(
-            args.inputs,
-            out,
-            images=args.images,
-            width=args.width,
-            dark=args.dark_strokes,
-            min_size=args.min_size,
-            labels=set(args.label) if args.label else None,
-            flatten=args.flatten,
-            snap=args.snap,
-        )
-    except ValueError as exc:
-        raise TemdefectsError(f"--{exc}") from None
+    report = convert(args, out)
     print(
         f"wrote {len(report.written)} labelled frames ({report.dislocations} dislocations) to {out}"
     )
