@@ -43,7 +43,7 @@ import cv2
 import numpy as np
 
 from temdefects.analysis import AnalysisOptions, PostprocessOptions, analyze_image
-from temdefects.analysis.choose import model_postprocess
+from temdefects.analysis.choose import CHOSEN_KEYS, model_postprocess
 from temdefects.analysis.outputs import overlay
 from temdefects.analysis.pipeline import DEFAULT_FLATTEN
 from temdefects.geometry import longest_path, skeletonize_mask
@@ -142,7 +142,9 @@ def main() -> int:
     model = load(args.model)
     record = {} if args.no_choose else read_config(args.model or default_model_path())
     options = AnalysisOptions(
-        postprocess=PostprocessOptions(**model_postprocess(record, {"method": args.method})),
+        postprocess=PostprocessOptions(
+            **model_postprocess(record, {"method": args.method, **dict.fromkeys(CHOSEN_KEYS)})
+        ),
         flatten=args.flatten,
         scale=args.scale,
         flips=args.flips,
