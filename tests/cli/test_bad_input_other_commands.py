@@ -7,6 +7,7 @@ the problem, and no output folder left behind when nothing was done.
 import json
 
 import pytest
+import torch
 
 from temdefects.cli.main import main
 from temdefects.models.folder import default_model_path
@@ -129,6 +130,10 @@ CASES = {
         lambda t: ["bgcrops", str(_junk_folder(t)), "-o", str(t / "o")],
         "junk",
     ),
+    "synth-size-names-the-option": (
+        lambda t: ["synth", "-n", "1", "--size", "4", "4", "-o", str(t / "o")],
+        "--size: must be >= 16",
+    ),
     "train-not-a-mapping": (
         lambda t: ["train", str(_file(t, "l.yaml", "- 1\n- 2\n")), "-o", str(t / "o")],
         "l.yaml",
@@ -191,3 +196,11 @@ def test_one_clear_line_and_a_failure(case, tmp_path, capsys):
     assert len(lines) == (2 if batch else 1), lines
     assert needle in lines[0], lines[0]
     assert not (tmp_path / "o").exists(), "an output folder was left although nothing was done"
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a GPU")
+def test_train_device_error_names_the_option(tmp_path, capsys):
+    config = _file(tmp_path, "d.yaml", "device: cpu\n")
+    assert main(["train", str(config), "--device", "cuda", "-o", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "--device: CUDA requested" in err and err.count("\n") == 1

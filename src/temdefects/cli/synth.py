@@ -101,6 +101,19 @@ def _overrides(args) -> dict:
     return out
 
 
+#: Configuration fields the command line sets, and the option that sets each.
+_OPTION_OF = {"size": "--size", "background.kind": "--background"}
+
+
+def _option_message(message: str, args) -> str:
+    """``size[0]: ...`` -> ``--size: ...`` when the user gave that option."""
+    given = {"size": args.size, "background.kind": args.background}
+    for field, option in _OPTION_OF.items():
+        if given[field] and (message.startswith(f"{field}:") or message.startswith(f"{field}[")):
+            return f"{option}: {message.split(': ', 1)[1]}"
+    return message
+
+
 def _check_backgrounds(files: list) -> None:
     """At least one of ``files`` reads as a background image, else one error line."""
     from temdefects.errors import InputFileError
@@ -128,7 +141,10 @@ def run_command(args) -> int:
         return 0
     if args.replay:
         return _replay(args)
-    config = load_config(args.preset, args.config, _overrides(args))
+    try:
+        config = load_config(args.preset, args.config, _overrides(args))
+    except TemdefectsError as exc:
+        raise TemdefectsError(_option_message(str(exc), args)) from None
     if args.dump_config:
         sys.stdout.write(dump_config(config))
         return 0

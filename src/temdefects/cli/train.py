@@ -49,7 +49,12 @@ def run_command(args) -> int:
         overrides["optim"] = {"epochs": args.epochs}
     config = load_train_config(args.config, overrides)
     out = Path(args.output) if args.output else Path("runs") / Path(args.config).stem
-    best = train(config, out, resume=args.resume, progress=not args.quiet)
+    try:
+        best = train(config, out, resume=args.resume, progress=not args.quiet)
+    except TemdefectsError as exc:
+        if args.device and str(exc).startswith("device:"):  # the user typed --device
+            raise TemdefectsError(f"--{exc}") from None
+        raise
     if best:
         print(
             f"best epoch {best['epoch']}: length score {best['length_score']:.3f}, "
