@@ -75,3 +75,13 @@ def test_flips_for_one_mask_models_only(labelled, tmp_path, capsys):
     assert main(["analyze", frame, "-o", str(tmp_path / "b"), "--flips", "-q"]) == 1
     err = capsys.readouterr().err
     assert "--flips: needs a one-mask model" in err and err.count("\n") == 1
+
+
+def test_adapt_resumes_a_finished_or_interrupted_run(labelled, tmp_path, capsys):
+    out = tmp_path / "model"
+    assert main(adapt_args(labelled, out, "--device", "cpu")) == 0
+    first = (out / "model.safetensors").read_bytes()
+    assert main(adapt_args(labelled, out, "--device", "cpu", "--resume")) == 0
+    assert (out / "model.safetensors").read_bytes() == first  # nothing left to train
+    assert len(list((out / "labelled").glob("*.npz"))) == 3  # labels not converted twice
+    capsys.readouterr()
