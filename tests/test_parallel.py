@@ -26,6 +26,7 @@ def test_synth_on_a_dask_cluster_equals_a_local_run(tmp_path):
     assert all(a[k] == b[k] for k in a)
 
 
+@pytest.mark.slow
 def test_analyze_on_two_workers_equals_one_process(tmp_path):
     frames = tmp_path / "frames"
     assert (

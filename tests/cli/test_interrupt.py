@@ -103,6 +103,7 @@ def _tree(folder: Path) -> dict:
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
 def test_an_interrupted_analysis_resumes_to_the_same_results(sig, tmp_path):
     from temdefects.synth.config import load_config

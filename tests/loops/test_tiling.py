@@ -89,6 +89,7 @@ def test_auto_factor_rules():
     assert auto_factor(1.0, np.full(10, 3.0)) == 1.0  # never upsampled past native
 
 
+@pytest.mark.slow
 def test_run_detector_auto_goes_native_for_small_defects():
     # 2048 px image with 6 px blobs: invisible after shrinking 4x, found in native tiles
     # (a grid of 1024, so that they pass the 99.5 % clip of the detector input)
