@@ -21,7 +21,7 @@ import argparse
 import math
 from pathlib import Path
 
-from temdefects.cli.common import add_flatten_argument
+from temdefects.cli.common import add_flatten_argument, check_flatten_option
 from temdefects.cli.labels import add_label_arguments, convert
 
 HELP = "adapt a dislocation model to your experiment from a few labelled frames (one command)"
@@ -119,7 +119,6 @@ def adapt_config(args, folder: Path, n_frames: int) -> dict:
 
 
 def _check(args) -> None:
-    from temdefects.analysis.pipeline import check_flatten
     from temdefects.errors import TemdefectsError
 
     for name in ("steps", "batch_size", "crop"):
@@ -131,10 +130,7 @@ def _check(args) -> None:
         raise TemdefectsError(f"--lr: must be a finite number > 0, got {args.lr}")
     if args.init and not Path(args.init).is_dir():
         raise TemdefectsError(f"--init: {args.init}: no such model folder")
-    try:
-        check_flatten(args.flatten)
-    except ValueError as exc:
-        raise TemdefectsError(f"--{exc}") from None
+    check_flatten_option(args.flatten)
 
 
 def run_command(args) -> int:

@@ -53,6 +53,17 @@ def positive_float(text: str) -> float:
 FLATTEN_DEFAULT = 30.0
 
 
+def check_flatten_option(value: float) -> float:
+    """``--flatten``'s value, or a TemdefectsError naming the option (one line)."""
+    from temdefects.analysis.pipeline import check_flatten
+    from temdefects.errors import TemdefectsError
+
+    try:
+        return check_flatten(value)
+    except ValueError as exc:
+        raise TemdefectsError(f"--{exc}") from None
+
+
 def add_flatten_argument(group, *, scope: str = "") -> None:
     """The ``--flatten SIGMA`` option of the commands that run the dislocation model."""
     group.add_argument(

@@ -6,7 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from temdefects.cli.common import add_flatten_argument, non_negative_int, positive_int, unit_float
+from temdefects.cli.common import (
+    add_flatten_argument,
+    check_flatten_option,
+    non_negative_int,
+    positive_int,
+    unit_float,
+)
 
 HELP = "evaluate models on generated data sets: per-image metrics, matrix, box plots"
 
@@ -121,12 +127,7 @@ def run_command(args) -> int:
 
     if args.match_threshold == 0.0:
         raise TemdefectsError("--match-threshold: must be in (0, 1], got 0")
-    from temdefects.analysis.pipeline import check_flatten
-
-    try:
-        check_flatten(args.flatten)
-    except ValueError as exc:
-        raise TemdefectsError(f"--{exc}") from None
+    check_flatten_option(args.flatten)
     out = Path(args.output)
     _check_output(out, args.overwrite)
     device = _check_device(args.device)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from temdefects.cli.common import add_flatten_argument
+from temdefects.cli.common import add_flatten_argument, check_flatten_option
 
 
 def add_label_arguments(p, *, metavar: str, width: float, width_help: str) -> None:
@@ -101,13 +101,9 @@ def add_parser(sub) -> None:
 
 
 def run_command(args) -> int:
-    from temdefects.analysis.pipeline import check_flatten
     from temdefects.errors import TemdefectsError
 
-    try:
-        check_flatten(args.flatten)
-    except ValueError as exc:
-        raise TemdefectsError(f"--{exc}") from None
+    check_flatten_option(args.flatten)
     out = Path(args.output)
     if out.exists() and any(out.iterdir()) and not args.overwrite:
         raise TemdefectsError(f"{out}: output folder is not empty (use --overwrite)")

@@ -8,7 +8,12 @@ import re
 import sys
 from pathlib import Path
 
-from temdefects.cli.common import add_flatten_argument, non_negative_int, positive_int
+from temdefects.cli.common import (
+    add_flatten_argument,
+    check_flatten_option,
+    non_negative_int,
+    positive_int,
+)
 
 HELP = "follow dislocations over video frames: ids, velocities, pile-up spacing"
 
@@ -154,12 +159,7 @@ def run_command(args) -> int:
         raise InputFileError(f"--pixel-size: must be a finite number > 0, got {args.pixel_size}")
     if not (math.isfinite(args.fps) and args.fps > 0):
         raise InputFileError(f"--fps: must be a finite number > 0, got {args.fps}")
-    from temdefects.analysis.pipeline import check_flatten
-
-    try:
-        check_flatten(args.flatten)
-    except ValueError as exc:
-        raise InputFileError(f"--{exc}") from None
+    check_flatten_option(args.flatten)
     source = Path(args.results)
     from_results = is_analysis_folder(source) or source.suffix.lower() == ".json"
     if not from_results:
