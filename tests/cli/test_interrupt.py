@@ -17,7 +17,16 @@ ARGS = ["synth", "-n", "240", "--size", "96", "96", "--seed", "3", "--preset", "
 def _synth(out: Path, *extra: str) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "temdefects.cli.main", *ARGS, "-o", str(out), *extra]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    return subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, preexec_fn=_default_sigint
+    )
+
+
+def _default_sigint() -> None:
+    # A shell that starts a job in the background ignores SIGINT in it, and Python
+    # keeps an ignored SIGINT ignored: give the child the default back, so that
+    # these tests also hold when the suite runs as a background job.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _files(folder: Path) -> dict:
@@ -59,7 +68,11 @@ def _train(config: Path, out: Path, *extra: str) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "temdefects.cli.main", "train", str(config), "-o", str(out)]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     return subprocess.Popen(
-        [*cmd, "-q", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+        [*cmd, "-q", *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        preexec_fn=_default_sigint,
     )
 
 
@@ -93,7 +106,11 @@ def _analyze(frames: Path, out: Path, *extra: str) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "temdefects.cli.main", "analyze", str(frames), "-o", str(out)]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     return subprocess.Popen(
-        [*cmd, "-q", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+        [*cmd, "-q", *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        preexec_fn=_default_sigint,
     )
 
 
