@@ -34,6 +34,9 @@ def test_adapt_writes_a_model_with_its_labels_and_chosen_postprocessing(labelled
     record = read_config(out)
     assert record["model"]["arch"] == "unet" and record["model"]["n_masks"] == 1
     assert record["training"]["train_config"]["loss"]["reach"] == 16
+    from temdefects.train.loop import cpu_bf16_supported  # --precision auto
+
+    assert record["training"]["train_config"]["optim"]["cpu_bf16"] == cpu_bf16_supported()
     assert record["postprocess"]["threshold"] in (0.5, 0.3)
     assert len(list((out / "labelled").glob("*.npz"))) == 3
     assert load(out) is not None
@@ -58,8 +61,10 @@ def test_adapt_from_a_given_model(labelled, tmp_path):
     base = tmp_path / "base"
     assert main(adapt_args(labelled, base, "--device", "cpu")) == 0
     out = tmp_path / "tuned"
-    assert main(adapt_args(labelled, out, "--device", "cpu", "--init", str(base))) == 0
+    extra = ("--device", "cpu", "--init", str(base), "--precision", "fp32")
+    assert main(adapt_args(labelled, out, *extra)) == 0
     assert read_config(out)["training"]["train_config"]["init"] == str(base.resolve())
+    assert read_config(out)["training"]["train_config"]["optim"]["cpu_bf16"] is False
     assert np.isfinite(read_config(out)["postprocess"]["join_gap"])
 
 

@@ -19,6 +19,14 @@ def test_family_synth_writes_images_records_and_preview(tmp_path, capsys, family
     assert record["seed"] == 3 and record["index"] == 1
     assert main(args) == 1  # a second run needs --overwrite
     assert "not empty" in capsys.readouterr().err
+    (out / "000001.json").unlink()  # as if killed before image 1 was complete
+    grow = [a if a != "2" else "3" for a in args]  # and one image more
+    assert main([*grow, "--resume"]) == 0
+    text = capsys.readouterr().out
+    assert "wrote 2 images" in text and "(1 already there)" in text
+    assert json.loads((out / "000002.json").read_text())["index"] == 2
+    assert main([*args, "--resume", "--overwrite"]) == 1
+    assert "exclude each other" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("family", ["loops", "particles"])

@@ -244,3 +244,24 @@ def test_library_training_reports_through_logging_not_print(tmp_path, small_set,
         train(config_for(small_set, epochs=4), tmp_path / "run", progress=False)
     assert "epoch 4/4" in caplog.text
     assert "epoch" not in capsys.readouterr().out  # a library prints nothing itself
+
+
+def test_cpu_bf16_autocast_trains_in_bfloat16_and_keeps_float32_weights(tmp_path, small_set):
+    quiet = {"progress": False, "log": lambda *_: None}
+    train(config_for(small_set, epochs=1), tmp_path / "fp32", **quiet)
+    train(config_for(small_set, epochs=1, cpu_bf16=True), tmp_path / "bf16", **quiet)
+    a = torch.load(tmp_path / "fp32" / "checkpoints" / "last.pt", weights_only=False)["model"]
+    b = torch.load(tmp_path / "bf16" / "checkpoints" / "last.pt", weights_only=False)["model"]
+    floats = [k for k, v in a.items() if v.is_floating_point()]
+    assert all(b[k].dtype == torch.float32 for k in floats)
+    # The same seed and batches: bfloat16 rounding alone makes the weights differ, a little.
+    diff = max(float((a[k] - b[k]).abs().max()) for k in floats)
+    assert 0 < diff < 0.1
+    rows = [r.split(",") for r in (tmp_path / "bf16" / "log.csv").read_text().splitlines()[1:]]
+    assert all(np.isfinite(float(r[3])) for r in rows)
+
+
+def test_cpu_bf16_support_is_a_yes_or_no():
+    from temdefects.train.loop import cpu_bf16_supported
+
+    assert cpu_bf16_supported() in (True, False)

@@ -35,6 +35,11 @@ def add_synth_parser(sub, *, family: str, presets_hint: str) -> argparse.Argumen
         action="store_true",
         help="replace this generator's files in a non-empty folder",
     )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted run in its folder (same configuration and seed)",
+    )
     p.add_argument("--preview", action="store_true", help="also write preview.png")
     p.add_argument("--dump-config", action="store_true", help="print the configuration and exit")
     p.add_argument("--list-presets", action="store_true", help="print the preset names")
@@ -58,6 +63,8 @@ def run_synth(args, *, load, list_presets, dump, generate, read_sample, preview)
         raise TemdefectsError("-o/--output: an output folder is required")
     if not args.count:
         raise TemdefectsError("-n/--count: the number of images is required")
+    if args.overwrite and args.resume:
+        raise TemdefectsError("--overwrite and --resume exclude each other")
     start = time.perf_counter()
     report = generate(
         args.output,
@@ -67,15 +74,18 @@ def run_synth(args, *, load, list_presets, dump, generate, read_sample, preview)
         workers=args.workers,
         scheduler=args.scheduler,
         overwrite=args.overwrite,
+        resume=args.resume,
         progress=not args.quiet,
     )
     elapsed = time.perf_counter() - start
     written = sorted(report.written)
-    print(f"wrote {len(written)} images to {Path(args.output)} in {elapsed:.1f} s")
-    if args.preview and written:
-        samples = [read_sample(args.output, i) for i in written[:8]]
+    skipped = f" ({len(report.skipped)} already there)" if report.skipped else ""
+    print(f"wrote {len(written)} images to {Path(args.output)} in {elapsed:.1f} s{skipped}")
+    shown = sorted([*written, *report.skipped])[:8]
+    if args.preview and shown:
+        samples = [read_sample(args.output, i) for i in shown]
         print(f"preview: {write_png(Path(args.output) / 'preview.png', preview(samples))}")
-    failed = getattr(report, "failed", {}) or {}
+    failed = report.failed
     for index, message in sorted(failed.items()):
         print(f"temdefects synth: error: image {index}: {message}", file=sys.stderr)
     return 1 if failed else 0

@@ -138,6 +138,11 @@ class OptimConfig:
     warmup: float = num_field(0.03, min=0, max=1, doc="fraction of all steps with linear warm-up")
     grad_clip: float = num_field(1.0, min=0, max=1e6, doc="gradient norm clip (0: none)")
     amp: bool = bool_field(True, doc="mixed precision on CUDA (ignored on CPU)")
+    cpu_bf16: bool = bool_field(
+        False,
+        doc="bfloat16 autocast on CPU: about 1.9x faster steps on CPUs with native bf16 "
+        "(AVX512-BF16 or AMX; see temdefects.train.loop.cpu_bf16_supported), slower on others",
+    )
     checkpoint_every: int = num_field(
         200, min=1, max=10**9, integer=True, doc="steps between resumable checkpoints"
     )

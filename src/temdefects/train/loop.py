@@ -62,6 +62,16 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
+def cpu_bf16_supported() -> bool:
+    """True when this CPU computes bfloat16 natively (oneDNN: AVX512-BF16 or AMX)."""
+    try:
+        return bool(
+            torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+        )
+    except (AttributeError, RuntimeError):
+        return False
+
+
 def lr_factor(step: int, total: int, warmup: float, schedule: str) -> float:
     """Multiplier of the peak learning rate at ``step`` (linear warm-up, then cosine)."""
     n_warm = int(round(warmup * total))
@@ -281,6 +291,11 @@ def _train(
     )
     use_amp = oc.amp and dev.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    autocast = (
+        {"device_type": "cpu", "dtype": torch.bfloat16, "enabled": True}
+        if oc.cpu_bf16 and dev.type == "cpu"
+        else {"device_type": dev.type, "enabled": use_amp}
+    )
     tlog = TrainLog(out)
     state = {
         "epoch": 0,
@@ -326,8 +341,10 @@ def _train(
             losses = []
             for images, masks in _loader(run, keys, config.data.batch_size // dist.world):
                 images, masks = images.to(dev, non_blocking=True), masks.to(dev)
-                with torch.autocast(dev.type, enabled=use_amp):
+                with torch.autocast(**autocast):
                     logits, obj = model(images)
+                logits = logits.float()
+                obj = obj.float() if obj is not None else None
                 loss = _loss(config, logits, obj, masks)
                 opt.zero_grad(set_to_none=True)
                 scaler.scale(loss).backward()
