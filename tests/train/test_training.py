@@ -254,11 +254,15 @@ def test_cpu_bf16_autocast_trains_in_bfloat16_and_keeps_float32_weights(tmp_path
     b = torch.load(tmp_path / "bf16" / "checkpoints" / "last.pt", weights_only=False)["model"]
     floats = [k for k, v in a.items() if v.is_floating_point()]
     assert all(b[k].dtype == torch.float32 for k in floats)
-    # The same seed and batches: bfloat16 rounding alone makes the weights differ, a little.
-    diff = max(float((a[k] - b[k]).abs().max()) for k in floats)
-    assert 0 < diff < 0.1
-    rows = [r.split(",") for r in (tmp_path / "bf16" / "log.csv").read_text().splitlines()[1:]]
-    assert all(np.isfinite(float(r[3])) for r in rows)
+    # The same seed and batches: bfloat16 rounding alone makes the weights differ ...
+    assert any(not torch.equal(a[k], b[k]) for k in floats)
+
+    def losses(run):
+        rows = (tmp_path / run / "log.csv").read_text().splitlines()[1:]
+        return np.array([float(r.split(",")[3]) for r in rows])
+
+    # ... and the losses agree to bfloat16's precision (8 bits of mantissa).
+    assert np.allclose(losses("bf16"), losses("fp32"), rtol=0.03)
 
 
 def test_cpu_bf16_support_is_a_yes_or_no():
