@@ -3,7 +3,7 @@
 ``synth`` generates training data, ``train`` trains the Faster R-CNN
 detector, ``detect`` finds, classifies and measures defects (Modules A and
 B), ``evaluate`` scores detection tables against ground truth (assessments
-2-4 of the paper). The bodies live in :mod:`temdefects.loops.commands`
+2-4 of the paper). The bodies live in :mod:`temdefects.cli.loops_run`
 (imported only when they run).
 """
 
@@ -226,18 +226,18 @@ def _synth(args) -> int:
 
 
 def _train(args) -> int:
-    from temdefects.loops.commands import run_train
+    from temdefects.cli.loops_run import run_train
 
     return run_train(args)
 
 
 def _detect(args) -> int:
-    from temdefects.loops.commands import run_detect
+    from temdefects.cli.loops_run import run_detect
 
     return run_detect(args)
 
 
 def _evaluate(args) -> int:
-    from temdefects.loops.commands import run_evaluate
+    from temdefects.cli.loops_run import run_evaluate
 
     return run_evaluate(args)

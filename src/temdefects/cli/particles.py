@@ -4,7 +4,7 @@
 classifiers into one model folder; ``analyze`` measures and classifies the
 particles of images; ``evaluate`` scores a model on a generated folder. The
 bodies of ``train``, ``analyze`` and ``evaluate`` live in
-:mod:`temdefects.particles.commands` (imported only when they run).
+:mod:`temdefects.cli.particles_run` (imported only when they run).
 """
 
 from __future__ import annotations
@@ -209,24 +209,24 @@ def _synth(args) -> int:
 
 
 def _train(args) -> int:
-    from temdefects.particles.commands import run_train
+    from temdefects.cli.particles_run import run_train
 
     return run_train(args)
 
 
 def _finetune(args) -> int:
-    from temdefects.particles.commands import run_finetune
+    from temdefects.cli.particles_run import run_finetune
 
     return run_finetune(args)
 
 
 def _analyze(args) -> int:
-    from temdefects.particles.commands import run_analyze
+    from temdefects.cli.particles_run import run_analyze
 
     return run_analyze(args)
 
 
 def _evaluate(args) -> int:
-    from temdefects.particles.commands import run_evaluate
+    from temdefects.cli.particles_run import run_evaluate
 
     return run_evaluate(args)
