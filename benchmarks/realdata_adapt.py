@@ -66,10 +66,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -80,6 +80,7 @@ from temdefects.analysis import PostprocessOptions
 from temdefects.analysis.choose import choose_postprocess
 from temdefects.analysis.pipeline import DEFAULT_FLATTEN, model_input
 from temdefects.analysis.postprocess import postprocess
+from temdefects.cli.adapt import adapt_config
 from temdefects.io.frames import iter_frames
 from temdefects.io.labels import strokes_to_masks
 from temdefects.metrics import match_by_coverage
@@ -142,58 +143,28 @@ def write_training_folder(pairs: list, out: Path, flatten: float, snap: int = 0)
 
 
 def run_config(variant: str, base: str, folder: Path, steps: int, args) -> dict:
+    """The training config of a variant: ``temdefects adapt``'s recipe, varied."""
     n = len(list(folder.glob("*.json")))
-    epochs = max(1, math.ceil(steps / math.ceil(n / args.batch_size)))
-    base_record = read_config(base)
-    if variant.startswith("scratch-unet"):
-        reach = "-reach" in variant
-        model = {
-            "arch": "unet",
-            "encoder": "resnet18",
-            "n_masks": 1,
-            "objectness": False,
-            "decoder_base": 16,
-        }
-        loss = {"kind": "union", "reach": args.reach if reach else 0}
-        init, lr = None, args.lr_scratch
-    elif variant == "scratch-same-reach":  # the pre-trained model's network, random init
-        model = base_record["model"]
-        loss = {"kind": "union", "reach": args.reach}
-        init, lr = None, args.lr_scratch
-    else:
-        model = base_record["model"]
-        old = base_record.get("training", {}).get("train_config", {}).get("loss", {})
-        kind = "union" if variant.startswith("finetune-union") else "matched"
-        loss = {**old, "kind": kind, "empty_weight": 0.0}
-        if variant == "finetune-union-reach":
-            loss["reach"] = args.reach
-        init, lr = str(Path(base).resolve()), args.lr_finetune
-    return {
-        "name": f"adapt-{variant}",
-        "seed": args.seed,
-        "device": "cpu",
-        "init": init,
-        "model": model,
-        "data": {
-            "source": "folder",
-            "folder": str(folder.resolve()),
-            "train_images": n,
-            "test_folder": str(folder.resolve()),
-            "test_images": n,
-            "crop": args.crop,
-            "batch_size": args.batch_size,
-            "min_mask_pixels": 5,
-        },
-        "loss": loss,
-        "optim": {
-            "lr": lr,
-            "epochs": epochs,
-            "warmup": 0.05,
-            "schedule": "cosine",
-            "checkpoint_every": 50,
-        },
-        "eval": {"every": epochs},
-    }
+    scratch = variant.startswith("scratch")
+    recipe = SimpleNamespace(
+        output=variant,
+        steps=steps,
+        batch_size=args.batch_size,
+        crop=args.crop,
+        lr=args.lr_scratch if scratch else args.lr_finetune,
+        reach=args.reach if "-reach" in variant else 0,
+        init=None if scratch else base,
+        seed=args.seed,
+        device="cpu",
+        precision=args.precision,
+    )
+    config = adapt_config(recipe, folder, n)
+    if variant == "scratch-same-reach":  # the pre-trained model's network, random init
+        config["model"] = read_config(base)["model"]
+    elif not scratch and not variant.startswith("finetune-union"):
+        config["loss"]["kind"] = "matched"
+        config["loss"].pop("reach")
+    return config
 
 
 def synthetic_folder(kind: str, train_pairs: list, out: Path, args) -> Path:
@@ -307,6 +278,12 @@ def main() -> int:
     ap.add_argument("--lr-finetune", type=float, default=5e-4)
     ap.add_argument("--lr-scratch", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--precision",
+        choices=("auto", "bf16", "fp32"),
+        default="auto",
+        help="as temdefects adapt --precision (fp32 reproduces the runs before 2026-12-05)",
+    )
     ap.add_argument("--reach", type=int, default=16, help="finetune-union-reach: px")
     ap.add_argument("--flatten", type=float, default=DEFAULT_FLATTEN)
     ap.add_argument("--snap", type=int, default=3, help="*-snap: largest move of a stroke, px")

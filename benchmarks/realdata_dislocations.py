@@ -86,6 +86,28 @@ def trained_frames(model: str | None) -> set:
     return names
 
 
+def phases(per_frame: list) -> dict:
+    """Strict scores of the sequence's two looks: frames up to 150, and later.
+
+    Up to about frame 150 the pile-up shows thin separate lines; later its lines
+    sit in broad dark bands, with tangled lines beside them (docs/benchmarks.md).
+    """
+    out = {}
+    for name, keep in (
+        ("frames <= 150", lambda i: i <= 150),
+        ("frames > 150", lambda i: i > 150),
+    ):
+        rows = [r for r in per_frame if keep(int(r["frame"].rsplit("_", 1)[-1]))]
+        if rows:
+            found = sum(r["strict_matched"] for r in rows)
+            out[name] = {
+                "frames": len(rows),
+                "recall": found / max(sum(r["labels"] for r in rows), 1),
+                "precision": found / max(sum(r["predictions"] for r in rows), 1),
+            }
+    return out
+
+
 def draw_labels(image: np.ndarray, labels: list, found: set) -> np.ndarray:
     for i, path in enumerate(labels):
         colour = (0, 200, 0) if i in found else (0, 0, 255)
@@ -228,6 +250,7 @@ def main() -> int:
             "centreline_precision_2px": cl_prec,
         },
         "per_frame": per_frame,
+        "phases": phases(per_frame),
     }
     (out / "twip_summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     print(
@@ -241,6 +264,11 @@ def main() -> int:
         f"{totals['strict_matched']} matched -> recall {s_rec:.3f}, precision >= {s_prec:.3f}, "
         f"F1 {s_f1:.3f}; centre-line recall {cl_rec:.3f}, precision {cl_prec:.3f} (2 px)"
     )
+    for name, part in phases(per_frame).items():
+        print(
+            f"  {name}: {part['frames']} frames, strict recall {part['recall']:.3f}, "
+            f"precision >= {part['precision']:.3f}"
+        )
 
     for path in sorted((REALDATA / "sandfeld-samples").glob("*.jpg")):
         frame = next(iter(iter_frames(path)))
