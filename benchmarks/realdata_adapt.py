@@ -81,6 +81,7 @@ from temdefects.analysis.choose import choose_postprocess
 from temdefects.analysis.pipeline import DEFAULT_FLATTEN, model_input
 from temdefects.analysis.postprocess import postprocess
 from temdefects.cli.adapt import adapt_config
+from temdefects.cli.common import add_precision_argument
 from temdefects.io.frames import iter_frames
 from temdefects.io.labels import strokes_to_masks
 from temdefects.metrics import match_by_coverage
@@ -278,12 +279,7 @@ def main() -> int:
     ap.add_argument("--lr-finetune", type=float, default=5e-4)
     ap.add_argument("--lr-scratch", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument(
-        "--precision",
-        choices=("auto", "bf16", "fp32"),
-        default="auto",
-        help="as temdefects adapt --precision (fp32 reproduces the runs before 2026-12-05)",
-    )
+    add_precision_argument(ap)  # fp32 reproduces the runs before 2026-12-05
     ap.add_argument("--reach", type=int, default=16, help="finetune-union-reach: px")
     ap.add_argument("--flatten", type=float, default=DEFAULT_FLATTEN)
     ap.add_argument("--snap", type=int, default=3, help="*-snap: largest move of a stroke, px")

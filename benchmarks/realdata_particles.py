@@ -47,6 +47,7 @@ import cv2
 import numpy as np
 from scipy import ndimage as ndi
 
+from temdefects.cli.common import add_precision_argument, cpu_bf16
 from temdefects.io.frames import iter_frames
 from temdefects.io.images import read_raw
 from temdefects.particles import analyze_particles, load_particle_model
@@ -147,7 +148,9 @@ def au_classes(model, path: Path, out: Path | None) -> dict:
     }
 
 
-def adapted(model, train_folder: Path, epochs: int, out: Path, seed: int, reuse: bool) -> dict:
+def adapted(
+    model, train_folder: Path, epochs: int, out: Path, seed: int, reuse: bool, bf16: bool = False
+) -> dict:
     """Fine-tuned and from-scratch models on the train slices; returns their folders."""
     from temdefects.particles.config import particle_train_config
     from temdefects.particles.finetune import (
@@ -170,7 +173,7 @@ def adapted(model, train_folder: Path, epochs: int, out: Path, seed: int, reuse:
         {
             "seed": seed,
             "data": {"crop": 256, "batch_size": 8},
-            "optim": {"epochs": epochs, "lr": 5e-4},
+            "optim": {"epochs": epochs, "lr": 5e-4, "cpu_bf16": bf16},
         }
     )
     folders = {}
@@ -210,6 +213,7 @@ def main() -> int:
         action="store_true",
         help="also score every variant with flip test-time augmentation",
     )
+    add_precision_argument(ap)
     args = ap.parse_args()
     root = Path(args.root)
     if not root.is_dir():
@@ -235,6 +239,7 @@ def main() -> int:
                 out,
                 args.seed,
                 args.reuse,
+                cpu_bf16(args.precision),
             )
             variants.update({k: load_particle_model(v) for k, v in folders.items()})
         for tag, m in variants.items():

@@ -21,7 +21,12 @@ import argparse
 import math
 from pathlib import Path
 
-from temdefects.cli.common import add_flatten_argument, check_flatten_option
+from temdefects.cli.common import (
+    add_flatten_argument,
+    add_precision_argument,
+    check_flatten_option,
+    cpu_bf16,
+)
 from temdefects.cli.labels import add_label_arguments, convert
 
 HELP = "adapt a dislocation model to your experiment from a few labelled frames (one command)"
@@ -69,13 +74,7 @@ def add_parser(sub) -> None:
         help="start from this model folder's network and weights (e.g. the shipped "
         "synthetic model) instead of a plain U-Net from a random start",
     )
-    t.add_argument(
-        "--precision",
-        choices=("auto", "bf16", "fp32"),
-        default="auto",
-        help="arithmetic of CPU training: bf16 autocast is about 1.9x faster on CPUs with "
-        "native bfloat16 (AVX512-BF16, AMX); auto uses it where the CPU has it (default)",
-    )
+    add_precision_argument(t)
     t.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     t.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     t.add_argument("--resume", action="store_true", help="continue an interrupted run")
@@ -120,18 +119,10 @@ def adapt_config(args, folder: Path, n_frames: int) -> dict:
             "warmup": 0.05,
             "schedule": "cosine",
             "checkpoint_every": 50,
-            "cpu_bf16": _bf16(args.precision),
+            "cpu_bf16": cpu_bf16(args.precision),
         },
         "eval": {"every": epochs},
     }
-
-
-def _bf16(precision: str) -> bool:
-    if precision != "auto":
-        return precision == "bf16"
-    from temdefects.train.loop import cpu_bf16_supported
-
-    return cpu_bf16_supported()
 
 
 def _check(args) -> None:

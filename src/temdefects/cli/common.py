@@ -74,3 +74,23 @@ def add_flatten_argument(group, *, scope: str = "") -> None:
         help="subtract the frame's Gaussian blur of this std in px before inference"
         f"{scope} (uneven illumination; default {FLATTEN_DEFAULT:g}; 0: the frame as it is)",
     )
+
+
+def add_precision_argument(group) -> None:
+    """``--precision auto|bf16|fp32`` of the CPU training commands."""
+    group.add_argument(
+        "--precision",
+        choices=("auto", "bf16", "fp32"),
+        default="auto",
+        help="arithmetic of CPU training: bf16 autocast is about 1.9x faster on CPUs with "
+        "native bfloat16 (AVX512-BF16, AMX); auto uses it where the CPU has it (default)",
+    )
+
+
+def cpu_bf16(precision: str) -> bool:
+    """Whether ``--precision`` asks for bfloat16 autocast on this CPU."""
+    if precision != "auto":
+        return precision == "bf16"
+    from temdefects.train.loop import cpu_bf16_supported
+
+    return cpu_bf16_supported()

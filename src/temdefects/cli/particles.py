@@ -11,7 +11,13 @@ from __future__ import annotations
 
 import argparse
 
-from temdefects.cli.common import non_negative_int, positive_float, positive_int, unit_float
+from temdefects.cli.common import (
+    add_precision_argument,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    unit_float,
+)
 from temdefects.cli.synth_group import add_synth_parser, run_synth
 
 HELP = "nanoparticles in high-resolution TEM: synthetic data, training, analysis"
@@ -130,6 +136,7 @@ def _add_finetune(group) -> None:
     p.add_argument("--batch-size", type=positive_int, default=8, metavar="N", help="crops (8)")
     p.add_argument("--seed", type=non_negative_int, default=0, metavar="N", help="seed (0)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    add_precision_argument(p)
     p.add_argument("--overwrite", action="store_true", help="replace an earlier run in MODEL_DIR")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=_finetune)

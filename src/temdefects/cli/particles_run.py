@@ -69,6 +69,7 @@ def run_train(args) -> int:
 def run_finetune(args) -> int:
     import math
 
+    from temdefects.cli.common import cpu_bf16
     from temdefects.particles.config import particle_train_config
     from temdefects.particles.finetune import finetune_particle_model, read_user_pairs
     from temdefects.particles.pairs import ArrayPairs
@@ -101,7 +102,7 @@ def run_finetune(args) -> int:
             "seed": args.seed,
             "device": args.device,
             "data": {"crop": args.crop, "batch_size": args.batch_size},
-            "optim": {"epochs": args.epochs, "lr": args.lr},
+            "optim": {"epochs": args.epochs, "lr": args.lr, "cpu_bf16": cpu_bf16(args.precision)},
         }
     )
     start = time.perf_counter()

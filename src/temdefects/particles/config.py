@@ -86,6 +86,9 @@ class SegmentOptimConfig:
     weight_decay: float = num_field(1e-4, min=0.0, max=1.0, doc="AdamW weight decay")
     warmup: float = num_field(0.03, min=0.0, max=1.0, doc="fraction of steps with linear warm-up")
     grad_clip: float = num_field(1.0, min=0.0, max=1e6, doc="gradient norm clip (0: none)")
+    cpu_bf16: bool = bool_field(
+        False, doc="bfloat16 autocast on CPU (as the dislocation training's optim.cpu_bf16)"
+    )
 
 
 @dataclass(frozen=True)

@@ -213,6 +213,7 @@ def train_segmenter(
 
     dev = resolve_device(config.device)
     oc, dc, lc = config.optim, config.data, config.loss
+    bf16 = oc.cpu_bf16 and dev.type == "cpu"
     if model is None:
         with torch.random.fork_rng(devices=[]):  # reproducible init, global state untouched
             torch.manual_seed(config.seed)
@@ -249,9 +250,10 @@ def train_segmenter(
                 if step >= total:
                     break
                 images, masks = images[:, None].to(dev), masks[:, None].to(dev)
-                logits, _ = model(images)
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                    logits, _ = model(images)
                 loss = dice_bce_loss(
-                    logits,
+                    logits.float(),
                     masks,
                     bce_weight=lc.bce_weight,
                     dice_weight=lc.dice_weight,
