@@ -37,7 +37,7 @@ EPILOG = """examples:
   temdefects analyze new-frames/ --model my-model -o results/
 Labels: labelme JSON (line strips, lines, polygons; one per dislocation) or stroke
 images (one stroke per dislocation, matched to --images by file stem). About 10
-frames is enough to start; the default 3000 steps take about 25 min on 2 CPU cores
+frames is enough to start; the default 3000 steps take 30 min on 2 CPU cores
 with bfloat16 (--precision auto), about twice that without.
 """
 
