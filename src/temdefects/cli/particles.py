@@ -130,7 +130,7 @@ def _add_finetune(group) -> None:
     p.add_argument(
         "--pixel-size", type=positive_float, metavar="NM", help="nm per px of these images"
     )
-    p.add_argument("--epochs", type=positive_int, default=40, metavar="N", help="epochs (40)")
+    p.add_argument("--epochs", type=positive_int, default=80, metavar="N", help="epochs (80)")
     p.add_argument("--lr", type=positive_float, default=5e-4, metavar="LR", help="peak lr (5e-4)")
     p.add_argument("--crop", type=positive_int, default=256, metavar="N", help="crop side (256)")
     p.add_argument("--batch-size", type=positive_int, default=8, metavar="N", help="crops (8)")
