@@ -26,6 +26,7 @@ from temdefects.cli.common import (
     add_precision_argument,
     check_flatten_option,
     cpu_bf16,
+    print_error,
 )
 from temdefects.cli.labels import add_label_arguments, convert
 
@@ -142,7 +143,6 @@ def _check(args) -> None:
 
 
 def run_command(args) -> int:
-    import sys
 
     from temdefects.analysis.choose import store_postprocess
     from temdefects.errors import TemdefectsError
@@ -160,7 +160,7 @@ def run_command(args) -> int:
     if not (args.resume and converted):
         report = convert(args, folder)
         for message in report.failed.values():
-            print(f"temdefects adapt: error: {message}", file=sys.stderr)
+            print_error(args, str(message))
         if not report.written:
             raise TemdefectsError("no labelled frame could be read")
         if report.dislocations == 0:

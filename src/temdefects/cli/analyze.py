@@ -10,7 +10,7 @@ from collections import deque
 from concurrent.futures import Future
 from pathlib import Path
 
-from temdefects.cli.common import add_flatten_argument, positive_int
+from temdefects.cli.common import add_flatten_argument, positive_int, print_error
 from temdefects.io import jsonfile as strict_json
 
 HELP = "find every dislocation in images, stacks or videos and write curves, tables, overlays"
@@ -222,7 +222,7 @@ def run_command(args) -> int:
     elif out.exists() and any(out.iterdir()) and not args.overwrite:
         raise TemdefectsError(f"{out}: holds earlier results (use --overwrite or --resume)")
     # Inputs first (a typo costs no model load); a bad item is reported, the rest go on.
-    files, report = expand_reporting(args.inputs, "temdefects analyze")
+    files, report = expand_reporting(args.inputs, getattr(args, "prog", "temdefects analyze"))
     failed = len(report)
     if not files:
         return 1  # each bad input has had its line; nothing read, nothing written
@@ -298,7 +298,7 @@ def run_command(args) -> int:
                     drain(0)  # the frames read before the damage are kept
                     entry.update(status="failed", error=str(exc))
                     failed += 1
-                    print(f"temdefects analyze: error: {exc}", file=sys.stderr)
+                    print_error(args, str(exc))
             drain(0)
     finally:
         bar.close()

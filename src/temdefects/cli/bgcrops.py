@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from temdefects.cli.common import non_negative_int, positive_int
+from temdefects.cli.common import non_negative_int, positive_int, print_error
 
 HELP = "cut defect-free background crops out of real images (for --background real)"
 
@@ -107,7 +106,7 @@ def run_command(args) -> int:
         except InputFileError as exc:
             failed[str(path)] = str(exc)
     for message in failed.values():
-        print(f"temdefects bgcrops: error: {message}", file=sys.stderr)
+        print_error(args, str(message))
     if len(failed) == len(images):  # nothing read: nothing written
         if not any(out.iterdir()):
             out.rmdir()

@@ -94,3 +94,10 @@ def cpu_bf16(precision: str) -> bool:
     from temdefects.train.loop import cpu_bf16_supported
 
     return cpu_bf16_supported()
+
+
+def print_error(args, message: str) -> None:
+    """One ``<command as typed>: error: <message>`` line on stderr, for per-item errors."""
+    import sys
+
+    print(f"{getattr(args, 'prog', 'temdefects')}: error: {message}", file=sys.stderr)

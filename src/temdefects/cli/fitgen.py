@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from temdefects.cli.common import non_negative_int, positive_float
+from temdefects.cli.common import non_negative_int, positive_float, print_error
 
 HELP = "fit the dislocation generator's settings to your labelled frames (the paper's M1)"
 
@@ -187,7 +186,7 @@ def run_command(args) -> int:
             frames.append(frame_stats(image, lines, **kw))
         except InputFileError as exc:
             failed.append(str(exc))
-            print(f"temdefects fit-generator: error: {exc}", file=sys.stderr)
+            print_error(args, str(exc))
     if not frames:
         return 1
     real = distributions(frames)

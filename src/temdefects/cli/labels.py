@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from temdefects.cli.common import add_flatten_argument, check_flatten_option
+from temdefects.cli.common import add_flatten_argument, check_flatten_option, print_error
 
 
 def add_label_arguments(p, *, metavar: str, width: float, width_help: str) -> None:
@@ -112,5 +111,5 @@ def run_command(args) -> int:
         f"wrote {len(report.written)} labelled frames ({report.dislocations} dislocations) to {out}"
     )
     for message in report.failed.values():
-        print(f"temdefects labelme-to-masks: error: {message}", file=sys.stderr)
+        print_error(args, str(message))
     return 1 if report.failed else 0

@@ -52,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     # the command as typed: "temdefects loops detect", not "temdefects loops"
     prog = " ".join(["temdefects", args.command, *filter(None, [getattr(args, "action", None)])])
+    args.prog = prog  # per-item error lines name the form typed (alias or family form)
     try:
         with _library_log_shown():
             return int(args.run(args) or 0)

@@ -6,36 +6,14 @@ import argparse
 
 from temdefects import __version__
 from temdefects.cli import (
-    adapt,
-    analyze,
-    bgcrops,
-    evaluate,
-    finetune,
-    fitgen,
-    labels,
+    dislocations,
     loops,
     particles,
-    shapes,
-    synth,
-    track,
-    train,
 )
 
-COMMANDS = (
-    synth,
-    fitgen,
-    bgcrops,
-    shapes,
-    train,
-    evaluate,
-    analyze,
-    track,
-    labels,
-    finetune,
-    adapt,
-    loops,
-    particles,
-)
+# The three families first; then the dislocation actions again at the top level,
+# as aliases of ``temdefects dislocations ACTION`` that older scripts use.
+COMMANDS = (dislocations, loops, particles, *dislocations.ACTIONS)
 
 
 def build_parser() -> argparse.ArgumentParser:

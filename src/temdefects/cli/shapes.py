@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from temdefects.cli.common import print_error
+
 HELP = "build a shape library for the generator from labelme line/polygon annotations"
 
 
@@ -25,7 +27,6 @@ def add_parser(sub) -> None:
 
 
 def run_command(args) -> int:
-    import sys
 
     from temdefects.errors import InputFileError, TemdefectsError
     from temdefects.io.paths import expand_paths as expand_inputs
@@ -45,10 +46,10 @@ def run_command(args) -> int:
         sources.update({name: str(path) for name in found})
     if not shapes:
         for message in failed.values():
-            print(f"temdefects shapes: error: {message}", file=sys.stderr)
+            print_error(args, str(message))
         raise TemdefectsError("no line, line-strip or polygon annotations found")
     path = save_library(args.output, shapes, sources=sources)
     print(f"wrote {len(shapes)} shapes from {len(files) - len(failed)} files to {path}")
     for message in failed.values():
-        print(f"temdefects shapes: error: {message}", file=sys.stderr)
+        print_error(args, str(message))
     return 1 if failed else 0

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from temdefects.cli.common import non_negative_int, positive_int
+from temdefects.cli.common import non_negative_int, positive_int, print_error
 
 HELP = "generate synthetic dislocation images, masks, centre lines and records"
 
@@ -189,7 +189,7 @@ def run_command(args) -> int:
         path = _write_preview(report.folder, sorted(report.written + report.skipped)[:8])
         print(f"preview: {path}")
     for index, message in sorted(report.failed.items()):
-        print(f"temdefects synth: error: image {index}: {message}", file=sys.stderr)
+        print_error(args, f"image {index}: {message}")
     return 1 if report.failed else 0
 
 
