@@ -22,9 +22,7 @@ def test_family_form_and_alias_parse_to_the_same_command(module, tmp_path):
     assert name in family._subparsers._group_actions[0].choices
     # the same options on both forms
     alias_opts = {a.dest for a in parser._subparsers._group_actions[0].choices[name]._actions}
-    family_opts = {
-        a.dest for a in family._subparsers._group_actions[0].choices[name]._actions
-    }
+    family_opts = {a.dest for a in family._subparsers._group_actions[0].choices[name]._actions}
     assert alias_opts == family_opts
 
 
