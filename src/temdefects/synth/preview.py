@@ -8,6 +8,26 @@ import cv2
 import numpy as np
 
 
+def tile_grid(tiles: list, *, columns: int, gap: int) -> np.ndarray:
+    """Equal (H, W, 3) uint8 tiles in rows of ``columns``, ``gap`` px of white between them.
+
+    A :func:`skimage.util.montage` without its outer border; empty cells of the
+    last row are white.
+    """
+    from skimage.util import montage
+
+    columns = min(columns, len(tiles))
+    rows = -(-len(tiles) // columns)
+    grid = montage(
+        np.stack(tiles),
+        fill=(255, 255, 255),
+        grid_shape=(rows, columns),
+        padding_width=gap,
+        channel_axis=-1,
+    )
+    return np.ascontiguousarray(grid[gap:-gap, gap:-gap].astype(np.uint8))
+
+
 def palette(n: int) -> np.ndarray:
     """``n`` well-separated BGR colours (golden-ratio hues), uint8 (n, 3)."""
     cols = []
@@ -62,16 +82,4 @@ def preview_grid(samples: list, *, columns: int = 4, cell: int = 256) -> np.ndar
             cv2.LINE_AA,
         )
         tiles.append(tile)
-    columns = min(columns, len(tiles))
-    blank = np.full_like(tiles[0], 255)
-    while len(tiles) % columns:
-        tiles.append(blank)
-    gap = 8
-    rows = []
-    for r in range(0, len(tiles), columns):
-        row = []
-        for t in tiles[r : r + columns]:
-            row.extend([t, np.full((t.shape[0], gap, 3), 255, np.uint8)])
-        rows.append(np.concatenate(row[:-1], axis=1))
-        rows.append(np.full((gap, rows[-1].shape[1], 3), 255, np.uint8))
-    return np.concatenate(rows[:-1], axis=0)
+    return tile_grid(tiles, columns=columns, gap=8)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from temdefects.synth.preview import tile_grid
+
 CLASS_COLOURS = {"loop111": (0, 0, 255), "loop100": (0, 220, 255), "dot": (255, 80, 0)}  # BGR
 
 
@@ -67,15 +69,4 @@ def loop_preview(samples: list, *, columns: int = 4, cell: int = 256) -> np.ndar
             f"loop_preview: columns must be >= 1 and cell >= 16, got {columns}, {cell}"
         )
     tiles = [_tile(s, cell) for s in samples]
-    columns = min(columns, len(tiles))
-    while len(tiles) % columns:
-        tiles.append(np.full_like(tiles[0], 255))
-    gap = 8
-    rows = []
-    for r in range(0, len(tiles), columns):
-        row = []
-        for t in tiles[r : r + columns]:
-            row.extend([t, np.full((cell, gap, 3), 255, np.uint8)])
-        rows.append(np.concatenate(row[:-1], axis=1))
-        rows.append(np.full((gap, rows[-1].shape[1], 3), 255, np.uint8))
-    return np.concatenate(rows[:-1], axis=0)
+    return tile_grid(tiles, columns=columns, gap=8)

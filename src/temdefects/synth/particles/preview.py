@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 
 from temdefects.synth.particles.config import CLASSES
+from temdefects.synth.preview import tile_grid
 
 # BGR: fault red, no_fault green, no_fringes blue; defect planes yellow.
 CLASS_COLOURS = {"fault": (40, 40, 255), "no_fault": (60, 220, 60), "no_fringes": (255, 170, 40)}
@@ -101,15 +102,4 @@ def particle_preview(samples: list, *, columns: int = 4, cell: int = 256) -> np.
             f"particle_preview: need columns >= 1 and cell >= 16, got {columns}, {cell}"
         )
     tiles = [_tile(s, cell) for s in samples]
-    columns = min(columns, len(tiles))
-    while len(tiles) % columns:
-        tiles.append(np.full_like(tiles[0], 255))
-    gap = 6
-    rows = []
-    for r in range(0, len(tiles), columns):
-        row = []
-        for t in tiles[r : r + columns]:
-            row.extend([t, np.full((cell, gap, 3), 255, np.uint8)])
-        rows.append(np.concatenate(row[:-1], axis=1))
-        rows.append(np.full((gap, rows[-1].shape[1], 3), 255, np.uint8))
-    return np.concatenate(rows[:-1], axis=0)
+    return tile_grid(tiles, columns=columns, gap=6)
