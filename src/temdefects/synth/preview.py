@@ -28,6 +28,21 @@ def tile_grid(tiles: list, *, columns: int, gap: int) -> np.ndarray:
     return np.ascontiguousarray(grid[gap:-gap, gap:-gap].astype(np.uint8))
 
 
+def sample_grid(name: str, samples: list, tile, *, columns: int, cell: int, gap: int) -> np.ndarray:
+    """``tile(sample, cell)`` of every sample in a :func:`tile_grid`, after checking the request.
+
+    Raises
+    ------
+    ValueError
+        Without samples, or for ``columns < 1`` or ``cell < 16``, naming ``name``.
+    """
+    if not samples:
+        raise ValueError(f"{name}: no samples")
+    if columns < 1 or cell < 16:
+        raise ValueError(f"{name}: columns must be >= 1 and cell >= 16, got {columns}, {cell}")
+    return tile_grid([tile(s, cell) for s in samples], columns=columns, gap=gap)
+
+
 def palette(n: int) -> np.ndarray:
     """``n`` well-separated BGR colours (golden-ratio hues), uint8 (n, 3)."""
     cols = []

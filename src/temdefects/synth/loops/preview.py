@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from temdefects.synth.preview import tile_grid
+from temdefects.synth.preview import sample_grid
 
 CLASS_COLOURS = {"loop111": (0, 0, 255), "loop100": (0, 220, 255), "dot": (255, 80, 0)}  # BGR
 
@@ -62,11 +62,4 @@ def loop_preview(samples: list, *, columns: int = 4, cell: int = 256) -> np.ndar
     ValueError
         Without samples, or for a sample that is not a 2D image.
     """
-    if not samples:
-        raise ValueError("loop_preview: no samples")
-    if columns < 1 or cell < 16:
-        raise ValueError(
-            f"loop_preview: columns must be >= 1 and cell >= 16, got {columns}, {cell}"
-        )
-    tiles = [_tile(s, cell) for s in samples]
-    return tile_grid(tiles, columns=columns, gap=8)
+    return sample_grid("loop_preview", samples, _tile, columns=columns, cell=cell, gap=8)

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from temdefects.synth.particles.config import CLASSES
-from temdefects.synth.preview import tile_grid
+from temdefects.synth.preview import sample_grid
 
 # BGR: fault red, no_fault green, no_fringes blue; defect planes yellow.
 CLASS_COLOURS = {"fault": (40, 40, 255), "no_fault": (60, 220, 60), "no_fringes": (255, 170, 40)}
@@ -95,11 +95,4 @@ def particle_preview(samples: list, *, columns: int = 4, cell: int = 256) -> np.
     (rows * cell + gaps, columns * cell + gaps, 3) uint8 BGR image. Outlines:
     fault red, no_fault green, no_fringes blue; defect planes yellow.
     """
-    if not samples:
-        raise ValueError("particle_preview: no samples")
-    if columns < 1 or cell < 16:
-        raise ValueError(
-            f"particle_preview: need columns >= 1 and cell >= 16, got {columns}, {cell}"
-        )
-    tiles = [_tile(s, cell) for s in samples]
-    return tile_grid(tiles, columns=columns, gap=6)
+    return sample_grid("particle_preview", samples, _tile, columns=columns, cell=cell, gap=6)
