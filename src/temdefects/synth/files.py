@@ -208,20 +208,36 @@ def make_record(
     }
 
 
-def write_sample(folder: str | os.PathLike, sample: Sample, record: dict) -> Path:
-    """Write the four files of a sample into ``folder``; returns the record path."""
+def write_sample_files(folder: str | os.PathLike, record: dict, contents: dict) -> Path:
+    """Write ``contents[key]`` (bytes or text) to ``record["files"][key]`` for every key,
+    then the record itself, last: a record marks a complete sample for ``--resume``.
+
+    Returns the record path (the image's stem, ``.json``).
+    """
     # No fsync: a run interrupted by a crash is completed by --resume (the record,
     # written last, marks complete images) and every file is still renamed atomically.
     folder = Path(folder)
     files = record["files"]
-    image = encode_png(sample.image, params=NOISY_PNG_PARAMS)
-    atomic_write_bytes(folder / files["image"], image, fsync=False)
-    atomic_write_bytes(folder / files["masks"], encode_masks(sample.masks), fsync=False)
-    atomic_write_text(folder / files["lines"], encode_lines(sample.lines), fsync=False)
+    for key, data in contents.items():
+        write = atomic_write_bytes if isinstance(data, bytes) else atomic_write_text
+        write(folder / files[key], data, fsync=False)
     path = folder / (Path(files["image"]).stem + ".json")
     # Compact JSON uses the C encoder (an indented dump is several times slower).
     atomic_write_text(path, strict_json.dumps(record, separators=(",", ":")) + "\n", fsync=False)
     return path
+
+
+def write_sample(folder: str | os.PathLike, sample: Sample, record: dict) -> Path:
+    """Write the four files of a sample into ``folder``; returns the record path."""
+    return write_sample_files(
+        folder,
+        record,
+        {
+            "image": encode_png(sample.image, params=NOISY_PNG_PARAMS),
+            "masks": encode_masks(sample.masks),
+            "lines": encode_lines(sample.lines),
+        },
+    )
 
 
 def read_record(path: str | os.PathLike) -> dict:

@@ -29,11 +29,15 @@ import numpy as np
 
 from temdefects import __version__
 from temdefects.errors import InputFileError
-from temdefects.io import jsonfile as strict_json
-from temdefects.io.atomic import atomic_write_bytes, atomic_write_text
 from temdefects.io.images import encode_png
 from temdefects.io.records import read_json_record
-from temdefects.synth.files import encode_masks, read_masks, software_versions, stem
+from temdefects.synth.files import (
+    encode_masks,
+    read_masks,
+    software_versions,
+    stem,
+    write_sample_files,
+)
 from temdefects.synth.loops.config import CLASSES
 from temdefects.synth.loops.render import LoopSample, render_loop_scene
 
@@ -62,13 +66,9 @@ def make_loop_record(
 
 def write_loop_sample(folder: str | os.PathLike, sample: LoopSample, record: dict) -> Path:
     """Write image, masks and (last) the record into ``folder``; returns the record path."""
-    folder = Path(folder)
-    files = record["files"]
-    atomic_write_bytes(folder / files["image"], encode_png(sample.image), fsync=False)
-    atomic_write_bytes(folder / files["masks"], encode_masks(sample.masks), fsync=False)
-    path = folder / (Path(files["image"]).stem + ".json")
-    atomic_write_text(path, strict_json.dumps(record, separators=(",", ":")) + "\n", fsync=False)
-    return path
+    return write_sample_files(
+        folder, record, {"image": encode_png(sample.image), "masks": encode_masks(sample.masks)}
+    )
 
 
 def read_loop_record(path: str | os.PathLike) -> dict:

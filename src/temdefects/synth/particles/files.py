@@ -22,11 +22,9 @@ import numpy as np
 
 from temdefects import __version__
 from temdefects.errors import InputFileError
-from temdefects.io import jsonfile as strict_json
-from temdefects.io.atomic import atomic_write_bytes, atomic_write_text
 from temdefects.io.images import encode_png
 from temdefects.io.records import read_json_record
-from temdefects.synth.files import encode_npz, software_versions, stem
+from temdefects.synth.files import encode_npz, software_versions, stem, write_sample_files
 from temdefects.synth.particles.config import CLASSES, ParticleSynthConfig
 from temdefects.synth.particles.render import ParticleSample, render_particle_scene
 from temdefects.synth.particles.scene import sample_particle_scene
@@ -97,13 +95,9 @@ def read_labels(path: str | os.PathLike) -> np.ndarray:
 
 def write_particle_sample(folder: str | os.PathLike, sample: ParticleSample, record: dict) -> Path:
     """Write image, labels and record of a sample into ``folder``; returns the record path."""
-    folder = Path(folder)
-    files = record["files"]
-    atomic_write_bytes(folder / files["image"], encode_png(sample.image), fsync=False)
-    atomic_write_bytes(folder / files["labels"], encode_labels(sample.labels), fsync=False)
-    path = folder / (Path(files["image"]).stem + ".json")
-    atomic_write_text(path, strict_json.dumps(record, separators=(",", ":")) + "\n", fsync=False)
-    return path
+    return write_sample_files(
+        folder, record, {"image": encode_png(sample.image), "labels": encode_labels(sample.labels)}
+    )
 
 
 def read_particle_record(path: str | os.PathLike) -> dict:
