@@ -280,6 +280,29 @@ def imread_quiet(path: str | os.PathLike) -> np.ndarray | None:
     return cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
 
 
+def read_sample_record(
+    folder: str | os.PathLike, index: int | str, reader
+) -> tuple[Path, dict, np.ndarray]:
+    """``(folder, record, image)`` of one generated sample of any family.
+
+    ``reader`` loads and checks the family's record JSON; the image is the
+    record's ``files["image"]``, read as it was written (2D).
+
+    Raises
+    ------
+    InputFileError
+        When the record or the image is missing or unreadable.
+    """
+    folder = Path(folder)
+    name = index if isinstance(index, str) else stem(index)
+    record = reader(folder / f"{name}.json")
+    path = folder / record["files"]["image"]
+    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if image is None or image.ndim != 2:
+        raise InputFileError(f"{path}: cannot read image")
+    return folder, record, image
+
+
 def read_image_and_masks(folder: str | os.PathLike, name: str) -> tuple[np.ndarray, np.ndarray]:
     """Image (H, W) uint8 and masks (K, H, W) bool of one generated image (no record parse)."""
     folder = Path(folder)

@@ -34,6 +34,7 @@ from temdefects.io.records import read_json_record
 from temdefects.synth.files import (
     encode_masks,
     read_masks,
+    read_sample_record,
     software_versions,
     stem,
     write_sample_files,
@@ -89,13 +90,8 @@ def read_loop_record(path: str | os.PathLike) -> dict:
 
 def read_loop_sample(folder: str | os.PathLike, index: int | str) -> LoopSample:
     """Image, labels, masks and scene of one generated image."""
-    folder = Path(folder)
-    name = index if isinstance(index, str) else stem(index)
-    record = read_loop_record(folder / f"{name}.json")
+    folder, record, image = read_sample_record(folder, index, read_loop_record)
     files = record["files"]
-    image = cv2.imread(str(folder / files["image"]), cv2.IMREAD_UNCHANGED)
-    if image is None or image.ndim != 2:
-        raise InputFileError(f"{folder / files['image']}: cannot read image")
     masks = read_masks(folder / files["masks"])
     if masks.shape[1:] != image.shape or masks.shape[0] != len(record["labels"]):
         raise InputFileError(f"{folder / files['masks']}: masks do not match image and labels")

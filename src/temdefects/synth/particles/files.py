@@ -17,14 +17,19 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from temdefects import __version__
 from temdefects.errors import InputFileError
 from temdefects.io.images import encode_png
 from temdefects.io.records import read_json_record
-from temdefects.synth.files import encode_npz, software_versions, stem, write_sample_files
+from temdefects.synth.files import (
+    encode_npz,
+    read_sample_record,
+    software_versions,
+    stem,
+    write_sample_files,
+)
 from temdefects.synth.particles.config import CLASSES, ParticleSynthConfig
 from temdefects.synth.particles.render import ParticleSample, render_particle_scene
 from temdefects.synth.particles.scene import sample_particle_scene
@@ -112,13 +117,8 @@ def read_particle_record(path: str | os.PathLike) -> dict:
 
 def read_particle_sample(folder: str | os.PathLike, index: int | str) -> ParticleSample:
     """Image, label image, particle table and scene of one generated image."""
-    folder = Path(folder)
-    name = index if isinstance(index, str) else stem(index)
-    record = read_particle_record(folder / f"{name}.json")
+    folder, record, image = read_sample_record(folder, index, read_particle_record)
     files = record["files"]
-    image = cv2.imread(str(folder / files["image"]), cv2.IMREAD_UNCHANGED)
-    if image is None or image.ndim != 2:
-        raise InputFileError(f"{folder / files['image']}: cannot read image")
     labels = read_labels(folder / files["labels"])
     if labels.shape != image.shape:
         raise InputFileError(f"{folder / files['labels']}: labels do not match the image size")
