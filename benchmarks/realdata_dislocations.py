@@ -45,7 +45,7 @@ import numpy as np
 from temdefects.analysis import AnalysisOptions, PostprocessOptions, analyze_image
 from temdefects.analysis.choose import CHOSEN_KEYS, model_postprocess
 from temdefects.analysis.outputs import overlay
-from temdefects.analysis.pipeline import DEFAULT_FLATTEN
+from temdefects.analysis.pipeline import DEFAULT_FLATTEN, model_contrast
 from temdefects.geometry import longest_path, skeletonize_mask
 from temdefects.io.frames import iter_frames
 from temdefects.io.labels import strokes_to_masks
@@ -139,6 +139,11 @@ def main() -> int:
         help="background flattening in px, as temdefects analyze (0: off)",
     )
     ap.add_argument(
+        "--contrast",
+        choices=("global", "local"),
+        help="input contrast, as analyze --contrast (default: the model record's, else global)",
+    )
+    ap.add_argument(
         "--scale", type=float, default=1.0, help="resampling before inference, as analyze --scale"
     )
     ap.add_argument(
@@ -162,7 +167,8 @@ def main() -> int:
         print(f"skipped: real data folder {REALDATA} is absent")
         return 0
     model = load(args.model)
-    record = {} if args.no_choose else read_config(args.model or default_model_path())
+    full_record = read_config(args.model or default_model_path())
+    record = {} if args.no_choose else full_record
     options = AnalysisOptions(
         postprocess=PostprocessOptions(
             **model_postprocess(record, {"method": args.method, **dict.fromkeys(CHOSEN_KEYS)})
@@ -170,8 +176,11 @@ def main() -> int:
         flatten=args.flatten,
         scale=args.scale,
         flips=args.flips,
+        contrast=model_contrast(full_record, args.contrast),
     )
-    print(f"post-processing: {options.postprocess}; flips: {args.flips}")
+    print(
+        f"post-processing: {options.postprocess}; flips: {args.flips}; contrast: {options.contrast}"
+    )
     trained = trained_frames(args.model) if args.exclude_trained else set()
     out = Path(args.output)
     (out / "twip").mkdir(parents=True, exist_ok=True)

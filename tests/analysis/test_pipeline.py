@@ -106,3 +106,50 @@ def test_options_validation():
         AnalysisOptions(max_side=10)
     with pytest.raises(ValueError, match="scale"):
         AnalysisOptions(scale=0.0)
+
+
+def _two_brightness_frame():
+    """The same faint noisy lines in a bright left half and a 3x darker right half."""
+    rng = np.random.default_rng(3)
+    image = 1.0 + 0.02 * rng.standard_normal((96, 192))
+    for c in range(8, 192, 16):
+        image[:, c] *= 0.85
+    image[:, 96:] *= 0.35
+    return image.astype(np.float32)
+
+
+def _line_depths(flat):
+    """Median depth of the lines below their neighbours, per half."""
+    depth = [
+        np.median(flat[:, c - 3] - flat[:, c]) for c in range(24, 192, 16) if c not in (88, 104)
+    ]
+    return np.mean(depth[:5]), np.mean(depth[-5:])
+
+
+def test_local_contrast_evens_out_dark_and_bright_areas():
+    unit = prepare_image(_two_brightness_frame())
+    bright, dark = _line_depths(flatten_background(unit, 20.0))
+    plain = dark / bright  # measured 0.39: the dark half stays about 3x fainter
+    assert plain < 0.5
+    bright, dark = _line_depths(flatten_background(unit, 20.0, "local"))
+    assert dark / bright > 1.6 * plain  # measured 0.70 (the RMS floor keeps it below 1)
+    np.testing.assert_array_equal(flatten_background(unit, 0.0, "local"), unit)
+
+
+def test_contrast_option_is_checked_and_reaches_the_network():
+    with pytest.raises(ValueError, match="contrast: must be one of global, local"):
+        AnalysisOptions(contrast="loud")
+    with pytest.raises(ValueError, match="contrast"):
+        flatten_background(np.zeros((8, 8), np.float32), 5.0, "loud")
+    seen = []
+
+    class Spy(Oracle):
+        def forward(self, x):
+            seen.append(x.detach().numpy()[0, 0].copy())
+            return super().forward(x)
+
+    image = _two_brightness_frame()
+    spy = Spy((0.1, 0.5, 0.9, 0.5))
+    analyze_image(spy, image, options=AnalysisOptions(flatten=20.0, contrast="local"))
+    expected = model_input(image, 20.0, "local")[1]
+    np.testing.assert_allclose(seen[0][:96, :192], expected, atol=1e-6)

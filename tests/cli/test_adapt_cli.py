@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from temdefects.cli.main import main
 from temdefects.models import load, read_config
@@ -90,3 +91,34 @@ def test_adapt_resumes_a_finished_or_interrupted_run(labelled, tmp_path, capsys)
     assert (out / "model.safetensors").read_bytes() == first  # nothing left to train
     assert len(list((out / "labelled").glob("*.npz"))) == 3  # labels not converted twice
     capsys.readouterr()
+
+
+def test_local_contrast_is_learnt_stored_and_used_by_analyze(labelled, tmp_path):
+    import cv2
+
+    from temdefects.analysis.pipeline import model_input
+
+    model = tmp_path / "model"
+    assert main(adapt_args(labelled, model, "--device", "cpu", "--contrast", "local")) == 0
+    assert read_config(model)["input"] == {"flatten": 30.0, "contrast": "local"}
+    # the training frames are written as analyze will feed them
+    frame = json.loads((model / "labelled" / "000000.json").read_text())["labelled"]
+    assert frame["contrast"] == "local"
+    source = cv2.imread(frame["image"], cv2.IMREAD_UNCHANGED)
+    written = cv2.imread(str(model / "labelled" / "000000.png"), cv2.IMREAD_UNCHANGED)
+    expected = (model_input(source, 30.0, "local")[1] * 255 + 0.5).astype(np.uint8)
+    np.testing.assert_array_equal(written, expected)
+    image = str(labelled / "images" / "frame_0.png")
+    for extra, contrast in (((), "local"), (("--contrast", "global"), None)):
+        out = tmp_path / f"a{len(extra)}"
+        assert main(["analyze", image, "-o", str(out), "--model", str(model), "-q", *extra]) == 0
+        settings = json.loads(next((out / "json").glob("*.json")).read_text())["settings"]
+        assert settings.get("contrast") == contrast  # the record's, unless the user says
+
+
+def test_bad_contrast_is_one_usage_error(labelled, tmp_path, capsys):
+    image = str(labelled / "images" / "frame_0.png")
+    with pytest.raises(SystemExit) as exc:
+        main(["analyze", image, "-o", str(tmp_path / "a"), "--contrast", "loud"])
+    assert exc.value.code == 2
+    assert "invalid choice: 'loud'" in capsys.readouterr().err

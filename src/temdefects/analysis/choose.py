@@ -143,10 +143,8 @@ def store_postprocess(model_dir: str | os.PathLike, frames: str | os.PathLike) -
 
     Returns the stored entry, or None when the frames hold no centre line.
     """
-    from temdefects.io import jsonfile as strict_json
-    from temdefects.io.atomic import atomic_write_text
-    from temdefects.models import load, predict, read_config
-    from temdefects.models.folder import CONFIG
+    from temdefects.models import load, predict
+    from temdefects.models.folder import update_config
     from temdefects.synth.files import list_samples, read_sample
 
     model_dir, frames = Path(model_dir), Path(frames)
@@ -163,7 +161,5 @@ def store_postprocess(model_dir: str | os.PathLike, frames: str | os.PathLike) -
     except ValueError:
         return None
     entry = record_entry(options, rows, str(frames.resolve()))
-    record = read_config(model_dir)
-    record["postprocess"] = entry
-    atomic_write_text(model_dir / CONFIG, strict_json.dumps(record, indent=1) + "\n")
+    update_config(model_dir, postprocess=entry)
     return entry

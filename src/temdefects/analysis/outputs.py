@@ -44,6 +44,8 @@ def run_settings(options, pixel_size: float | None) -> dict:
         "flatten": options.flatten,
         "flips": options.flips,
         "pixel_size_override_nm": pixel_size,
+        # only when not the default, so that runs of earlier versions still resume
+        **({"contrast": options.contrast} if options.contrast != "global" else {}),
     }
 
 

@@ -20,6 +20,16 @@ shipped model (issue 5): recall of the labelled ``twip-8um`` dislocations
 0.052 -> 0.305 at 30 px, and lines found in the ``sandfeld-samples`` frames
 (none without); unchanged on generated Perlin test sets. ``flatten = 0`` feeds
 the frame as it is (the paper's input).
+
+Local contrast (``contrast = "local"``, issue 16): in-situ frames hold areas of
+very different brightness (a bend contour, a thick region), and a line in a
+dark area has proportionally less contrast after flattening. With ``"local"``
+the flattened frame is also divided by its local RMS (Gaussian of the same
+std, plus a floor of 0.02 of the frame's range), so that lines in dark and
+bright areas reach the network at the same contrast. Models adapted with it
+(``temdefects adapt``) store it in their record, and ``analyze`` uses it for
+them (:func:`model_contrast`); ``"global"`` (the default) is the plain
+flattening above.
 """
 
 from __future__ import annotations
@@ -33,6 +43,10 @@ from temdefects.analysis.postprocess import Dislocation, PostprocessOptions, pos
 
 #: Default std (px) of the background removed before inference (see the module docstring).
 DEFAULT_FLATTEN = 30.0
+#: Input contrast normalisations (see the module docstring).
+CONTRASTS = ("global", "local")
+#: Floor of the local RMS in ``"local"`` contrast, in units of the frame's [0, 1] range.
+LOCAL_RMS_FLOOR = 0.02
 
 
 @dataclass(frozen=True)
@@ -42,9 +56,11 @@ class AnalysisOptions:
     scale: float = 1.0
     flatten: float = DEFAULT_FLATTEN
     flips: bool = False  # average over mirror images (one-mask models only)
+    contrast: str = "global"  # or "local": flattened frame / its local RMS
 
     def __post_init__(self):
         check_flatten(self.flatten)
+        check_contrast(self.contrast)
         if self.max_side < 32:
             raise ValueError(f"max_side: must be >= 32, got {self.max_side}")
         if not 0.05 <= self.scale <= 20:
@@ -72,6 +88,30 @@ def check_flatten(sigma: float) -> float:
     return sigma
 
 
+def check_contrast(contrast: str) -> str:
+    """``contrast`` if it is one of :data:`CONTRASTS`, else ValueError naming it."""
+    if contrast not in CONTRASTS:
+        raise ValueError(f"contrast: must be one of {', '.join(CONTRASTS)}, got {contrast!r}")
+    return contrast
+
+
+def model_contrast(record: dict, given: str | None) -> str:
+    """The user's ``contrast``, else the one the model's record stores, else ``"global"``.
+
+    Examples
+    --------
+    >>> model_contrast({"input": {"contrast": "local"}}, None)
+    'local'
+    >>> model_contrast({"input": {"contrast": "local"}}, "global")
+    'global'
+    >>> model_contrast({}, None)
+    'global'
+    """
+    if given is not None:
+        return check_contrast(given)
+    return check_contrast((record.get("input") or {}).get("contrast") or "global")
+
+
 def prepare_image(image: np.ndarray) -> np.ndarray:
     """Float32 in [0, 1] after clipping to the 0.5/99.5 percentiles."""
     image = np.asarray(image, np.float32)
@@ -83,24 +123,36 @@ def prepare_image(image: np.ndarray) -> np.ndarray:
     return np.clip((image - lo) / np.float32(hi - lo), 0.0, 1.0)
 
 
-def flatten_background(unit: np.ndarray, sigma: float) -> np.ndarray:
+def flatten_background(unit: np.ndarray, sigma: float, contrast: str = "global") -> np.ndarray:
     """``unit`` minus its Gaussian blur of std ``sigma`` px, rescaled by :func:`prepare_image`.
 
+    With ``contrast="local"`` the difference is divided by its local RMS (a
+    Gaussian of the same std) plus :data:`LOCAL_RMS_FLOOR` first.
     ``sigma <= 0`` returns ``unit`` unchanged.
     """
+    check_contrast(contrast)
     if sigma <= 0:
         return unit
     unit = np.asarray(unit, np.float32)
+    sigma = float(sigma)
     background = cv2.GaussianBlur(
-        unit, (0, 0), sigmaX=float(sigma), sigmaY=float(sigma), borderType=cv2.BORDER_REFLECT
+        unit, (0, 0), sigmaX=sigma, sigmaY=sigma, borderType=cv2.BORDER_REFLECT
     )
-    return prepare_image(unit - background)
+    detail = unit - background
+    if contrast == "local":
+        power = cv2.GaussianBlur(
+            detail * detail, (0, 0), sigmaX=sigma, sigmaY=sigma, borderType=cv2.BORDER_REFLECT
+        )
+        detail = detail / (np.sqrt(power) + np.float32(LOCAL_RMS_FLOOR))
+    return prepare_image(detail)
 
 
-def model_input(image: np.ndarray, flatten: float) -> tuple[np.ndarray, np.ndarray]:
+def model_input(
+    image: np.ndarray, flatten: float, contrast: str = "global"
+) -> tuple[np.ndarray, np.ndarray]:
     """The frame in [0, 1] (for overlays) and the network's input (flattened)."""
     unit = prepare_image(image)
-    return unit, flatten_background(unit, flatten)
+    return unit, flatten_background(unit, flatten, contrast)
 
 
 def resample_factor(shape: tuple[int, int], options: AnalysisOptions) -> float:
@@ -125,7 +177,7 @@ def analyze_image(
     from temdefects.models import predict
 
     opt = options or AnalysisOptions()
-    unit, work = model_input(image, opt.flatten)
+    unit, work = model_input(image, opt.flatten, opt.contrast)
     factor = resample_factor(unit.shape, opt)
     if factor != 1.0:
         size = (max(8, round(unit.shape[1] * factor)), max(8, round(unit.shape[0] * factor)))

@@ -56,7 +56,7 @@ def add_parser(sub) -> None:
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="new model folder")
     g = p.add_argument_group("labels")
     add_label_arguments(g, metavar="LABELS", width=3.0, width_help="line width learnt, px")
-    add_flatten_argument(g)
+    add_flatten_argument(g, contrast="global")
     t = p.add_argument_group("training")
     t.add_argument("--steps", type=int, default=3000, help="optimiser steps (default 3000)")
     t.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 1e-3)")
@@ -146,6 +146,7 @@ def run_command(args) -> int:
 
     from temdefects.analysis.choose import store_postprocess
     from temdefects.errors import TemdefectsError
+    from temdefects.models.folder import update_config
     from temdefects.synth.files import list_samples
     from temdefects.train import train, train_config_from_dict
 
@@ -173,6 +174,7 @@ def run_command(args) -> int:
     config = train_config_from_dict(adapt_config(args, folder, n))
     resume = args.resume and (out / "checkpoints" / "last.pt").exists()
     train(config, out, resume=resume, progress=not args.quiet)
+    update_config(out, input={"flatten": args.flatten, "contrast": args.contrast})
     chosen = store_postprocess(out, folder)
     line = f"adapted model -> {out} ({args.steps} steps on {n} frames)"
     if chosen is not None:

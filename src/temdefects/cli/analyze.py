@@ -145,6 +145,7 @@ def _options(args, record: dict | None = None):
     """Analysis options from the command line; a model record fills what was not given."""
     from temdefects.analysis import AnalysisOptions, PostprocessOptions
     from temdefects.analysis.choose import model_postprocess
+    from temdefects.analysis.pipeline import model_contrast
     from temdefects.errors import TemdefectsError
 
     given = {
@@ -165,6 +166,7 @@ def _options(args, record: dict | None = None):
             scale=args.scale,
             flatten=args.flatten,
             flips=args.flips,
+            contrast=model_contrast(record or {}, args.contrast),
         )
     except ValueError as exc:
         raise TemdefectsError(option_message(str(exc))) from None

@@ -64,8 +64,12 @@ def check_flatten_option(value: float) -> float:
         raise TemdefectsError(f"--{exc}") from None
 
 
-def add_flatten_argument(group, *, scope: str = "") -> None:
-    """The ``--flatten SIGMA`` option of the commands that run the dislocation model."""
+def add_flatten_argument(group, *, scope: str = "", contrast: str | None = None) -> None:
+    """``--flatten SIGMA`` and ``--contrast`` of the commands that run the dislocation model.
+
+    ``contrast`` is the default of ``--contrast``; None means the model's record
+    decides (``"global"`` without one).
+    """
     group.add_argument(
         "--flatten",
         type=float,
@@ -73,6 +77,16 @@ def add_flatten_argument(group, *, scope: str = "") -> None:
         metavar="SIGMA",
         help="subtract the frame's Gaussian blur of this std in px before inference"
         f"{scope} (uneven illumination; default {FLATTEN_DEFAULT:g}; 0: the frame as it is)",
+    )
+    where = (
+        f"default {contrast}" if contrast else "default: as the model's record says, else global"
+    )
+    group.add_argument(
+        "--contrast",
+        choices=("global", "local"),
+        default=contrast,
+        help="local: also divide the flattened frame by its local RMS, so that lines in dark "
+        f"and bright areas reach the network at the same contrast ({where})",
     )
 
 

@@ -132,6 +132,7 @@ def run_command(args) -> int:
     _check_output(out, args.overwrite)
     device = _check_device(args.device)
 
+    from temdefects.analysis.pipeline import model_contrast
     from temdefects.evaluation import (
         evaluate_model,
         format_table,
@@ -140,7 +141,7 @@ def run_command(args) -> int:
         write_matrix,
         write_pair,
     )
-    from temdefects.models import load
+    from temdefects.models import load, read_config
 
     ok = True
     datasets = []
@@ -178,6 +179,7 @@ def run_command(args) -> int:
                     data_name=data_name,
                     instances=args.instances,
                     flatten=args.flatten,
+                    contrast=model_contrast(read_config(model_path), args.contrast),
                 )
             except TemdefectsError as exc:
                 _error(f"{model_name} on {data_name}: {exc}")

@@ -55,6 +55,7 @@ def convert(args, out: Path):
             min_size=args.min_size,
             labels=set(args.label) if args.label else None,
             flatten=args.flatten,
+            contrast=args.contrast or "global",
             snap=args.snap,
         )
     except ValueError as exc:

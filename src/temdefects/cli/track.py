@@ -292,6 +292,7 @@ def _analyze(args, source: Path, out: Path) -> tuple[list[dict], int]:
     from temdefects.analysis import AnalysisOptions, PostprocessOptions
     from temdefects.analysis.choose import CHOSEN_KEYS, model_postprocess
     from temdefects.analysis.outputs import run_settings
+    from temdefects.analysis.pipeline import model_contrast
     from temdefects.analysis.video import analyze_sequence
     from temdefects.errors import InputFileError
     from temdefects.models import load, read_config
@@ -302,6 +303,7 @@ def _analyze(args, source: Path, out: Path) -> tuple[list[dict], int]:
     options = AnalysisOptions(
         postprocess=PostprocessOptions(**model_postprocess(record, dict.fromkeys(CHOSEN_KEYS))),
         flatten=args.flatten,
+        contrast=model_contrast(record, args.contrast),
     )
     model_name = str(Path(args.model).resolve()) if args.model else "default"
     settings = run_settings(options, args.pixel_size)  # the values used, defaults filled in

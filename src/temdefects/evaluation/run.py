@@ -30,7 +30,12 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from temdefects.analysis.pipeline import DEFAULT_FLATTEN, check_flatten, model_input
+from temdefects.analysis.pipeline import (
+    DEFAULT_FLATTEN,
+    check_contrast,
+    check_flatten,
+    model_input,
+)
 from temdefects.analysis.postprocess import PostprocessOptions, postprocess
 from temdefects.errors import ConfigError, InputFileError, TemdefectsError
 from temdefects.metrics import aggregate, evaluate_image
@@ -232,6 +237,7 @@ def evaluate_model(
     instances: str = "curves",
     postprocess_options=None,
     flatten: float = DEFAULT_FLATTEN,
+    contrast: str = "global",
 ) -> EvalResult:
     """Score a model on every sample of a generated data folder.
 
@@ -264,6 +270,9 @@ def evaluate_model(
         Background flattening of ``"curves"`` in px, as in the analysis
         (:func:`temdefects.analysis.pipeline.flatten_background`; 0: off).
         ``"masks"`` (the paper's protocol) feeds the images as they are.
+    contrast : {"global", "local"}
+        The input contrast of ``"curves"``, as in the analysis (a model
+        adapted with ``"local"`` stores it in its record).
 
     Returns
     -------
@@ -280,6 +289,7 @@ def evaluate_model(
     _check_options(threshold, min_size, match_threshold, batch_size, limit)
     try:
         check_flatten(flatten)
+        check_contrast(contrast)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     if instances not in INSTANCES:
@@ -318,7 +328,7 @@ def evaluate_model(
         for batch in _batches(folder, stems, batch_size, failed):
             images = [image for _, image, _, _ in batch]
             if instances == "curves":
-                images = [model_input(image, flatten)[1] for image in images]
+                images = [model_input(image, flatten, contrast)[1] for image in images]
             probs, objectness = predict(model, images, batch_size=batch_size)
             for k, (name, _, masks, width) in enumerate(batch):
                 p = probs[k]
@@ -354,6 +364,14 @@ def evaluate_model(
             "batch_size": batch_size,
             "limit": limit,
             "instances": instances,
-            **({"postprocess": asdict(post), "flatten": flatten} if instances == "curves" else {}),
+            **(
+                {
+                    "postprocess": asdict(post),
+                    "flatten": flatten,
+                    **({"contrast": contrast} if contrast != "global" else {}),
+                }
+                if instances == "curves"
+                else {}
+            ),
         },
     )

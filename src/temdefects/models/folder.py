@@ -76,6 +76,17 @@ def read_config(folder: str | os.PathLike) -> dict:
     )
 
 
+def update_config(folder: str | os.PathLike, **entries) -> dict:
+    """Set top-level ``entries`` of a model folder's record (atomically); returns the record."""
+    from temdefects.io import jsonfile as strict_json
+    from temdefects.io.atomic import atomic_write_text
+
+    record = read_config(folder)
+    record.update(entries)
+    atomic_write_text(Path(folder) / CONFIG, strict_json.dumps(record, indent=1) + "\n")
+    return record
+
+
 def default_model_path() -> Path:
     """Folder of the model shipped with the package."""
     return Path(__file__).resolve().parent / "default"

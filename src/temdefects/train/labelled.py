@@ -31,11 +31,11 @@ class ConversionReport:
     dislocations: int = 0
 
 
-def _grey_u8(image: np.ndarray, flatten: float = 0.0) -> np.ndarray:
+def _grey_u8(image: np.ndarray, flatten: float = 0.0, contrast: str = "global") -> np.ndarray:
     """The frame as 8-bit grey, background-flattened as ``analyze --flatten`` does."""
     from temdefects.analysis.pipeline import model_input
 
-    return (model_input(image, flatten)[1] * 255 + 0.5).astype(np.uint8)
+    return (model_input(image, flatten, contrast)[1] * 255 + 0.5).astype(np.uint8)
 
 
 def _read_image(path: Path) -> np.ndarray:
@@ -113,13 +113,19 @@ def from_strokes(
 
 
 def write_labelled(
-    out: str | os.PathLike, items: list, loader, *, flatten: float = 0.0
+    out: str | os.PathLike,
+    items: list,
+    loader,
+    *,
+    flatten: float = 0.0,
+    contrast: str = "global",
 ) -> ConversionReport:
     """Convert ``items`` with ``loader(item) -> (image, masks, sources)`` into ``out``.
 
     ``flatten`` (px) writes the frames background-flattened as ``temdefects
     analyze --flatten`` feeds them to the model, so that a model fine-tuned on
-    them sees at training what it sees at analysis (0: the frames as they are).
+    them sees at training what it sees at analysis (0: the frames as they are);
+    ``contrast`` likewise (:func:`temdefects.analysis.pipeline.flatten_background`).
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -133,7 +139,10 @@ def write_labelled(
             continue
         masks = np.asarray(masks, bool)
         sample = Sample(
-            image=_grey_u8(image, flatten), masks=masks, lines=_centre_lines(masks), scene=None
+            image=_grey_u8(image, flatten, contrast),
+            masks=masks,
+            lines=_centre_lines(masks),
+            scene=None,
         )
         name = stem(index)
         record = {
@@ -146,7 +155,11 @@ def write_labelled(
             "backgrounds": None,
             "config": None,
             "scene": None,
-            "labelled": {**sources, "flatten": flatten},
+            "labelled": {
+                **sources,
+                "flatten": flatten,
+                **({"contrast": contrast} if contrast != "global" else {}),
+            },
         }
         write_sample(out, sample, record)
         report.written.append(str(item))
@@ -165,6 +178,7 @@ def convert_labels(
     min_size: int = 10,
     labels: set | None = None,
     flatten: float = 0.0,
+    contrast: str = "global",
     snap: int = 0,
 ) -> ConversionReport:
     """Hand labels (labelme JSON files, stroke images, folders or patterns) -> ``out``.
@@ -202,4 +216,4 @@ def convert_labels(
             item, Path(images), width=width, dark=dark, min_size=min_size, snap=snap
         )
 
-    return write_labelled(out, json_items + image_items, load, flatten=flatten)
+    return write_labelled(out, json_items + image_items, load, flatten=flatten, contrast=contrast)
