@@ -115,3 +115,16 @@ def print_error(args, message: str) -> None:
     import sys
 
     print(f"{getattr(args, 'prog', 'temdefects')}: error: {message}", file=sys.stderr)
+
+
+def lazy_run(module: str, name: str):
+    """A command body ``module.name(args)``, imported only when the command runs
+    (so that building the parser, and ``--help``, stay free of heavy imports)."""
+
+    def run(args) -> int:
+        import importlib
+
+        return getattr(importlib.import_module(module), name)(args)
+
+    run.__qualname__ = f"lazy_run({module}.{name})"
+    return run

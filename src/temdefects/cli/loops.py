@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import argparse
 
-from temdefects.cli.common import positive_float, unit_float
-from temdefects.cli.synth_group import add_synth_parser, run_synth
+from temdefects.cli.common import lazy_run, positive_float, unit_float
+from temdefects.cli.synth_group import add_synth_parser, family_synth
 
 HELP = "dislocation loops and black dots: synthetic data, training, detection, evaluation"
 
@@ -35,7 +35,7 @@ def add_parser(sub) -> None:
     group = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     add_synth_parser(
         group, family="loop and black-dot", presets_hint="default, loop111-steel, irradiated-bf"
-    ).set_defaults(run=_synth)
+    ).set_defaults(run=family_synth("loop"))
     _add_train(group)
     _add_detect(group)
     _add_evaluate(group)
@@ -104,7 +104,7 @@ def _add_train(group) -> None:
     p.add_argument("--device", help="cpu, cuda, cuda:0 ...")
     p.add_argument("--overwrite", action="store_true", help="replace a non-empty model folder")
     p.add_argument("-q", "--quiet", action="store_true", help="no per-epoch lines")
-    p.set_defaults(run=_train)
+    p.set_defaults(run=lazy_run("temdefects.cli.loops_run", "run_train"))
 
 
 def _add_detect(group) -> None:
@@ -141,7 +141,7 @@ def _add_detect(group) -> None:
     )
     p.add_argument("--overwrite", action="store_true", help="write into a non-empty folder")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(run=_detect)
+    p.set_defaults(run=lazy_run("temdefects.cli.loops_run", "run_detect"))
 
 
 def _resize(text: str) -> int | str:
@@ -208,36 +208,4 @@ def _add_evaluate(group) -> None:
         metavar="OLD=NEW",
         help="rename a truth class, e.g. hcloop=loop111 (repeatable)",
     )
-    p.set_defaults(run=_evaluate)
-
-
-def _synth(args) -> int:
-    from temdefects.synth import loops
-
-    return run_synth(
-        args,
-        load=loops.load_loop_config,
-        list_presets=loops.list_loop_presets,
-        dump=loops.dump_loop_config,
-        generate=loops.generate_loop_dataset,
-        read_sample=loops.read_loop_sample,
-        preview=loops.loop_preview,
-    )
-
-
-def _train(args) -> int:
-    from temdefects.cli.loops_run import run_train
-
-    return run_train(args)
-
-
-def _detect(args) -> int:
-    from temdefects.cli.loops_run import run_detect
-
-    return run_detect(args)
-
-
-def _evaluate(args) -> int:
-    from temdefects.cli.loops_run import run_evaluate
-
-    return run_evaluate(args)
+    p.set_defaults(run=lazy_run("temdefects.cli.loops_run", "run_evaluate"))

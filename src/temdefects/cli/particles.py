@@ -13,12 +13,13 @@ import argparse
 
 from temdefects.cli.common import (
     add_precision_argument,
+    lazy_run,
     non_negative_int,
     positive_float,
     positive_int,
     unit_float,
 )
-from temdefects.cli.synth_group import add_synth_parser, run_synth
+from temdefects.cli.synth_group import add_synth_parser, family_synth
 
 HELP = "nanoparticles in high-resolution TEM: synthetic data, training, analysis"
 
@@ -41,7 +42,9 @@ no_fringes blue), and summary.json. Unreadable inputs are reported and skipped (
 def add_parser(sub) -> None:
     p = sub.add_parser("particles", help=HELP, description=HELP)
     group = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    add_synth_parser(group, family="nanoparticle", presets_hint="default").set_defaults(run=_synth)
+    add_synth_parser(group, family="nanoparticle", presets_hint="default").set_defaults(
+        run=family_synth("particle")
+    )
     _add_train(group)
     _add_finetune(group)
     _add_analyze(group)
@@ -92,7 +95,7 @@ def _add_train(group) -> None:
     m.add_argument("--encoder", help="encoder name (mobilenet_v2)")
     m.add_argument("--decoder-base", metavar="N", type=positive_int, help="last decoder width (8)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
-    p.set_defaults(run=_train)
+    p.set_defaults(run=lazy_run("temdefects.cli.particles_run", "run_train"))
 
 
 FINETUNE_EPILOG = """\
@@ -139,7 +142,7 @@ def _add_finetune(group) -> None:
     add_precision_argument(p)
     p.add_argument("--overwrite", action="store_true", help="replace an earlier run in MODEL_DIR")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(run=_finetune)
+    p.set_defaults(run=lazy_run("temdefects.cli.particles_run", "run_finetune"))
 
 
 def _add_analyze(group) -> None:
@@ -178,7 +181,7 @@ def _add_analyze(group) -> None:
     )
     p.add_argument("--overwrite", action="store_true", help="allow a non-empty output folder")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(run=_analyze)
+    p.set_defaults(run=lazy_run("temdefects.cli.particles_run", "run_analyze"))
 
 
 def _add_evaluate(group) -> None:
@@ -198,42 +201,4 @@ def _add_evaluate(group) -> None:
     p.add_argument("--min-iou", type=unit_float, default=0.5, help="IoU of a particle match (0.5)")
     p.add_argument("--overwrite", action="store_true", help="allow a non-empty output folder")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(run=_evaluate)
-
-
-def _synth(args) -> int:
-    from temdefects.synth import particles
-
-    return run_synth(
-        args,
-        load=particles.load_particle_config,
-        list_presets=particles.list_particle_presets,
-        dump=particles.dump_particle_config,
-        generate=particles.generate_particle_dataset,
-        read_sample=particles.read_particle_sample,
-        preview=particles.particle_preview,
-    )
-
-
-def _train(args) -> int:
-    from temdefects.cli.particles_run import run_train
-
-    return run_train(args)
-
-
-def _finetune(args) -> int:
-    from temdefects.cli.particles_run import run_finetune
-
-    return run_finetune(args)
-
-
-def _analyze(args) -> int:
-    from temdefects.cli.particles_run import run_analyze
-
-    return run_analyze(args)
-
-
-def _evaluate(args) -> int:
-    from temdefects.cli.particles_run import run_evaluate
-
-    return run_evaluate(args)
+    p.set_defaults(run=lazy_run("temdefects.cli.particles_run", "run_evaluate"))

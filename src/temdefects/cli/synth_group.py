@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from temdefects.cli.common import non_negative_int, positive_int
+from temdefects.cli.common import non_negative_int, positive_int, print_error
 
 
 def add_synth_parser(sub, *, family: str, presets_hint: str) -> argparse.ArgumentParser:
@@ -45,6 +45,27 @@ def add_synth_parser(sub, *, family: str, presets_hint: str) -> argparse.Argumen
     p.add_argument("--list-presets", action="store_true", help="print the preset names")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return p
+
+
+def family_synth(family: str):
+    """The ``<family> synth`` body for ``temdefects.synth.<family>s`` (``loop``, ``particle``),
+    whose functions follow one naming scheme (``load_loop_config`` ...)."""
+
+    def run(args) -> int:
+        import importlib
+
+        m = importlib.import_module(f"temdefects.synth.{family}s")
+        return run_synth(
+            args,
+            load=getattr(m, f"load_{family}_config"),
+            list_presets=getattr(m, f"list_{family}_presets"),
+            dump=getattr(m, f"dump_{family}_config"),
+            generate=getattr(m, f"generate_{family}_dataset"),
+            read_sample=getattr(m, f"read_{family}_sample"),
+            preview=getattr(m, f"{family}_preview"),
+        )
+
+    return run
 
 
 def run_synth(args, *, load, list_presets, dump, generate, read_sample, preview) -> int:
@@ -87,5 +108,5 @@ def run_synth(args, *, load, list_presets, dump, generate, read_sample, preview)
         print(f"preview: {write_png(Path(args.output) / 'preview.png', preview(samples))}")
     failed = report.failed
     for index, message in sorted(failed.items()):
-        print(f"temdefects synth: error: image {index}: {message}", file=sys.stderr)
+        print_error(args, f"image {index}: {message}")
     return 1 if failed else 0
