@@ -29,6 +29,7 @@ Run: ``python benchmarks/realdata_temporal.py -o runs/temporal --steps 3000
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
@@ -58,8 +59,14 @@ def frame_index(path: Path) -> int:
     return int(path.stem.rsplit("_", 1)[-1])
 
 
+@functools.cache
+def video_files() -> tuple:
+    """The video's frame files in order (listed once)."""
+    return tuple(sorted((TWIP / "video").glob("*.png")))
+
+
 def video_frame(index: int) -> np.ndarray:
-    frames = sorted((TWIP / "video").glob("*.png"))
+    frames = video_files()
     index = min(max(index, 0), len(frames) - 1)
     return cv2.imread(str(frames[index]), cv2.IMREAD_GRAYSCALE)
 
@@ -72,8 +79,14 @@ def network_input(index: int, context: int) -> np.ndarray:
     ).astype(np.float32)
 
 
+@functools.cache
+def label_files() -> dict:
+    """Stroke label images by lower-case stem (listed once)."""
+    return {p.stem.lower(): p for p in (TWIP / "ds").iterdir()}
+
+
 def label_of(path: Path) -> Path:
-    return next(p for p in (TWIP / "ds").iterdir() if p.stem.lower() == path.stem.lower())
+    return label_files()[path.stem.lower()]
 
 
 def union_mask(label: Path, width: int = 3) -> np.ndarray:

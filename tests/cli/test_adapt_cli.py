@@ -122,3 +122,23 @@ def test_bad_contrast_is_one_usage_error(labelled, tmp_path, capsys):
         main(["analyze", image, "-o", str(tmp_path / "a"), "--contrast", "loud"])
     assert exc.value.code == 2
     assert "invalid choice: 'loud'" in capsys.readouterr().err
+
+
+def test_bad_contrast_in_a_model_record_is_one_error_line(labelled, tmp_path, capsys):
+    from temdefects.cli.common import record_contrast
+    from temdefects.errors import TemdefectsError
+    from temdefects.models.folder import update_config
+
+    model = tmp_path / "model"
+    assert main(adapt_args(labelled, model, "--device", "cpu")) == 0
+    update_config(model, input={"flatten": 30.0, "contrast": "loud"})
+    capsys.readouterr()
+    image = str(labelled / "images" / "frame_0.png")
+    assert main(["analyze", image, "-o", str(tmp_path / "a"), "--model", str(model), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "model record, input.contrast: must be one of global, local, got 'loud'" in err
+    # the user's own --contrast wins over the record
+    assert record_contrast({"input": {"contrast": "loud"}}, "local") == "local"
+    with pytest.raises(TemdefectsError, match="model record"):
+        record_contrast({"input": {"contrast": "loud"}}, None)

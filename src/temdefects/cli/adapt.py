@@ -143,7 +143,6 @@ def _check(args) -> None:
 
 
 def run_command(args) -> int:
-
     from temdefects.analysis.choose import store_postprocess
     from temdefects.errors import TemdefectsError
     from temdefects.models.folder import update_config

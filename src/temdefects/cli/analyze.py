@@ -10,7 +10,12 @@ from collections import deque
 from concurrent.futures import Future
 from pathlib import Path
 
-from temdefects.cli.common import add_flatten_argument, positive_int, print_error
+from temdefects.cli.common import (
+    add_flatten_argument,
+    positive_int,
+    print_error,
+    record_contrast,
+)
 from temdefects.io import jsonfile as strict_json
 
 HELP = "find every dislocation in images, stacks or videos and write curves, tables, overlays"
@@ -145,7 +150,6 @@ def _options(args, record: dict | None = None):
     """Analysis options from the command line; a model record fills what was not given."""
     from temdefects.analysis import AnalysisOptions, PostprocessOptions
     from temdefects.analysis.choose import model_postprocess
-    from temdefects.analysis.pipeline import model_contrast
     from temdefects.errors import TemdefectsError
 
     given = {
@@ -166,7 +170,7 @@ def _options(args, record: dict | None = None):
             scale=args.scale,
             flatten=args.flatten,
             flips=args.flips,
-            contrast=model_contrast(record or {}, args.contrast),
+            contrast=record_contrast(record or {}, args.contrast),
         )
     except ValueError as exc:
         raise TemdefectsError(option_message(str(exc))) from None

@@ -110,6 +110,18 @@ def cpu_bf16(precision: str) -> bool:
     return cpu_bf16_supported()
 
 
+def record_contrast(record: dict, given: str | None) -> str:
+    """``--contrast`` if given, else the model record's; a bad record value is one
+    TemdefectsError line naming the record (:func:`analysis.pipeline.model_contrast`)."""
+    from temdefects.analysis.pipeline import model_contrast
+    from temdefects.errors import TemdefectsError
+
+    try:
+        return model_contrast(record, given)
+    except ValueError as exc:
+        raise TemdefectsError(f"model record, input.{exc}") from None
+
+
 def print_error(args, message: str) -> None:
     """One ``<command as typed>: error: <message>`` line on stderr, for per-item errors."""
     import sys

@@ -11,6 +11,7 @@ from temdefects.cli.common import (
     check_flatten_option,
     non_negative_int,
     positive_int,
+    record_contrast,
     unit_float,
 )
 
@@ -132,7 +133,6 @@ def run_command(args) -> int:
     _check_output(out, args.overwrite)
     device = _check_device(args.device)
 
-    from temdefects.analysis.pipeline import model_contrast
     from temdefects.evaluation import (
         evaluate_model,
         format_table,
@@ -179,7 +179,7 @@ def run_command(args) -> int:
                     data_name=data_name,
                     instances=args.instances,
                     flatten=args.flatten,
-                    contrast=model_contrast(read_config(model_path), args.contrast),
+                    contrast=record_contrast(read_config(model_path), args.contrast),
                 )
             except TemdefectsError as exc:
                 _error(f"{model_name} on {data_name}: {exc}")

@@ -13,6 +13,7 @@ from temdefects.cli.common import (
     check_flatten_option,
     non_negative_int,
     positive_int,
+    record_contrast,
 )
 
 HELP = "follow dislocations over video frames: ids, velocities, pile-up spacing"
@@ -292,7 +293,6 @@ def _analyze(args, source: Path, out: Path) -> tuple[list[dict], int]:
     from temdefects.analysis import AnalysisOptions, PostprocessOptions
     from temdefects.analysis.choose import CHOSEN_KEYS, model_postprocess
     from temdefects.analysis.outputs import run_settings
-    from temdefects.analysis.pipeline import model_contrast
     from temdefects.analysis.video import analyze_sequence
     from temdefects.errors import InputFileError
     from temdefects.models import load, read_config
@@ -303,7 +303,7 @@ def _analyze(args, source: Path, out: Path) -> tuple[list[dict], int]:
     options = AnalysisOptions(
         postprocess=PostprocessOptions(**model_postprocess(record, dict.fromkeys(CHOSEN_KEYS))),
         flatten=args.flatten,
-        contrast=model_contrast(record, args.contrast),
+        contrast=record_contrast(record, args.contrast),
     )
     model_name = str(Path(args.model).resolve()) if args.model else "default"
     settings = run_settings(options, args.pixel_size)  # the values used, defaults filled in
