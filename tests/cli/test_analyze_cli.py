@@ -222,3 +222,16 @@ def test_a_1x1_image_is_refused_with_its_size(tmp_path, command, capsys):
     code = main([*command, str(tiny), "-o", str(tmp_path / "out"), "-q"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1 and len(err) == 1 and "1x1 px, too small" in err[0]
+
+
+def test_resume_removes_what_a_killed_write_left(tmp_path, inputs, model_dir):
+    # A run killed inside atomic_write_bytes leaves ".NAME.XXXX.tmp" files.
+    out = tmp_path / "out"
+    args = ["analyze", str(inputs / "a.png"), "-o", str(out), "--model", str(model_dir), "-q"]
+    assert main(args) == 0
+    leftovers = [out / "overlays" / ".a.png.x1y2z3.tmp", out / ".dislocations.csv.k9.tmp"]
+    for p in leftovers:
+        p.write_bytes(b"half")
+    assert main([*args, "--resume"]) == 0
+    assert not any(p.exists() for p in leftovers)
+    assert (out / "overlays" / "a.png").is_file()

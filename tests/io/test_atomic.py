@@ -27,3 +27,12 @@ def test_failed_write_keeps_the_old_file(tmp_path):
         atomic_write_bytes(path, object())  # type: ignore[arg-type]
     assert path.read_text() == "precious"
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+def test_remove_temporaries_touches_only_temporaries(tmp_path):
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    for p in (tmp_path / ".a.png.xyz.tmp", sub / ".b.json.q1.tmp", sub / "keep.tmp", sub / "c"):
+        p.write_text("x")
+    assert atomic.remove_temporaries(tmp_path, ("sub", "missing")) == 2
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["c", "keep.tmp", "sub"]

@@ -209,7 +209,12 @@ def run_command(args) -> int:
     )
     from temdefects.analysis.remote import analyze_task
     from temdefects.errors import InputFileError, TemdefectsError
-    from temdefects.io.atomic import atomic_write_text, remove_if_empty
+    from temdefects.io.atomic import (
+        atomic_write_text,
+        remove_if_empty,
+        remove_temporaries,
+        temporary_target,
+    )
     from temdefects.io.frames import MIN_SIDE, expand_reporting, iter_frames
     from temdefects.parallel import executor, worker_count
 
@@ -219,10 +224,13 @@ def run_command(args) -> int:
     out = Path(args.output)
     if out.exists() and not out.is_dir():
         raise TemdefectsError(f"{out}: output path is a file, not a folder")
+    foreign = out.exists() and any(
+        p.name not in OWN and temporary_target(p.name) not in OWN for p in out.iterdir()
+    )
     if args.resume:
-        if out.exists() and any(p.name not in OWN for p in out.iterdir()):
+        if foreign:
             raise TemdefectsError(f"{out}: holds files analyze did not write; cannot resume there")
-    elif out.exists() and any(p.name not in OWN for p in out.iterdir()):
+    elif foreign:
         if not args.overwrite:
             raise TemdefectsError(f"{out}: output folder is not empty (use --overwrite)")
     elif out.exists() and any(out.iterdir()) and not args.overwrite:
@@ -245,6 +253,8 @@ def run_command(args) -> int:
         )
     options = _options(args, record)
     out.mkdir(parents=True, exist_ok=True)
+    if args.resume or args.overwrite:  # what a killed run left half-written
+        remove_temporaries(out, OWN)
     settings = run_settings(options, args.pixel_size)  # the values used, defaults filled in
 
     totals = [_frame_count(f) for f in files]  # an unreadable file fails below, in its turn
