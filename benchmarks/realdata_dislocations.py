@@ -45,7 +45,7 @@ import numpy as np
 from temdefects.analysis import AnalysisOptions, PostprocessOptions, analyze_image
 from temdefects.analysis.choose import CHOSEN_KEYS, model_postprocess
 from temdefects.analysis.outputs import overlay
-from temdefects.analysis.pipeline import DEFAULT_FLATTEN, model_contrast
+from temdefects.analysis.pipeline import DEFAULT_FLATTEN, model_contrast, model_scale
 from temdefects.geometry import longest_path, skeletonize_mask
 from temdefects.io.frames import iter_frames
 from temdefects.io.labels import strokes_to_masks
@@ -168,7 +168,10 @@ def main() -> int:
         help="input contrast, as analyze --contrast (default: the model record's, else global)",
     )
     ap.add_argument(
-        "--scale", type=float, default=1.0, help="resampling before inference, as analyze --scale"
+        "--scale",
+        type=float,
+        default=None,
+        help="resampling before inference, as analyze --scale (default: the model record's)",
     )
     ap.add_argument(
         "--exclude-trained",
@@ -198,12 +201,13 @@ def main() -> int:
             **model_postprocess(record, {"method": args.method, **dict.fromkeys(CHOSEN_KEYS)})
         ),
         flatten=args.flatten,
-        scale=args.scale,
+        scale=model_scale(full_record, args.scale),
         flips=args.flips,
         contrast=model_contrast(full_record, args.contrast),
     )
     print(
-        f"post-processing: {options.postprocess}; flips: {args.flips}; contrast: {options.contrast}"
+        f"post-processing: {options.postprocess}; flips: {args.flips}; "
+        f"contrast: {options.contrast}; scale: {options.scale:g}"
     )
     trained = trained_frames(args.model) if args.exclude_trained else set()
     out = Path(args.output)

@@ -100,7 +100,7 @@ def test_local_contrast_is_learnt_stored_and_used_by_analyze(labelled, tmp_path)
 
     model = tmp_path / "model"
     assert main(adapt_args(labelled, model, "--device", "cpu", "--contrast", "local")) == 0
-    assert read_config(model)["input"] == {"flatten": 30.0, "contrast": "local"}
+    assert read_config(model)["input"] == {"flatten": 30.0, "contrast": "local", "scale": 1.0}
     # the training frames are written as analyze will feed them
     frame = json.loads((model / "labelled" / "000000.json").read_text())["labelled"]
     assert frame["contrast"] == "local"
@@ -142,3 +142,46 @@ def test_bad_contrast_in_a_model_record_is_one_error_line(labelled, tmp_path, ca
     assert record_contrast({"input": {"contrast": "loud"}}, "local") == "local"
     with pytest.raises(TemdefectsError, match="model record"):
         record_contrast({"input": {"contrast": "loud"}}, None)
+
+
+def test_scale_is_learnt_stored_and_used_by_analyze(labelled, tmp_path, capsys):
+    import cv2
+
+    from temdefects.analysis.pipeline import model_input, resampled
+
+    model = tmp_path / "model"
+    assert main(adapt_args(labelled, model, "--device", "cpu", "--scale", "2")) == 0
+    assert read_config(model)["input"]["scale"] == 2.0
+    frame = json.loads((model / "labelled" / "000000.json").read_text())["labelled"]
+    assert frame["scale"] == 2.0
+    source = cv2.imread(frame["image"], cv2.IMREAD_UNCHANGED)
+    written = cv2.imread(str(model / "labelled" / "000000.png"), cv2.IMREAD_UNCHANGED)
+    expected = (resampled(model_input(source, 30.0)[1], 2.0) * 255 + 0.5).astype(np.uint8)
+    np.testing.assert_array_equal(written, expected)
+    assert written.shape == (2 * source.shape[0], 2 * source.shape[1])
+    from temdefects.synth.files import read_sample
+
+    sample = read_sample(model / "labelled", "000000")
+    assert sample.masks.shape[1:] == written.shape and sample.masks.any(axis=(1, 2)).all()
+    image = str(labelled / "images" / "frame_0.png")
+    for extra, scale in (((), 2.0), (("--scale", "1"), 1.0)):
+        out = tmp_path / f"a{len(extra)}"
+        assert main(["analyze", image, "-o", str(out), "--model", str(model), "-q", *extra]) == 0
+        record = json.loads(next((out / "json").glob("*.json")).read_text())
+        assert record["settings"]["scale"] == scale  # the record's, unless the user says
+        assert record["image_shape"] == list(source.shape[:2])  # curves in the frame's px
+    from temdefects.models.folder import update_config
+
+    update_config(model, input={"flatten": 30.0, "contrast": "global", "scale": "big"})
+    capsys.readouterr()
+    assert main(["analyze", image, "-o", str(tmp_path / "b"), "--model", str(model), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "model record, input.scale: must be a number in [0.05, 20], got 'big'" in err
+    assert err.count("\n") == 1
+
+
+def test_bad_scale_for_labels_is_one_error_line(labelled, tmp_path, capsys):
+    for bad in ("0", "nan", "100"):
+        assert main(adapt_args(labelled, tmp_path / f"m{bad}", "--scale", bad)) == 1
+        err = capsys.readouterr().err
+        assert "--scale: must be in [0.25, 8]" in err and err.count("\n") == 1

@@ -112,6 +112,42 @@ def model_contrast(record: dict, given: str | None) -> str:
     return check_contrast((record.get("input") or {}).get("contrast") or "global")
 
 
+def model_scale(record: dict, given: float | None) -> float:
+    """The user's ``scale``, else the one the model's record stores, else 1.
+
+    A model adapted with ``temdefects adapt --scale 2`` learnt frames resampled
+    twice as large, and is run on them the same way.
+
+    Examples
+    --------
+    >>> model_scale({"input": {"scale": 2}}, None), model_scale({"input": {"scale": 2}}, 1.5)
+    (2.0, 1.5)
+    >>> model_scale({}, None)
+    1.0
+    """
+    if given is not None:
+        return float(given)
+    value = (record.get("input") or {}).get("scale", 1.0)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.05 <= value <= 20:
+        raise ValueError(f"scale: must be a number in [0.05, 20], got {value!r}")
+    return float(value)
+
+
+def resampled(image: np.ndarray, factor: float) -> np.ndarray:
+    """``image`` resampled by ``factor`` as :func:`analyze_image` feeds it to the network.
+
+    Area interpolation when shrinking, cubic when enlarging, clipped to [0, 1];
+    each side at least 8 px. Boolean masks use nearest neighbours.
+    """
+    if factor == 1.0:
+        return image
+    size = (max(8, round(image.shape[1] * factor)), max(8, round(image.shape[0] * factor)))
+    if image.dtype == bool:
+        return cv2.resize(image.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+    interp = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
+    return np.clip(cv2.resize(image, size, interpolation=interp), 0.0, 1.0)
+
+
 def prepare_image(image: np.ndarray) -> np.ndarray:
     """Float32 in [0, 1] after clipping to the 0.5/99.5 percentiles."""
     image = np.asarray(image, np.float32)
@@ -179,10 +215,7 @@ def analyze_image(
     opt = options or AnalysisOptions()
     unit, work = model_input(image, opt.flatten, opt.contrast)
     factor = resample_factor(unit.shape, opt)
-    if factor != 1.0:
-        size = (max(8, round(unit.shape[1] * factor)), max(8, round(unit.shape[0] * factor)))
-        interp = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
-        work = np.clip(cv2.resize(work, size, interpolation=interp), 0.0, 1.0)
+    work = resampled(work, factor)
     probs, obj = predict(model, work, flips=opt.flips)
     found = postprocess(probs, objectness=obj, options=opt.postprocess)
     if factor != 1.0:

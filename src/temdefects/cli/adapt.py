@@ -173,7 +173,9 @@ def run_command(args) -> int:
     config = train_config_from_dict(adapt_config(args, folder, n))
     resume = args.resume and (out / "checkpoints" / "last.pt").exists()
     train(config, out, resume=resume, progress=not args.quiet)
-    update_config(out, input={"flatten": args.flatten, "contrast": args.contrast})
+    update_config(
+        out, input={"flatten": args.flatten, "contrast": args.contrast, "scale": args.scale}
+    )
     chosen = store_postprocess(out, folder)
     line = f"adapted model -> {out} ({args.steps} steps on {n} frames)"
     if chosen is not None:

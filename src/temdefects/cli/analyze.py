@@ -15,6 +15,7 @@ from temdefects.cli.common import (
     positive_int,
     print_error,
     record_contrast,
+    record_scale,
 )
 from temdefects.io import jsonfile as strict_json
 
@@ -112,8 +113,9 @@ def add_parser(sub) -> None:
     s.add_argument(
         "--scale",
         type=float,
-        default=1.0,
-        help="resample every frame by this factor first (default 1)",
+        default=None,
+        help="resample every frame by this factor first (default: as the model's record says, "
+        "e.g. 2 for a model adapted with --scale 2; else 1)",
     )
     add_flatten_argument(s)
     s.add_argument(
@@ -167,7 +169,7 @@ def _options(args, record: dict | None = None):
         return AnalysisOptions(
             postprocess=PostprocessOptions(**model_postprocess(record or {}, given)),
             max_side=args.max_side,
-            scale=args.scale,
+            scale=record_scale(record or {}, args.scale),
             flatten=args.flatten,
             flips=args.flips,
             contrast=record_contrast(record or {}, args.contrast),

@@ -110,16 +110,28 @@ def cpu_bf16(precision: str) -> bool:
     return cpu_bf16_supported()
 
 
+def _from_record(read, record: dict, given):
+    from temdefects.errors import TemdefectsError
+
+    try:
+        return read(record, given)
+    except ValueError as exc:
+        raise TemdefectsError(f"model record, input.{exc}") from None
+
+
 def record_contrast(record: dict, given: str | None) -> str:
     """``--contrast`` if given, else the model record's; a bad record value is one
     TemdefectsError line naming the record (:func:`analysis.pipeline.model_contrast`)."""
     from temdefects.analysis.pipeline import model_contrast
-    from temdefects.errors import TemdefectsError
 
-    try:
-        return model_contrast(record, given)
-    except ValueError as exc:
-        raise TemdefectsError(f"model record, input.{exc}") from None
+    return _from_record(model_contrast, record, given)
+
+
+def record_scale(record: dict, given: float | None) -> float:
+    """``--scale`` if given, else the model record's (:func:`analysis.pipeline.model_scale`)."""
+    from temdefects.analysis.pipeline import model_scale
+
+    return _from_record(model_scale, record, given)
 
 
 def print_error(args, message: str) -> None:

@@ -38,6 +38,13 @@ def add_label_arguments(p, *, metavar: str, width: float, width_help: str) -> No
         help="strokes: ignore specks smaller than this in px (default 10)",
     )
     add_snap_argument(p)
+    p.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="resample frames and labels by this factor (e.g. 2 where lines lie a few px apart; "
+        "a model adapted so runs analyze at the same scale; default 1)",
+    )
 
 
 def convert(args, out: Path):
@@ -57,6 +64,7 @@ def convert(args, out: Path):
             flatten=args.flatten,
             contrast=args.contrast or "global",
             snap=args.snap,
+            scale=args.scale,
         )
     except ValueError as exc:
         raise TemdefectsError(f"--{exc}") from None

@@ -14,6 +14,7 @@ from temdefects.cli.common import (
     non_negative_int,
     positive_int,
     record_contrast,
+    record_scale,
 )
 
 HELP = "follow dislocations over video frames: ids, velocities, pile-up spacing"
@@ -303,6 +304,7 @@ def _analyze(args, source: Path, out: Path) -> tuple[list[dict], int]:
     options = AnalysisOptions(
         postprocess=PostprocessOptions(**model_postprocess(record, dict.fromkeys(CHOSEN_KEYS))),
         flatten=args.flatten,
+        scale=record_scale(record, None),
         contrast=record_contrast(record, args.contrast),
     )
     model_name = str(Path(args.model).resolve()) if args.model else "default"

@@ -31,11 +31,14 @@ class ConversionReport:
     dislocations: int = 0
 
 
-def _grey_u8(image: np.ndarray, flatten: float = 0.0, contrast: str = "global") -> np.ndarray:
-    """The frame as 8-bit grey, background-flattened as ``analyze --flatten`` does."""
-    from temdefects.analysis.pipeline import model_input
+def _grey_u8(
+    image: np.ndarray, flatten: float = 0.0, contrast: str = "global", scale: float = 1.0
+) -> np.ndarray:
+    """The frame as 8-bit grey, flattened and resampled as ``analyze`` feeds it."""
+    from temdefects.analysis.pipeline import model_input, resampled
 
-    return (model_input(image, flatten, contrast)[1] * 255 + 0.5).astype(np.uint8)
+    work = resampled(model_input(image, flatten, contrast)[1], scale)
+    return (work * 255 + 0.5).astype(np.uint8)
 
 
 def _read_image(path: Path) -> np.ndarray:
@@ -119,6 +122,7 @@ def write_labelled(
     *,
     flatten: float = 0.0,
     contrast: str = "global",
+    scale: float = 1.0,
 ) -> ConversionReport:
     """Convert ``items`` with ``loader(item) -> (image, masks, sources)`` into ``out``.
 
@@ -126,7 +130,11 @@ def write_labelled(
     analyze --flatten`` feeds them to the model, so that a model fine-tuned on
     them sees at training what it sees at analysis (0: the frames as they are);
     ``contrast`` likewise (:func:`temdefects.analysis.pipeline.flatten_background`).
+    ``scale`` resamples frame and masks (after flattening, as ``analyze --scale``
+    does), so that lines a few px apart reach the network further apart.
     """
+    from temdefects.analysis.pipeline import resampled
+
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     report = ConversionReport()
@@ -138,8 +146,11 @@ def write_labelled(
             report.failed[str(item)] = str(exc)
             continue
         masks = np.asarray(masks, bool)
+        if scale != 1.0:
+            shape = resampled(np.zeros(np.shape(image), bool), scale).shape
+            masks = np.array([resampled(m, scale) for m in masks], bool).reshape(-1, *shape)
         sample = Sample(
-            image=_grey_u8(image, flatten, contrast),
+            image=_grey_u8(image, flatten, contrast, scale),
             masks=masks,
             lines=_centre_lines(masks),
             scene=None,
@@ -159,6 +170,7 @@ def write_labelled(
                 **sources,
                 "flatten": flatten,
                 **({"contrast": contrast} if contrast != "global" else {}),
+                **({"scale": scale} if scale != 1.0 else {}),
             },
         }
         write_sample(out, sample, record)
@@ -180,6 +192,7 @@ def convert_labels(
     flatten: float = 0.0,
     contrast: str = "global",
     snap: int = 0,
+    scale: float = 1.0,
 ) -> ConversionReport:
     """Hand labels (labelme JSON files, stroke images, folders or patterns) -> ``out``.
 
@@ -201,6 +214,8 @@ def convert_labels(
         raise ValueError(f"width: must be > 0, got {width}")
     if int(snap) != snap or snap < 0:
         raise ValueError(f"snap: must be a whole number of px >= 0, got {snap}")
+    if not 0.25 <= scale <= 8:
+        raise ValueError(f"scale: must be in [0.25, 8], got {scale}")
     items = expand_paths(inputs, (".json",) + RASTER_SUFFIXES, what="label")
     json_items = [p for p in items if p.suffix.lower() == ".json"]
     image_items = [p for p in items if p.suffix.lower() != ".json"]
@@ -216,4 +231,6 @@ def convert_labels(
             item, Path(images), width=width, dark=dark, min_size=min_size, snap=snap
         )
 
-    return write_labelled(out, json_items + image_items, load, flatten=flatten, contrast=contrast)
+    return write_labelled(
+        out, json_items + image_items, load, flatten=flatten, contrast=contrast, scale=scale
+    )
