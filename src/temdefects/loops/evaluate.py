@@ -337,23 +337,26 @@ def confusion_matrix(
     >>> d["loop111"]["dot"], d["dot"]["missed"], d["spurious"]["dot"]
     (1, 1, 1)
     """
+    from sklearn.metrics import confusion_matrix as sk_confusion
+
     classes = tuple(classes)
     k = len(classes)
-    counts = np.zeros((k + 1, k + 1), np.int64)
-    index = {c: i for i, c in enumerate(classes)}
-    for pred, true in images:
+    y_true, y_pred = [], []  # an unmatched truth is predicted MISSED; a spurious box is
+    for pred, true in images:  # the truth SPURIOUS
         pred = pred.select(pred.scores >= min_score)
         m = match_boxes(pred.boxes, true.boxes, threshold=threshold)
         found_p = {p for p, _, _ in m.pairs}
         found_t = {t for _, t, _ in m.pairs}
-        for p, t, _ in m.pairs:
-            counts[index[true.classes[t]], index[pred.classes[p]]] += 1
-        for t, cls in enumerate(true.classes):
-            if t not in found_t:
-                counts[index[cls], k] += 1
-        for p, cls in enumerate(pred.classes):
-            if p not in found_p:
-                counts[k, index[cls]] += 1
+        y_true += [true.classes[t] for _, t, _ in m.pairs]
+        y_pred += [pred.classes[p] for p, _, _ in m.pairs]
+        missed = [c for t, c in enumerate(true.classes) if t not in found_t]
+        spurious = [c for p, c in enumerate(pred.classes) if p not in found_p]
+        y_true += missed + [SPURIOUS] * len(spurious)
+        y_pred += [MISSED] * len(missed) + spurious
+    labels = [*classes, SPURIOUS, MISSED]
+    full = sk_confusion(y_true, y_pred, labels=labels) if y_true else np.zeros((k + 2, k + 2))
+    keep_rows, keep_cols = [*range(k), k], [*range(k), k + 1]
+    counts = full[np.ix_(keep_rows, keep_cols)]
     return ConfusionMatrix(
         rows=(*classes, SPURIOUS),
         columns=(*classes, MISSED),
