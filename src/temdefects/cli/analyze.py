@@ -210,6 +210,7 @@ def run_command(args) -> int:
         write_table,
     )
     from temdefects.analysis.remote import analyze_task
+    from temdefects.cli.common import expand_reporting
     from temdefects.errors import InputFileError, TemdefectsError
     from temdefects.io.atomic import (
         atomic_write_text,
@@ -217,7 +218,7 @@ def run_command(args) -> int:
         remove_temporaries,
         temporary_target,
     )
-    from temdefects.io.frames import MIN_SIDE, expand_reporting, iter_frames
+    from temdefects.io.frames import MIN_SIDE, iter_frames
     from temdefects.parallel import executor, worker_count
 
     options = _options(args)  # checked before any input is read

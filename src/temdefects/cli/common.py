@@ -141,6 +141,29 @@ def print_error(args, message: str) -> None:
     print(f"{getattr(args, 'prog', 'temdefects')}: error: {message}", file=sys.stderr)
 
 
+def expand_reporting(items, prog: str) -> tuple[list, list[dict]]:
+    """Files of every input item; an item that gives none is reported, not fatal.
+
+    Returns the files (duplicates dropped) and one ``{"input", "status":
+    "failed", "error"}`` entry per bad item, each also printed to stderr as
+    ``<prog>: error: <message>``, so batch commands finish the good items.
+    """
+    import sys
+
+    from temdefects.errors import InputFileError
+    from temdefects.io.frames import expand_inputs
+
+    files: list = []
+    failed = []
+    for item in items:
+        try:
+            files.extend(p for p in expand_inputs([item]) if p not in files)
+        except InputFileError as exc:
+            failed.append({"input": str(item), "status": "failed", "error": str(exc)})
+            print(f"{prog}: error: {exc}", file=sys.stderr)
+    return files, failed
+
+
 def lazy_run(module: str, name: str):
     """A command body ``module.name(args)``, imported only when the command runs
     (so that building the parser, and ``--help``, stay free of heavy imports)."""

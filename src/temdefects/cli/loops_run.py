@@ -7,6 +7,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from temdefects.cli.common import expand_reporting
 from temdefects.errors import InputFileError
 from temdefects.io import jsonfile as strict_json
 from temdefects.io.atomic import (
@@ -15,7 +16,6 @@ from temdefects.io.atomic import (
     check_output_folder,
     remove_if_empty,
 )
-from temdefects.io.frames import expand_reporting
 from temdefects.loops.evaluate import evaluate_loops
 from temdefects.loops.groundtruth import (
     IMAGE_SUFFIXES,

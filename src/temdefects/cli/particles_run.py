@@ -9,11 +9,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from temdefects.cli.common import expand_reporting
 from temdefects.errors import InputFileError, TemdefectsError
 from temdefects.io import jsonfile as strict_json
 from temdefects.io.atomic import atomic_write_text, remove_if_empty
 from temdefects.io.atomic import check_output_folder as _check_output
-from temdefects.io.frames import expand_reporting
 
 PROG = "temdefects particles"
 

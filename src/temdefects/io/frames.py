@@ -341,23 +341,3 @@ def expand_inputs(items: Iterable[str | os.PathLike]) -> list[Path]:
     if not found:
         raise InputFileError("no input files given")
     return found
-
-
-def expand_reporting(items: Iterable[str], prog: str) -> tuple[list[Path], list[dict]]:
-    """Files of every input item; an item that gives none is reported, not fatal.
-
-    Returns the files (duplicates dropped) and one ``{"input", "status":
-    "failed", "error"}`` entry per bad item, each also printed to stderr as
-    ``<prog>: error: <message>``, so batch commands finish the good items.
-    """
-    import sys
-
-    files: list[Path] = []
-    failed = []
-    for item in items:
-        try:
-            files.extend(p for p in expand_inputs([item]) if p not in files)
-        except InputFileError as exc:
-            failed.append({"input": str(item), "status": "failed", "error": str(exc)})
-            print(f"{prog}: error: {exc}", file=sys.stderr)
-    return files, failed
