@@ -319,14 +319,62 @@ def merge_sources(
     return data
 
 
-def list_presets() -> list[str]:
-    """Names of the built-in presets."""
-    return package_presets("temdefects.synth")
+@dataclass(frozen=True)
+class ConfigFamily:
+    """How one generator resolves its configuration (the same for every family).
+
+    A preset (YAML in ``<package>/presets``), then a user's YAML/JSON file, then
+    overrides are merged in that order and validated into ``cls``.
+
+    Examples
+    --------
+    >>> family = ConfigFamily(SynthConfig, "temdefects.synth", "m2")
+    >>> family.load(overrides={"size": [128, 128]}).size
+    (128, 128)
+    >>> "m2" in family.presets()
+    True
+    """
+
+    cls: type
+    package: str
+    default_preset: str
+
+    def presets(self) -> list[str]:
+        """Names of the built-in presets."""
+        return package_presets(self.package)
+
+    def preset_dict(self, name: str) -> dict:
+        """The raw mapping of a built-in preset; an unknown name is a ConfigError."""
+        return package_preset_dict(self.package, name)
+
+    def from_dict(self, data: dict):
+        """Validate a plain mapping; a ConfigError names the dotted path of the bad field."""
+        return parse_section(self.cls, data, "")
+
+    def load(
+        self,
+        preset=...,
+        path: str | os.PathLike | None = None,
+        overrides: dict | None = None,
+    ):
+        """Preset (the family's default unless given; None: the dataclass defaults),
+        then the file at ``path``, then ``overrides``, merged in order."""
+        name = self.default_preset if preset is ... else preset
+        data = self.preset_dict(name) if name else {}
+        return self.from_dict(merge_sources(data, path, overrides))
+
+    @staticmethod
+    def dump(config) -> str:
+        """YAML text of a fully resolved configuration."""
+        return yaml.safe_dump(config.to_dict(), sort_keys=False, default_flow_style=None)
 
 
-def preset_dict(name: str) -> dict:
-    """The raw mapping of a built-in preset."""
-    return package_preset_dict("temdefects.synth", name)
+DISLOCATIONS = ConfigFamily(SynthConfig, "temdefects.synth", "m2")
+list_presets = DISLOCATIONS.presets
+preset_dict = DISLOCATIONS.preset_dict
+config_from_dict = DISLOCATIONS.from_dict
+load_config = DISLOCATIONS.load
+dump_config = DISLOCATIONS.dump
 
 
 def read_config_file(path: str | os.PathLike) -> dict:
@@ -345,30 +393,3 @@ def read_config_file(path: str | os.PathLike) -> dict:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of parameters at the top level")
     return data
-
-
-def config_from_dict(data: dict) -> SynthConfig:
-    """Validate a plain mapping into a :class:`SynthConfig`."""
-    return parse_section(SynthConfig, data, "")
-
-
-def load_config(
-    preset: str | None = "m2", path: str | os.PathLike | None = None, overrides: dict | None = None
-) -> SynthConfig:
-    """Resolve a configuration: preset, then a user file, then overrides, merged in that order.
-
-    Parameters
-    ----------
-    preset
-        Name of a built-in preset, or None to start from the dataclass defaults.
-    path
-        Optional YAML/JSON file whose values replace the preset's.
-    overrides
-        Optional mapping applied last (used by command-line options).
-    """
-    return config_from_dict(merge_sources(preset_dict(preset) if preset else {}, path, overrides))
-
-
-def dump_config(config: SynthConfig) -> str:
-    """YAML text of a fully resolved configuration."""
-    return yaml.safe_dump(config.to_dict(), sort_keys=False, default_flow_style=None)

@@ -11,17 +11,13 @@ generator (:mod:`temdefects.synth.config`). See ``docs/loops_synth.md``.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-
-import yaml
 
 from temdefects.schema import (
     Range,
     bool_field,
     choices_field,
     num_field,
-    parse_section,
     prob_field,
     rng_field,
     section_field,
@@ -33,10 +29,8 @@ from temdefects.synth.config import (
     PROFILES,
     ArtifactConfig,
     BackgroundConfig,
+    ConfigFamily,
     NoiseConfig,
-    merge_sources,
-    package_preset_dict,
-    package_presets,
 )
 
 CLASSES = ("loop111", "loop100", "dot")
@@ -234,59 +228,9 @@ class LoopSynthConfig:
         return to_plain(self)
 
 
-def list_loop_presets() -> list[str]:
-    """Names of the built-in presets."""
-    return package_presets("temdefects.synth.loops")
-
-
-def loop_preset_dict(name: str) -> dict:
-    """The raw mapping of a built-in preset.
-
-    Raises
-    ------
-    ConfigError
-        For an unknown preset name.
-    """
-    return package_preset_dict("temdefects.synth.loops", name)
-
-
-def loop_config_from_dict(data: dict) -> LoopSynthConfig:
-    """Validate a plain mapping into a :class:`LoopSynthConfig`.
-
-    Raises
-    ------
-    ConfigError
-        Naming the dotted path of the first invalid or unknown field.
-    """
-    return parse_section(LoopSynthConfig, data, "")
-
-
-def load_loop_config(
-    preset: str | None = "default",
-    path: str | os.PathLike | None = None,
-    overrides: dict | None = None,
-) -> LoopSynthConfig:
-    """Resolve a configuration: preset, then a user file, then overrides, merged in order.
-
-    Parameters
-    ----------
-    preset
-        Name of a built-in preset, or None to start from the dataclass defaults.
-    path
-        Optional YAML/JSON file whose values replace the preset's.
-    overrides
-        Optional mapping applied last.
-
-    Examples
-    --------
-    >>> cfg = load_loop_config("default", overrides={"size": [128, 128]})
-    >>> cfg.size
-    (128, 128)
-    """
-    data = loop_preset_dict(preset) if preset else {}
-    return loop_config_from_dict(merge_sources(data, path, overrides))
-
-
-def dump_loop_config(config: LoopSynthConfig) -> str:
-    """YAML text of a fully resolved configuration."""
-    return yaml.safe_dump(config.to_dict(), sort_keys=False, default_flow_style=None)
+LOOPS = ConfigFamily(LoopSynthConfig, "temdefects.synth.loops", "default")
+list_loop_presets = LOOPS.presets
+loop_preset_dict = LOOPS.preset_dict
+loop_config_from_dict = LOOPS.from_dict
+load_loop_config = LOOPS.load  # e.g. load_loop_config("default", overrides={"size": [128, 128]})
+dump_loop_config = LOOPS.dump
