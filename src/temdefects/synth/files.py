@@ -183,6 +183,22 @@ def software_versions() -> dict:
     }
 
 
+def record_head(record_format: str, index: int, seed: int | None) -> dict:
+    """The first entries of every generator's per-image record, in their stored order.
+
+    Examples
+    --------
+    >>> record_head("f/1", 3, 7)["seed"], list(record_head("f/1", 3, None))[:2]
+    (7, ['format', 'temdefects_version'])
+    """
+    return {
+        "format": record_format,
+        "temdefects_version": __version__,
+        "index": int(index),
+        "seed": seed,
+    }
+
+
 def make_record(
     sample: Sample,
     *,
@@ -195,10 +211,7 @@ def make_record(
     """The JSON record of a sample (see the module docstring)."""
     name = stem(index, digits)
     return {
-        "format": RECORD_FORMAT,
-        "temdefects_version": __version__,
-        "index": int(index),
-        "seed": seed,
+        **record_head(RECORD_FORMAT, index, seed),
         "n_dislocations": int(sample.masks.shape[0]),
         "files": {"image": f"{name}.png", "masks": f"{name}.npz", "lines": f"{name}.csv"},
         "backgrounds": backgrounds,

@@ -35,6 +35,7 @@ from temdefects.synth.files import (
     encode_masks,
     read_masks,
     read_sample_record,
+    record_head,
     software_versions,
     stem,
     write_sample_files,
@@ -53,10 +54,7 @@ def make_loop_record(
     """The JSON record of a sample (see the module docstring)."""
     name = stem(index, digits)
     return {
-        "format": RECORD_FORMAT,
-        "temdefects_version": __version__,
-        "index": int(index),
-        "seed": seed,
+        **record_head(RECORD_FORMAT, index, seed),
         "files": {"image": f"{name}.png", "masks": f"{name}.npz"},
         "config": config,
         "scene": sample.scene,

@@ -19,13 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from temdefects import __version__
 from temdefects.errors import InputFileError
 from temdefects.io.images import encode_png
 from temdefects.io.records import read_json_record
 from temdefects.synth.files import (
     encode_npz,
     read_sample_record,
+    record_head,
     software_versions,
     stem,
     write_sample_files,
@@ -60,10 +60,7 @@ def make_particle_record(
     """The JSON record of a sample (see the module docstring)."""
     name = stem(index, digits)
     return {
-        "format": RECORD_FORMAT,
-        "temdefects_version": __version__,
-        "index": int(index),
-        "seed": None if seed is None else int(seed),
+        **record_head(RECORD_FORMAT, index, None if seed is None else int(seed)),
         "files": {"image": f"{name}.png", "labels": f"{name}.npz"},
         "n_particles": len(sample.particles),
         "classes": class_counts(sample.particles),
