@@ -144,6 +144,7 @@ def test_bad_contrast_in_a_model_record_is_one_error_line(labelled, tmp_path, ca
         record_contrast({"input": {"contrast": "loud"}}, None)
 
 
+@pytest.mark.slow
 def test_scale_is_learnt_stored_and_used_by_analyze(labelled, tmp_path, capsys):
     import cv2
 
