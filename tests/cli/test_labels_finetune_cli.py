@@ -49,6 +49,18 @@ def test_labelme_input_and_label_filter(labelled, tmp_path, capsys):
     assert read_sample(out, 0).masks.shape == (1, 64, 96)
 
 
+def test_labelme_named_by_a_relative_path(labelled, tmp_path, monkeypatch):
+    # imagePath is relative to the JSON file's folder, however the file is named
+    sub = labelled / "labelme"
+    sub.mkdir()
+    doc = json.loads((labelled / "frame_0.json").read_text())
+    doc["imagePath"] = "../images/frame_0.png"
+    (sub / "frame_0.json").write_text(json.dumps(doc))
+    monkeypatch.chdir(labelled)
+    assert main(["labelme-to-masks", "labelme", "-o", "out"]) == 0
+    assert read_sample(labelled / "out", 0).masks.shape == (2, 64, 96)
+
+
 def test_conversion_errors(labelled, tmp_path, capsys):
     code = main(["labelme-to-masks", str(labelled / "labels"), "-o", str(tmp_path / "x")])
     assert code == 1 and "--images" in capsys.readouterr().err

@@ -80,7 +80,7 @@ def from_labelme(path: Path, *, width: float, labels: set | None, snap: int = 0)
     doc = read_labelme(path)
     if doc.image_path is None:
         raise InputFileError(f"{path}: labelme file names no image (imagePath)")
-    image_path = doc.image_path if doc.image_path.is_absolute() else path.parent / doc.image_path
+    image_path = doc.image_path  # read_labelme resolved it against the file's folder
     image = _read_image(image_path)
     masks = labelme_to_masks(doc, shape=image.shape, width=width, labels=labels)
     sources = {"labels": str(path.resolve()), "image": str(image_path.resolve()), "snap": snap}
