@@ -149,7 +149,14 @@ def au_classes(model, path: Path, out: Path | None) -> dict:
 
 
 def adapted(
-    model, train_folder: Path, epochs: int, out: Path, seed: int, reuse: bool, bf16: bool = False
+    model,
+    train_folder: Path,
+    epochs: int,
+    out: Path,
+    seed: int,
+    reuse: bool,
+    bf16: bool = False,
+    network: dict | None = None,
 ) -> dict:
     """Fine-tuned and from-scratch models on the train slices; returns their folders."""
     from temdefects.particles.config import particle_train_config
@@ -177,7 +184,10 @@ def adapted(
         }
     )
     folders = {}
-    for name, scratch in (("finetuned", False), ("scratch", True)):
+    variants = [("finetuned", False, None), ("scratch", True, None)]
+    if network:  # a larger network from random weights, beside the two
+        variants.append(("scratch-" + "-".join(f"{v}" for v in network.values()), True, network))
+    for name, scratch, net in variants:
         folder = out / f"model-{name}"
         if reuse and (folder / "model.safetensors").is_file():
             choice = retune_model_folder(folder, held)["instances"]
@@ -186,7 +196,15 @@ def adapted(
             continue
         start = time.perf_counter()
         metrics = finetune_particle_model(
-            model, train, held, config, folder, scratch=scratch, overwrite=True, log=lambda s: None
+            model,
+            train,
+            held,
+            config,
+            folder,
+            scratch=scratch,
+            network=net,
+            overwrite=True,
+            log=lambda s: None,
         )
         seg = metrics["segmentation"]
         print(
@@ -212,6 +230,13 @@ def main() -> int:
         "--flips",
         action="store_true",
         help="also score every variant with flip test-time augmentation",
+    )
+    ap.add_argument(
+        "--scratch-network",
+        type=json.loads,
+        metavar="JSON",
+        help='also train this network from random weights, e.g. \'{"encoder": "resnet18", '
+        '"decoder_base": 16}\'',
     )
     add_precision_argument(ap)
     args = ap.parse_args()
@@ -240,6 +265,7 @@ def main() -> int:
                 args.seed,
                 args.reuse,
                 cpu_bf16(args.precision),
+                args.scratch_network,
             )
             variants.update({k: load_particle_model(v) for k, v in folders.items()})
         for tag, m in variants.items():

@@ -93,6 +93,21 @@ def test_finetune_writes_a_model_that_analyses(tmp_path, tiny_folder, tiny_model
         finetune_particle_model(base, train, test, cfg, out, log=lambda s: None)
 
 
+def test_a_different_network_from_random_weights(tmp_path, tiny_folder, tiny_model):
+    images, masks = write_user_set(tmp_path / "u", tiny_folder)
+    p = read_user_pairs(images, masks, value=2).pairs
+    train, test = ArrayPairs(p.images[:4], p.labels[:4]), ArrayPairs(p.images[4:], p.labels[4:])
+    base = load_particle_model(tiny_model[0])
+    cfg = tiny_train_config(optim={"epochs": 1})
+    wider = base.segmenter.config.decoder_base * 2
+    out = tmp_path / "wide"
+    net = {"decoder_base": wider}
+    finetune_particle_model(base, train, test, cfg, out, scratch=True, network=net, log=print)
+    assert load_particle_model(out).segmenter.config.decoder_base == wider
+    with pytest.raises(ValueError, match="needs scratch"):
+        finetune_particle_model(base, train, test, cfg, tmp_path / "x", network=net)
+
+
 def test_instance_settings_are_chosen_on_the_held_out_pairs(tmp_path, tiny_folder, tiny_model):
     from temdefects.particles.finetune import choose_instances, retune_model_folder
 

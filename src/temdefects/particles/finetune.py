@@ -286,6 +286,7 @@ def finetune_particle_model(
     out: str | os.PathLike,
     *,
     scratch: bool = False,
+    network: dict | None = None,
     pixel_size: float | None = None,
     record: dict | None = None,
     overwrite: bool = False,
@@ -306,6 +307,10 @@ def finetune_particle_model(
         replaced by the base model's.
     scratch
         Start from random weights instead of the base model's.
+    network
+        With ``scratch``: entries of the model section that replace the base
+        model's (for example ``{"encoder": "resnet18", "decoder_base": 16}``,
+        to measure a larger network).
     pixel_size
         nm/px of the user's images, stored so that images of another pixel
         size are resampled to it; None: never resample.
@@ -330,8 +335,10 @@ def finetune_particle_model(
     out = Path(out)
     if base.path is None:
         raise InputFileError("finetune: the base particle model has no folder")
-    model_cfg = base.segmenter.config
-    config = replace(config, model=ModelConfig(**model_cfg.to_dict()))
+    if network and not scratch:
+        raise ValueError("finetune: a different network needs scratch=True")
+    model_cfg = {**base.segmenter.config.to_dict(), **(network or {})}
+    config = replace(config, model=ModelConfig(**model_cfg))
     instances, areas = labelled_instances(train, base.instances)
     check_output_folder(out, overwrite)
     out.mkdir(parents=True, exist_ok=True)
