@@ -58,6 +58,7 @@ def test_adapt_refuses_a_used_folder_and_bad_options(labelled, tmp_path, capsys)
         assert err.count("\n") == 1 and "Traceback" not in err
 
 
+@pytest.mark.slow  # trains twice; the fast subset keeps one adapt run per feature
 def test_adapt_from_a_given_model(labelled, tmp_path):
     base = tmp_path / "base"
     assert main(adapt_args(labelled, base, "--device", "cpu")) == 0
@@ -83,6 +84,7 @@ def test_flips_for_one_mask_models_only(labelled, tmp_path, capsys):
     assert "--flips: needs a one-mask model" in err and err.count("\n") == 1
 
 
+@pytest.mark.slow  # trains twice; the fast subset keeps one adapt run per feature
 def test_adapt_resumes_a_finished_or_interrupted_run(labelled, tmp_path, capsys):
     out = tmp_path / "model"
     assert main(adapt_args(labelled, out, "--device", "cpu")) == 0
