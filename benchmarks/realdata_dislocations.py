@@ -86,15 +86,19 @@ def trained_frames(model: str | None) -> set:
     return names
 
 
+def _strokes(path: Path) -> np.ndarray:
+    """The strokes of a label image, dilated by 1 px."""
+    dark = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE) < 128
+    return cv2.dilate(dark.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+
+
+def _iou(sa: np.ndarray, sb: np.ndarray) -> float:
+    return float((sa & sb).sum() / max((sa | sb).sum(), 1))
+
+
 def stroke_overlap(a: Path, b: Path) -> float:
     """IoU of two stroke label images after a 1 px dilation (1.0: the same strokes)."""
-
-    def strokes(path):
-        dark = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE) < 128
-        return cv2.dilate(dark.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-
-    sa, sb = strokes(a), strokes(b)
-    return float((sa & sb).sum() / max((sa | sb).sum(), 1))
+    return _iou(_strokes(a), _strokes(b))
 
 
 def copied_labels(scored: list, trained: list) -> set:
@@ -105,7 +109,8 @@ def copied_labels(scored: list, trained: list) -> set:
     held-out frame whose strokes copy a training frame's does not measure
     generalisation to new dislocations.
     """
-    return {a.stem for a in scored if any(stroke_overlap(a, b) >= 0.5 for b in trained)}
+    known = [_strokes(b) for b in trained]  # each image read once
+    return {a.stem for a in scored if any(_iou(_strokes(a), sb) >= 0.5 for sb in known)}
 
 
 def phases(per_frame: list) -> dict:
@@ -115,10 +120,14 @@ def phases(per_frame: list) -> dict:
     Up to about frame 150 the pile-up shows thin separate lines; later its lines
     sit in broad dark bands, with tangled lines beside them (docs/benchmarks.md).
     """
+
+    def index(r: dict) -> int:
+        return int(r["frame"].rsplit("_", 1)[-1])
+
     out = {}
     for name, keep in (
-        ("frames <= 150", lambda r: int(r["frame"].rsplit("_", 1)[-1]) <= 150),
-        ("frames > 150", lambda r: int(r["frame"].rsplit("_", 1)[-1]) > 150),
+        ("frames <= 150", lambda r: index(r) <= 150),
+        ("frames > 150", lambda r: index(r) > 150),
         ("strokes copy no training frame's", lambda r: r.get("copied") is False),
     ):
         rows = [r for r in per_frame if keep(r)]
@@ -225,18 +234,10 @@ def main() -> int:
     trained_labels = [
         label_paths[Path(n).stem.lower()] for n in trained if Path(n).stem.lower() in label_paths
     ]
-    copied = (
-        copied_labels(
-            [
-                label_paths[originals[i].stem.lower()]
-                for i in chosen
-                if originals[i].stem.lower() in label_paths
-            ],
-            trained_labels,
-        )
-        if trained_labels
-        else None
-    )
+    scored = [
+        label_paths[k] for k in (originals[i].stem.lower() for i in chosen) if k in label_paths
+    ]
+    copied = copied_labels(scored, trained_labels) if trained_labels else None
     totals = {"labels": 0, "predictions": 0, "matched": 0, "strict_matched": 0}
     points = np.zeros(4, np.int64)
     per_frame = []

@@ -215,6 +215,17 @@ def adapted(
     return folders
 
 
+def _network(text: str) -> dict:
+    """``--scratch-network``: a JSON object of model settings (argparse reports a bad one)."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict) or not value:
+        raise argparse.ArgumentTypeError(f"expected a JSON object of model settings, got {text!r}")
+    return value
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-o", "--output", default=None, help="folder for overlays and results")
@@ -233,7 +244,7 @@ def main() -> int:
     )
     ap.add_argument(
         "--scratch-network",
-        type=json.loads,
+        type=_network,
         metavar="JSON",
         help='also train this network from random weights, e.g. \'{"encoder": "resnet18", '
         '"decoder_base": 16}\'',

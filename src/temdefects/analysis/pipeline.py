@@ -47,6 +47,8 @@ DEFAULT_FLATTEN = 30.0
 CONTRASTS = ("global", "local")
 #: Floor of the local RMS in ``"local"`` contrast, in units of the frame's [0, 1] range.
 LOCAL_RMS_FLOOR = 0.02
+#: Resampling factors (`--scale`) analyze accepts.
+SCALE_RANGE = (0.05, 20.0)
 
 
 @dataclass(frozen=True)
@@ -63,8 +65,9 @@ class AnalysisOptions:
         check_contrast(self.contrast)
         if self.max_side < 32:
             raise ValueError(f"max_side: must be >= 32, got {self.max_side}")
-        if not 0.05 <= self.scale <= 20:
-            raise ValueError(f"scale: must be in [0.05, 20], got {self.scale}")
+        lo, hi = SCALE_RANGE
+        if not lo <= self.scale <= hi:
+            raise ValueError(f"scale: must be in [{lo:g}, {hi:g}], got {self.scale}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -128,9 +131,21 @@ def model_scale(record: dict, given: float | None) -> float:
     if given is not None:
         return float(given)
     value = (record.get("input") or {}).get("scale", 1.0)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.05 <= value <= 20:
-        raise ValueError(f"scale: must be a number in [0.05, 20], got {value!r}")
+    lo, hi = SCALE_RANGE
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
+        raise ValueError(f"scale: must be a number in [{lo:g}, {hi:g}], got {value!r}")
     return float(value)
+
+
+def resampled_shape(shape: tuple[int, ...], factor: float) -> tuple[int, int]:
+    """(height, width) of a ``shape[:2]`` image resampled by ``factor``; each side >= 8 px.
+
+    Examples
+    --------
+    >>> resampled_shape((362, 700), 2.0), resampled_shape((20, 30), 0.1)
+    ((724, 1400), (8, 8))
+    """
+    return max(8, round(shape[0] * factor)), max(8, round(shape[1] * factor))
 
 
 def resampled(image: np.ndarray, factor: float) -> np.ndarray:
@@ -141,7 +156,7 @@ def resampled(image: np.ndarray, factor: float) -> np.ndarray:
     """
     if factor == 1.0:
         return image
-    size = (max(8, round(image.shape[1] * factor)), max(8, round(image.shape[0] * factor)))
+    size = resampled_shape(image.shape, factor)[::-1]  # OpenCV wants (width, height)
     if image.dtype == bool:
         return cv2.resize(image.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
     interp = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC

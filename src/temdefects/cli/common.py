@@ -136,9 +136,14 @@ def record_scale(record: dict, given: float | None) -> float:
 
 def print_error(args, message: str) -> None:
     """One ``<command as typed>: error: <message>`` line on stderr, for per-item errors."""
+    error_line(getattr(args, "prog", "temdefects"), message)
+
+
+def error_line(prog: str, message: str) -> None:
+    """Print ``<prog>: error: <message>`` on stderr (argparse's form)."""
     import sys
 
-    print(f"{getattr(args, 'prog', 'temdefects')}: error: {message}", file=sys.stderr)
+    print(f"{prog}: error: {message}", file=sys.stderr)
 
 
 def expand_reporting(items, prog: str) -> tuple[list, list[dict]]:
@@ -148,8 +153,6 @@ def expand_reporting(items, prog: str) -> tuple[list, list[dict]]:
     "failed", "error"}`` entry per bad item, each also printed to stderr as
     ``<prog>: error: <message>``, so batch commands finish the good items.
     """
-    import sys
-
     from temdefects.errors import InputFileError
     from temdefects.io.frames import expand_inputs
 
@@ -160,7 +163,7 @@ def expand_reporting(items, prog: str) -> tuple[list, list[dict]]:
             files.extend(p for p in expand_inputs([item]) if p not in files)
         except InputFileError as exc:
             failed.append({"input": str(item), "status": "failed", "error": str(exc)})
-            print(f"{prog}: error: {exc}", file=sys.stderr)
+            error_line(prog, str(exc))
     return files, failed
 
 

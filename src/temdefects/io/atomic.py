@@ -97,18 +97,22 @@ def temporary_target(name: str) -> str | None:
     return inner.rsplit(".", 1)[0] if "." in inner else None
 
 
-def remove_temporaries(folder: str | os.PathLike, subfolders: tuple[str, ...] = ()) -> int:
+def remove_temporaries(
+    folder: str | os.PathLike, subfolders: tuple[str, ...] = (), own=None
+) -> int:
     """Delete what a killed :func:`atomic_write_bytes` left in ``folder`` and its ``subfolders``.
 
     Only files named like its temporaries (see :func:`temporary_target`) are
-    removed. Returns how many were removed.
+    removed, and with ``own`` only those whose target name ``own(name)`` accepts
+    (files of other programs are never touched). Returns how many were removed.
     """
     removed = 0
     for where in (Path(folder), *(Path(folder) / s for s in subfolders)):
         if not where.is_dir():
             continue
         for entry in where.iterdir():
-            if temporary_target(entry.name) is not None and entry.is_file():
+            target = temporary_target(entry.name)
+            if target is not None and (own is None or own(target)) and entry.is_file():
                 entry.unlink()
                 removed += 1
     return removed

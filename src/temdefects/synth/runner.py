@@ -32,7 +32,7 @@ from tqdm import tqdm
 from temdefects import __version__
 from temdefects.errors import InputFileError, TemdefectsError
 from temdefects.io import jsonfile as strict_json
-from temdefects.io.atomic import atomic_write_text, temporary_target
+from temdefects.io.atomic import atomic_write_text, remove_temporaries
 from temdefects.parallel import executor
 from temdefects.synth.files import stem
 
@@ -107,10 +107,7 @@ def prepare_folder(
     if not entries:
         return
     if resume or overwrite:
-        for entry in entries:
-            target = temporary_target(entry.name)
-            if target is not None and family.own_file.match(target) and entry.is_file():
-                entry.unlink()
+        remove_temporaries(folder, own=family.own_file.match)
     if resume:
         path = folder / MANIFEST
         if not path.is_file():

@@ -133,7 +133,7 @@ def write_labelled(
     ``scale`` resamples frame and masks (after flattening, as ``analyze --scale``
     does), so that lines a few px apart reach the network further apart.
     """
-    from temdefects.analysis.pipeline import resampled
+    from temdefects.analysis.pipeline import resampled, resampled_shape
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -147,7 +147,7 @@ def write_labelled(
             continue
         masks = np.asarray(masks, bool)
         if scale != 1.0:
-            shape = resampled(np.zeros(np.shape(image), bool), scale).shape
+            shape = resampled_shape(np.shape(image), scale)
             masks = np.array([resampled(m, scale) for m in masks], bool).reshape(-1, *shape)
         sample = Sample(
             image=_grey_u8(image, flatten, contrast, scale),
