@@ -65,6 +65,35 @@ def test_train_writes_a_model_folder(trained, capsys):
     assert record["training"]["train_config"]["augment"]["noise_probability"] == 0.0
     assert record["model"]["decoder_base"] == 4 and record["model"]["n_masks"] == 1
     assert len((model / "log.csv").read_text().splitlines()) == 7
+    assert not (model / "checkpoints").exists()  # a finished run leaves no checkpoint
+
+
+def test_an_interrupted_train_resumes_to_the_same_model(trained, tmp_path, capsys, monkeypatch):
+    import temdefects.particles.segment as segment
+
+    _, data, model = trained
+    out = tmp_path / "model"
+    config = model.parent / "train.yaml"
+    args = ["particles", "train", "--data", str(data), "-o", str(out), "--config", str(config)]
+    args += [*TRAIN, "--test-fraction", "0.2", "--seed", "1"]
+    calls, loss = [], segment.dice_bce_loss
+
+    def interrupted(*a, **kw):
+        calls.append(1)
+        if len(calls) == 4:  # in epoch 4: epochs 1-3 are checkpointed
+            raise KeyboardInterrupt
+        return loss(*a, **kw)
+
+    monkeypatch.setattr(segment, "dice_bce_loss", interrupted)
+    assert main(args) == 130
+    monkeypatch.setattr(segment, "dice_bce_loss", loss)
+    capsys.readouterr()
+    assert main(args) == 1
+    assert "interrupted training run (use --resume" in capsys.readouterr().err
+    assert main([*args, "--resume"]) == 0
+    assert (out / "model.safetensors").read_bytes() == (model / "model.safetensors").read_bytes()
+    assert (out / "log.csv").read_text().count("\n") == 7
+    assert not (out / "checkpoints").exists()
 
 
 def test_analyze_writes_tables_labels_overlays_and_a_summary(trained, tmp_path, capsys):
@@ -146,6 +175,7 @@ def test_evaluate_writes_json_and_csv(trained, tmp_path, capsys):
         (["train", "--data", "{tmp}", "-o", "{tmp}/m"], "no generated particle images"),
         (["train", "--data", "{tmp}", "-o", "{tmp}/m", "--crop", "100"], "data.crop"),
         (["train", "--data", "{tmp}", "-o", "{tmp}/m", "--config", "{tmp}/c.json"], "not found"),
+        (["train", "--data", "{tmp}", "-o", "{tmp}/m", "--resume", "--overwrite"], "exclude"),
         (["analyze", "{tmp}/x.png", "-o", "{tmp}/o", "--model", "{tmp}"], "config.json"),
         (["analyze", "{tmp}/x.png", "-o", "{tmp}/o"], "no default particle model"),
         (["evaluate", "--data", "{tmp}/none", "--model", "{tmp}"], "none: dataset folder"),

@@ -49,3 +49,48 @@ def test_training_a_few_steps_lowers_the_loss(tiny_folder, tmp_path):
     assert lines[0].startswith("epoch,step,lr,train_loss,test_dice") and len(lines) == 9
     again = train_segmenter(tiny_train_config(optim={"max_steps": 2}), train, test, log=print)
     assert again.step_losses == losses[:2]  # seeded: the same start and the same crops
+
+
+def _weights(model):
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def test_an_interrupted_run_resumes_to_the_same_weights(tiny_folder, tmp_path, monkeypatch):
+    import temdefects.particles.segment as segment
+    from temdefects.errors import TemdefectsError
+
+    train, test = split_names(tiny_folder, test_fraction=0.2, test_folder=None)
+    cfg = tiny_train_config(data={"batch_size": 2}, optim={"epochs": 3})  # 2 steps an epoch
+    whole = train_segmenter(cfg, train, test, log=lambda s: None)
+    ckpt = tmp_path / "checkpoints" / "segmenter.pt"
+    calls, loss = [], segment.dice_bce_loss
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 4:  # the 4th step: mid-epoch 2, after 3 checkpointed steps
+            raise KeyboardInterrupt
+        return loss(*args, **kwargs)
+
+    monkeypatch.setattr(segment, "dice_bce_loss", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train_segmenter(cfg, train, test, log=lambda s: None, checkpoint=ckpt, checkpoint_every=1)
+    monkeypatch.setattr(segment, "dice_bce_loss", loss)
+    assert ckpt.is_file()
+    with pytest.raises(TemdefectsError, match="configuration differs"):
+        train_segmenter(
+            tiny_train_config(data={"batch_size": 2}, optim={"epochs": 4}),
+            train,
+            test,
+            log=lambda s: None,
+            checkpoint=ckpt,
+            resume=True,
+        )
+    lines = []
+    again = train_segmenter(cfg, train, test, log=lines.append, checkpoint=ckpt, resume=True)
+    assert lines[0] == "resuming at epoch 2, step 3"
+    assert again.step_losses == whole.step_losses and again.best == whole.best
+    assert [r["test_dice"] for r in again.log] == [r["test_dice"] for r in whole.log]
+    a, b = _weights(whole.model), _weights(again.model)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    with pytest.raises(TemdefectsError, match="nothing to resume"):
+        train_segmenter(cfg, train, test, checkpoint=tmp_path / "no.pt", resume=True)

@@ -69,6 +69,11 @@ def _add_train(group) -> None:
     )
     io.add_argument("--config", metavar="FILE", help="YAML/JSON training configuration")
     io.add_argument("--overwrite", action="store_true", help="replace an earlier run in MODEL_DIR")
+    io.add_argument(
+        "--resume",
+        action="store_true",
+        help="go on with the interrupted run in MODEL_DIR (same configuration and flags)",
+    )
     t = p.add_argument_group("training (default: the configuration's values)")
     t.add_argument(
         "--epochs", metavar="N", type=positive_int, help="passes over the training images (20)"

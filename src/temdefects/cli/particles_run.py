@@ -51,8 +51,14 @@ def run_train(args) -> int:
     if not config.data.folder:
         raise TemdefectsError("--data: a generated particle folder is required")
     start = time.perf_counter()
+    if args.resume and args.overwrite:
+        raise TemdefectsError("--resume and --overwrite exclude each other")
     metrics = train_particle_model(
-        config, args.output, overwrite=args.overwrite, progress=not args.quiet
+        config,
+        args.output,
+        overwrite=args.overwrite,
+        resume=args.resume,
+        progress=not args.quiet,
     )
     seg, clf = metrics["segmentation"], metrics["classification"]
     chosen = clf["selected"]

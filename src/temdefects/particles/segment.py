@@ -6,8 +6,11 @@ Data are folders written by ``temdefects particles synth`` (``NNNNNN.png`` +
 at inference (:func:`temdefects.analysis.pipeline.prepare_image`), then cropped
 and augmented with a generator seeded by ``(seed, epoch, index)``, so a run is
 the same for any number of data workers. After every epoch the Dice on the
-test split is measured; the weights of the best epoch are kept. Not resumable:
-runs are short.
+test split is measured; the weights of the best epoch are kept. With a
+checkpoint path the whole state (weights, optimiser, schedule, position, log and
+best weights) is written every ``checkpoint_every`` steps and after every
+epoch, and ``resume`` goes on from it exactly: the data order and augmentation
+depend only on ``(seed, epoch, index)``.
 """
 
 from __future__ import annotations
@@ -26,8 +29,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from temdefects.errors import InputFileError
-from temdefects.io.atomic import atomic_write_text
+from temdefects.errors import InputFileError, TemdefectsError
+from temdefects.io.atomic import atomic_write_bytes, atomic_write_text
 from temdefects.particles.config import ParticleTrainConfig
 from temdefects.train.loop import lr_factor
 
@@ -170,6 +173,40 @@ def _write_log(path: Path, rows: list[dict]) -> None:
     atomic_write_text(path, buf.getvalue())
 
 
+def _save_checkpoint(path: Path, config, model, opt, sched, state: dict) -> None:
+    buf = io.BytesIO()
+    torch.save(
+        {
+            "config": config.to_dict(),
+            "model": model.state_dict(),
+            "optimizer": opt.state_dict(),
+            "scheduler": sched.state_dict(),
+            "state": state,
+        },
+        buf,
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def _load_checkpoint(path: Path, config, model, opt, sched) -> dict:
+    if not path.is_file():
+        raise TemdefectsError(f"{path.parent.parent}: nothing to resume (no {path.name})")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # torch raises many types for damaged files
+        raise InputFileError(f"{path}: cannot read checkpoint ({exc})") from None
+    if not isinstance(ckpt, dict) or ckpt.get("config") != config.to_dict():
+        raise TemdefectsError(
+            f"{path.parent.parent}: the configuration differs from the run being resumed "
+            "(resume with the same CONFIG and flags)"
+        )
+    model.load_state_dict(ckpt["model"])
+    opt.load_state_dict(ckpt["optimizer"])
+    sched.load_state_dict(ckpt["scheduler"])
+    return ckpt["state"]
+
+
 def train_segmenter(
     config: ParticleTrainConfig,
     train: tuple[Path, list[str]],
@@ -179,6 +216,9 @@ def train_segmenter(
     progress: bool = False,
     log: Callable[[str], None] = print,
     model: torch.nn.Module | None = None,
+    checkpoint: str | os.PathLike | None = None,
+    resume: bool = False,
+    checkpoint_every: int = 25,
 ) -> SegmentRun:
     """Train the binary segmenter on ``train`` images, keeping the best epoch on ``test``.
 
@@ -199,6 +239,11 @@ def train_segmenter(
         Show a progress bar on stderr.
     log
         Receives one line per epoch.
+    checkpoint
+        File for the resumable state, written every ``checkpoint_every`` steps
+        and after every epoch; None: none.
+    resume
+        Go on from ``checkpoint`` (same configuration, data and start model).
 
     Returns
     -------
@@ -230,24 +275,51 @@ def train_segmenter(
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: lr_factor(s, total, oc.warmup, "cosine")
     )
-    losses, rows, step = [], [], 0
-    best = {"epoch": None, "step": 0, "test_dice": -1.0}
-    best_state = None
-    start = time.perf_counter()
-    bar = tqdm(total=total, desc="segmenter", unit="step", disable=not progress, file=sys.stderr)
+    state = {
+        "epoch": 0,
+        "batches_done": 0,
+        "losses": [],
+        "rows": [],
+        "best": {"epoch": None, "step": 0, "test_dice": -1.0},
+        "best_state": None,
+        "elapsed": 0.0,
+    }
+    ckpt = Path(checkpoint) if checkpoint is not None else None
+    if resume:
+        if ckpt is None:
+            raise TemdefectsError("resume: no checkpoint file given")
+        state = _load_checkpoint(ckpt, config, model, opt, sched)
+        log(f"resuming at epoch {state['epoch'] + 1}, step {len(state['losses'])}")
+
+    def save() -> None:
+        if ckpt is not None:
+            state["elapsed"] = time.perf_counter() - start
+            _save_checkpoint(ckpt, config, model, opt, sched, state)
+
+    losses, rows = state["losses"], state["rows"]
+    step = len(losses)
+    start = time.perf_counter() - state["elapsed"]
+    bar = tqdm(
+        total=total,
+        initial=step,
+        desc="segmenter",
+        unit="step",
+        disable=not progress,
+        file=sys.stderr,
+    )
     try:
-        for epoch in range(oc.epochs):
+        for epoch in range(state["epoch"], oc.epochs):
             if step >= total:
                 break
             order = np.random.default_rng([config.seed, 3, epoch]).permutation(len(dataset))
+            skip = state["batches_done"] * dc.batch_size
             loader = DataLoader(
                 dataset,
                 batch_size=dc.batch_size,
-                sampler=[(epoch, int(i)) for i in order],
+                sampler=[(epoch, int(i)) for i in order[skip:]],
                 num_workers=dc.workers,
             )
             model.train()
-            epoch_losses = []
             for images, masks in loader:
                 if step >= total:
                     break
@@ -269,11 +341,15 @@ def train_segmenter(
                     torch.nn.utils.clip_grad_norm_(model.parameters(), oc.grad_clip)
                 opt.step()
                 sched.step()
-                epoch_losses.append(float(loss.detach()))
+                losses.append(float(loss.detach()))
                 step += 1
+                state["batches_done"] += 1
+                epoch_losses = losses[len(losses) - state["batches_done"] :]
                 bar.update()
                 bar.set_postfix(loss=f"{np.mean(epoch_losses[-20:]):.3f}", epoch=epoch + 1)
-            losses.extend(epoch_losses)
+                if checkpoint_every and step % checkpoint_every == 0:
+                    save()
+            epoch_losses = losses[len(losses) - state["batches_done"] :]
             dice = pooled_dice(model, test, threshold=config.instances.threshold)
             rows.append(
                 {
@@ -285,17 +361,20 @@ def train_segmenter(
                     "seconds": f"{time.perf_counter() - start:.1f}",
                 }
             )
-            if dice > best["test_dice"]:
-                best = {"epoch": epoch + 1, "step": step, "test_dice": dice}
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            if dice > state["best"]["test_dice"]:
+                state["best"] = {"epoch": epoch + 1, "step": step, "test_dice": dice}
+                state["best_state"] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            state["epoch"], state["batches_done"] = epoch + 1, 0
             if log_path is not None:
                 _write_log(Path(log_path), rows)
+            save()
             log(
                 f"epoch {epoch + 1}/{oc.epochs}: train loss {rows[-1]['train_loss'] or '-'}, "
                 f"test Dice {dice:.3f}"
             )
     finally:
         bar.close()
+    best, best_state = state["best"], state["best_state"]
     if best_state is not None:
         model.load_state_dict(best_state)
     return SegmentRun(

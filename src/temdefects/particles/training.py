@@ -17,7 +17,9 @@
 The folder then holds ``config.json`` (model and record, ``"task":
 "particles"``), ``model.safetensors``, ``metrics.json`` (segmentation and
 classification), ``classifier.skops``, ``classifier.json``, ``log.csv`` and
-``train_config.yaml``.
+``train_config.yaml``. While the segmenter trains, ``checkpoints/segmenter.pt``
+holds its resumable state (``resume=True`` goes on from it); it is removed when
+the folder is complete.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import yaml
 
 from temdefects.errors import TemdefectsError
 from temdefects.io import jsonfile as strict_json
-from temdefects.io.atomic import atomic_write_text, check_output_folder
+from temdefects.io.atomic import atomic_write_text, check_output_folder, remove_if_empty
 from temdefects.particles.config import InstanceConfig, ParticleTrainConfig
 from temdefects.schema import to_plain
 
@@ -47,13 +49,24 @@ OWN_FILES = (
     "log.csv",
     "train_config.yaml",
 )
+CHECKPOINT = Path("checkpoints") / "segmenter.pt"
 
 
-def _prepare_output(out: Path, overwrite: bool) -> None:
+def _prepare_output(out: Path, overwrite: bool, resume: bool) -> None:
+    if resume:
+        if not (out / CHECKPOINT).is_file():
+            raise TemdefectsError(f"{out}: nothing to resume (no {CHECKPOINT.as_posix()})")
+        return
+    if not overwrite and (out / CHECKPOINT).is_file():
+        raise TemdefectsError(
+            f"{out}: holds an interrupted training run (use --resume to continue it, "
+            "--overwrite to start again)"
+        )
     check_output_folder(out, overwrite)
     out.mkdir(parents=True, exist_ok=True)
     for name in OWN_FILES:
         (out / name).unlink(missing_ok=True)
+    (out / CHECKPOINT).unlink(missing_ok=True)
 
 
 def effective_instances(instances: InstanceConfig, train) -> tuple[InstanceConfig, dict]:
@@ -102,6 +115,7 @@ def train_particle_model(
     out: str | os.PathLike,
     *,
     overwrite: bool = False,
+    resume: bool = False,
     progress: bool = True,
     log: Callable[[str], None] = print,
 ) -> dict:
@@ -115,6 +129,8 @@ def train_particle_model(
         Model folder to write; must be empty or missing unless ``overwrite``.
     overwrite
         Replace the files of an earlier run in ``out``.
+    resume
+        Go on with the interrupted run in ``out`` (same configuration).
     progress
         Progress bars on stderr.
     log
@@ -143,14 +159,23 @@ def train_particle_model(
     out = Path(out)
     train, test = split_groups(config.data)
     instances, areas = effective_instances(config.instances, train)
-    _prepare_output(out, overwrite)
+    _prepare_output(out, overwrite, resume)
     atomic_write_text(
         out / "train_config.yaml",
         yaml.safe_dump(config.to_dict(), sort_keys=False, default_flow_style=None),
     )
     n_train, n_test = (sum(len(names) for _, names in g) for g in (train, test))
     log(f"segmenter: {n_train} training and {n_test} test images")
-    seg = train_segmenter(config, train, test, log_path=out / "log.csv", progress=progress, log=log)
+    seg = train_segmenter(
+        config,
+        train,
+        test,
+        log_path=out / "log.csv",
+        progress=progress,
+        log=log,
+        checkpoint=out / CHECKPOINT,
+        resume=resume,
+    )
     record = {
         "task": TASK,
         "train_config": config.to_dict(),
@@ -204,10 +229,13 @@ def train_particle_model(
     log(f"selected: {results['selected']}")
     metrics = {"segmentation": segmentation, "classification": results}
     atomic_write_text(out / "metrics.json", strict_json.dumps(metrics, indent=1) + "\n")
+    (out / CHECKPOINT).unlink(missing_ok=True)
+    remove_if_empty((out / CHECKPOINT).parent)
     return metrics
 
 
 __all__ = [
+    "CHECKPOINT",
     "OWN_FILES",
     "TASK",
     "effective_instances",
