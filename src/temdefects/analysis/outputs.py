@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 
@@ -12,7 +10,7 @@ import numpy as np
 
 from temdefects import __version__
 from temdefects.io import jsonfile as strict_json
-from temdefects.io.atomic import atomic_write_text
+from temdefects.io.atomic import atomic_write_csv, atomic_write_text
 from temdefects.io.images import write_png
 
 FORMAT = "temdefects.dislocations/1"
@@ -134,11 +132,7 @@ def finished_frame(out: Path, name: str, *, model: str | None, settings: dict) -
 
 
 def write_table(path: Path, rows: list[dict]) -> None:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=TABLE_COLUMNS)
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write_text(path, buf.getvalue())
+    atomic_write_csv(path, rows, TABLE_COLUMNS)
 
 
 def overlay(result) -> np.ndarray:

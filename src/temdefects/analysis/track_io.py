@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import re
@@ -16,7 +14,7 @@ from temdefects.analysis.outputs import FORMAT
 from temdefects.analysis.tracking import motion
 from temdefects.errors import InputFileError, TemdefectsError
 from temdefects.io import jsonfile as strict_json
-from temdefects.io.atomic import atomic_write_text
+from temdefects.io.atomic import atomic_write_csv
 
 
 def natural_key(text: str) -> list:
@@ -141,12 +139,7 @@ def fmt_number(value, scale=1.0, digits: int = 3) -> str:
 
 
 def write_csv(path: Path, columns: tuple[str, ...], rows: list[dict]) -> None:
-
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns)
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write_text(path, buf.getvalue())
+    atomic_write_csv(path, rows, columns)
 
 
 def track_rows(result, frames: list[dict]) -> list[dict]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import sys
 import time
 from collections import Counter
@@ -239,12 +237,9 @@ def run_analyze(args) -> int:
 
 
 def _csv(rows: list[dict], columns) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: "" if row.get(k) is None else row[k] for k in columns})
-    return buf.getvalue()
+    from temdefects.io.atomic import csv_text
+
+    return csv_text(rows, columns, blank_none=True, lineterminator="\n")
 
 
 def run_evaluate(args) -> int:

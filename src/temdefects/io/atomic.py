@@ -116,3 +116,29 @@ def remove_temporaries(
                 entry.unlink()
                 removed += 1
     return removed
+
+
+def csv_text(rows, columns, *, blank_none: bool = False, lineterminator: str = "\r\n") -> str:
+    """CSV text: a header of ``columns`` and one line per dict of ``rows``.
+
+    ``blank_none``: write None (and missing keys) as empty cells and ignore
+    other keys; otherwise a key outside ``columns`` is an error, as in
+    :class:`csv.DictWriter`.
+    """
+    import csv
+    import io
+
+    columns = list(columns)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator=lineterminator)
+    writer.writeheader()
+    for row in rows:
+        if blank_none:
+            row = {k: "" if row.get(k) is None else row[k] for k in columns}
+        writer.writerow(row)
+    return buf.getvalue()
+
+
+def atomic_write_csv(path: str | os.PathLike, rows, columns, **kwargs) -> Path:
+    """:func:`csv_text` of ``rows`` written atomically to ``path``."""
+    return atomic_write_text(path, csv_text(rows, columns, **kwargs))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from temdefects.io.atomic import atomic_write_bytes, atomic_write_text
+from temdefects.io.atomic import atomic_write_bytes, atomic_write_csv
 from temdefects.particles.pipeline import ROW_KEYS
 
 # BGR, as the generator's previews: fault red, no_fault green, no_fringes blue.
@@ -24,12 +23,7 @@ CLASS_COLOURS = {
 
 def write_particle_table(path: str | os.PathLike, rows: list[dict]) -> Path:
     """CSV with the columns :data:`~temdefects.particles.pipeline.ROW_KEYS` (empty: unknown)."""
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=ROW_KEYS, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: "" if row.get(k) is None else row[k] for k in ROW_KEYS})
-    return atomic_write_text(path, buf.getvalue())
+    return atomic_write_csv(path, rows, ROW_KEYS, blank_none=True, lineterminator="\n")
 
 
 def encode_label_tiff(labels: np.ndarray) -> bytes:

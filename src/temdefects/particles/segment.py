@@ -15,8 +15,6 @@ depend only on ``(seed, epoch, index)``.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import os
 import sys
@@ -30,7 +28,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from temdefects.errors import InputFileError, TemdefectsError
-from temdefects.io.atomic import atomic_write_bytes, atomic_write_text
+from temdefects.io.atomic import atomic_write_csv
 from temdefects.particles.config import ParticleTrainConfig
 from temdefects.train.loop import lr_factor
 
@@ -166,16 +164,14 @@ class SegmentRun:
 
 
 def _write_log(path: Path, rows: list[dict]) -> None:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=LOG_COLUMNS)
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write_text(path, buf.getvalue())
+    atomic_write_csv(path, rows, LOG_COLUMNS)
 
 
 def _save_checkpoint(path: Path, config, model, opt, sched, state: dict) -> None:
-    buf = io.BytesIO()
-    torch.save(
+    from temdefects.train.checkpoint import write_state
+
+    write_state(
+        path,
         {
             "config": config.to_dict(),
             "model": model.state_dict(),
@@ -183,20 +179,16 @@ def _save_checkpoint(path: Path, config, model, opt, sched, state: dict) -> None
             "scheduler": sched.state_dict(),
             "state": state,
         },
-        buf,
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(path, buf.getvalue())
 
 
 def _load_checkpoint(path: Path, config, model, opt, sched) -> dict:
+    from temdefects.train.checkpoint import read_state
+
     if not path.is_file():
         raise TemdefectsError(f"{path.parent.parent}: nothing to resume (no {path.name})")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as exc:  # torch raises many types for damaged files
-        raise InputFileError(f"{path}: cannot read checkpoint ({exc})") from None
-    if not isinstance(ckpt, dict) or ckpt.get("config") != config.to_dict():
+    ckpt = read_state(path)
+    if ckpt.get("config") != config.to_dict():
         raise TemdefectsError(
             f"{path.parent.parent}: the configuration differs from the run being resumed "
             "(resume with the same CONFIG and flags)"

@@ -12,11 +12,29 @@ from temdefects.io.atomic import atomic_write_bytes
 from temdefects.train.config import train_config_from_dict
 
 
-def save_checkpoint(path: Path, config, model, opt, sched, scaler, tlog, state: dict) -> None:
-    """Write ``checkpoints/last.pt`` atomically."""
+def write_state(path: Path, payload: dict) -> None:
+    """``torch.save`` ``payload`` to ``path`` atomically (folders made as needed)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
-    torch.save(
+    torch.save(payload, buf)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def read_state(path: Path) -> dict:
+    """A payload written by :func:`write_state`; a damaged file is one error line."""
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # torch raises many types for damaged files
+        raise InputFileError(f"{path}: cannot read checkpoint ({exc})") from None
+    if not isinstance(ckpt, dict):
+        raise InputFileError(f"{path}: not a temdefects checkpoint")
+    return ckpt
+
+
+def save_checkpoint(path: Path, config, model, opt, sched, scaler, tlog, state: dict) -> None:
+    """Write ``checkpoints/last.pt`` atomically."""
+    write_state(
+        path,
         {
             "config": config.to_dict(),
             "model": model.state_dict(),
@@ -26,17 +44,12 @@ def save_checkpoint(path: Path, config, model, opt, sched, scaler, tlog, state: 
             "log": tlog.state(),
             "state": dict(state),
         },
-        buf,
     )
-    atomic_write_bytes(path, buf.getvalue())
 
 
 def load_checkpoint(path: Path, config, model, opt, sched, scaler, tlog) -> dict:
     """Restore a checkpoint into freshly built objects; returns the loop position."""
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as exc:  # torch raises many types for damaged files
-        raise InputFileError(f"{path}: cannot read checkpoint ({exc})") from None
+    ckpt = read_state(path)
     if _filled(ckpt.get("config")) != config.to_dict():
         raise TemdefectsError(
             f"{path.parent.parent}: the configuration differs from the run "

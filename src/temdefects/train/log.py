@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 import time
@@ -10,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from temdefects.io.atomic import atomic_write_bytes, atomic_write_text
+from temdefects.io.atomic import atomic_write_bytes, atomic_write_csv
 
 COLUMNS = (
     "epoch",
@@ -75,12 +74,8 @@ class TrainLog:
         self.rows, self.tests = dict(state["rows"]), dict(state["tests"])
 
     def write(self) -> None:
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        for epoch in sorted(self.rows):
-            writer.writerow({c: self.rows[epoch].get(c, "") for c in COLUMNS})
-        atomic_write_text(self.out / "log.csv", buf.getvalue())
+        rows = [{c: self.rows[epoch].get(c, "") for c in COLUMNS} for epoch in sorted(self.rows)]
+        atomic_write_csv(self.out / "log.csv", rows, COLUMNS)
         self.plot()
 
     def plot(self) -> None:
