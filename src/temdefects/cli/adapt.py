@@ -26,6 +26,7 @@ from temdefects.cli.common import (
     add_precision_argument,
     check_flatten_option,
     cpu_bf16,
+    finish_parser,
     print_error,
 )
 from temdefects.cli.labels import add_label_arguments, convert
@@ -80,8 +81,7 @@ def add_parser(sub) -> None:
     t.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     t.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     t.add_argument("--resume", action="store_true", help="continue an interrupted run")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(run=run_command)
+    finish_parser(p, run_command, overwrite=None)
 
 
 def adapt_config(args, folder: Path, n_frames: int) -> dict:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from temdefects.cli.common import (
     add_flatten_argument,
+    finish_parser,
     positive_int,
     print_error,
     record_contrast,
@@ -144,8 +145,7 @@ def add_parser(sub) -> None:
         help="continue an interrupted run in OUT: frames it finished with the same model and "
         "settings are kept, the others analysed",
     )
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(run=run_command)
+    finish_parser(p, run_command, overwrite=None)
 
 
 def _options(args, record: dict | None = None):

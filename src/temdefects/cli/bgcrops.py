@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from temdefects.cli.common import non_negative_int, positive_int, print_error
+from temdefects.cli.common import finish_parser, non_negative_int, positive_int, print_error
 
 HELP = "cut defect-free background crops out of real images (for --background real)"
 
@@ -53,8 +53,7 @@ def add_parser(sub) -> None:
         help="largest overlapping fraction between crops (default 0.25)",
     )
     p.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
-    p.add_argument("--overwrite", action="store_true", help="allow a non-empty output folder")
-    p.set_defaults(run=run_command)
+    finish_parser(p, run_command, quiet=None)
 
 
 def run_command(args) -> int:

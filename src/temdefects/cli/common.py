@@ -167,6 +167,24 @@ def expand_reporting(items, prog: str) -> tuple[list, list[dict]]:
     return files, failed
 
 
+def finish_parser(
+    p,
+    run,
+    *,
+    overwrite: str | None = "allow a non-empty output folder",
+    quiet: str | None = "no progress bar",
+) -> None:
+    """The closing flags every command shares (``--overwrite``, ``-q``) and its ``run``.
+
+    A help text of None leaves that flag out.
+    """
+    if overwrite:
+        p.add_argument("--overwrite", action="store_true", help=overwrite)
+    if quiet:
+        p.add_argument("-q", "--quiet", action="store_true", help=quiet)
+    p.set_defaults(run=run)
+
+
 def lazy_run(module: str, name: str):
     """A command body ``module.name(args)``, imported only when the command runs
     (so that building the parser, and ``--help``, stay free of heavy imports)."""

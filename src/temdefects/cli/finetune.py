@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from temdefects.cli.common import finish_parser
 from temdefects.io import jsonfile as strict_json
 
 HELP = "fine-tune a model folder on a few labelled real frames (same loss as training)"
@@ -79,8 +80,7 @@ def add_parser(sub) -> None:
         "frames; by default the best by strict instance F1 is stored in the model and "
         "analyze uses it",
     )
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(run=run_command)
+    finish_parser(p, run_command, overwrite=None)
 
 
 def finetune_config(args, base_record: dict) -> dict:

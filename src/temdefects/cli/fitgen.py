@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from temdefects.cli.common import non_negative_int, positive_float, print_error
+from temdefects.cli.common import finish_parser, non_negative_int, positive_float, print_error
 
 HELP = "fit the dislocation generator's settings to your labelled frames (the paper's M1)"
 
@@ -66,8 +66,7 @@ def add_parser(sub) -> None:
         "--background-size", type=non_negative_int, default=128, help="crop side, px (128)"
     )
     p.add_argument("--per-frame", type=non_negative_int, default=4, help="crops per frame (4)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing OUT")
-    p.set_defaults(run=run_command)
+    finish_parser(p, run_command, overwrite="replace an existing OUT", quiet=None)
 
 
 def _pairs(frames: Path, labels: Path) -> list[tuple[Path, Path]]:

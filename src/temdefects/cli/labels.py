@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from temdefects.cli.common import add_flatten_argument, check_flatten_option, print_error
+from temdefects.cli.common import (
+    add_flatten_argument,
+    check_flatten_option,
+    finish_parser,
+    print_error,
+)
 
 
 def add_label_arguments(p, *, metavar: str, width: float, width_help: str) -> None:
@@ -104,8 +109,7 @@ def add_parser(sub) -> None:
         p, metavar="INPUT", width=5.0, width_help="mask width around each centre line, px"
     )
     add_flatten_argument(p, scope=" and write it so (as analyze feeds frames to the model)")
-    p.add_argument("--overwrite", action="store_true", help="allow a non-empty output folder")
-    p.set_defaults(run=run_command)
+    finish_parser(p, run_command, quiet=None)
 
 
 def run_command(args) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from temdefects.cli.common import lazy_run, positive_float, unit_float
+from temdefects.cli.common import finish_parser, lazy_run, positive_float, unit_float
 from temdefects.cli.synth_group import add_synth_parser, family_synth
 
 HELP = "dislocation loops and black dots: synthetic data, training, detection, evaluation"
@@ -102,9 +102,12 @@ def _add_train(group) -> None:
     p.add_argument("--lr", type=positive_float)
     p.add_argument("--seed", type=int_at_least(0))
     p.add_argument("--device", help="cpu, cuda, cuda:0 ...")
-    p.add_argument("--overwrite", action="store_true", help="replace a non-empty model folder")
-    p.add_argument("-q", "--quiet", action="store_true", help="no per-epoch lines")
-    p.set_defaults(run=lazy_run("temdefects.cli.loops_run", "run_train"))
+    finish_parser(
+        p,
+        lazy_run("temdefects.cli.loops_run", "run_train"),
+        overwrite="replace a non-empty model folder",
+        quiet="no per-epoch lines",
+    )
 
 
 def _add_detect(group) -> None:
@@ -139,9 +142,11 @@ def _add_detect(group) -> None:
         default="auto",
         help="defect contrast for the ellipse fit (default auto)",
     )
-    p.add_argument("--overwrite", action="store_true", help="write into a non-empty folder")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(run=lazy_run("temdefects.cli.loops_run", "run_detect"))
+    finish_parser(
+        p,
+        lazy_run("temdefects.cli.loops_run", "run_detect"),
+        overwrite="write into a non-empty folder",
+    )
 
 
 def _resize(text: str) -> int | str:

@@ -13,6 +13,7 @@ import argparse
 
 from temdefects.cli.common import (
     add_precision_argument,
+    finish_parser,
     lazy_run,
     non_negative_int,
     positive_float,
@@ -99,8 +100,12 @@ def _add_train(group) -> None:
     m.add_argument("--arch", help="segmentation-models-pytorch architecture (unet)")
     m.add_argument("--encoder", help="encoder name (mobilenet_v2)")
     m.add_argument("--decoder-base", metavar="N", type=positive_int, help="last decoder width (8)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
-    p.set_defaults(run=lazy_run("temdefects.cli.particles_run", "run_train"))
+    finish_parser(
+        p,
+        lazy_run("temdefects.cli.particles_run", "run_train"),
+        overwrite=None,
+        quiet="no progress bars",
+    )
 
 
 FINETUNE_EPILOG = """\
@@ -145,9 +150,11 @@ def _add_finetune(group) -> None:
     p.add_argument("--seed", type=non_negative_int, default=0, metavar="N", help="seed (0)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     add_precision_argument(p)
-    p.add_argument("--overwrite", action="store_true", help="replace an earlier run in MODEL_DIR")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(run=lazy_run("temdefects.cli.particles_run", "run_finetune"))
+    finish_parser(
+        p,
+        lazy_run("temdefects.cli.particles_run", "run_finetune"),
+        overwrite="replace an earlier run in MODEL_DIR",
+    )
 
 
 def _add_analyze(group) -> None:
@@ -184,9 +191,7 @@ def _add_analyze(group) -> None:
         help="average the segmentation of each image and its three mirror images "
         "(test-time augmentation, 4x the segmentation time)",
     )
-    p.add_argument("--overwrite", action="store_true", help="allow a non-empty output folder")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(run=lazy_run("temdefects.cli.particles_run", "run_analyze"))
+    finish_parser(p, lazy_run("temdefects.cli.particles_run", "run_analyze"))
 
 
 def _add_evaluate(group) -> None:
@@ -204,6 +209,4 @@ def _add_evaluate(group) -> None:
     )
     p.add_argument("--limit", type=positive_int, metavar="N", help="only the first N images")
     p.add_argument("--min-iou", type=unit_float, default=0.5, help="IoU of a particle match (0.5)")
-    p.add_argument("--overwrite", action="store_true", help="allow a non-empty output folder")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(run=lazy_run("temdefects.cli.particles_run", "run_evaluate"))
+    finish_parser(p, lazy_run("temdefects.cli.particles_run", "run_evaluate"))

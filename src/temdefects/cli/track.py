@@ -11,6 +11,7 @@ from pathlib import Path
 from temdefects.cli.common import (
     add_flatten_argument,
     check_flatten_option,
+    finish_parser,
     non_negative_int,
     positive_int,
     record_contrast,
@@ -132,9 +133,7 @@ def add_parser(sub) -> None:
         "--fps", type=float, default=10.0, help="frame rate of annotated.mp4 (default 10)"
     )
     add_flatten_argument(a, scope=" (analysis)")
-    p.add_argument("--overwrite", action="store_true", help="allow a non-empty output folder")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(run=run_command)
+    finish_parser(p, run_command)
 
 
 def run_command(args) -> int:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from temdefects.cli.common import finish_parser
+
 HELP = "train a one-mask-per-dislocation model on synthetic data"
 
 EPILOG = """examples:
@@ -32,8 +34,7 @@ def add_parser(sub) -> None:
         "--device", choices=("auto", "cpu", "cuda"), help="override the configuration's device"
     )
     p.add_argument("--epochs", type=int, metavar="N", help="override optim.epochs")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(run=run_command)
+    finish_parser(p, run_command, overwrite=None)
 
 
 def run_command(args) -> int:
