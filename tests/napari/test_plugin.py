@@ -69,6 +69,28 @@ def test_analysis_folder_opens_as_frames_and_editable_paths(image, tmp_path):
     assert list(meta["properties"]["id"]) == [d["id"] for d in record["dislocations"]]
 
 
+def test_frames_found_from_another_folder_and_paths_kept_per_frame(image, tmp_path, monkeypatch):
+    import shutil
+
+    work = tmp_path / "work"
+    work.mkdir()
+    for name in ("a.png", "b.png"):
+        shutil.copy(image, work / name)
+    monkeypatch.chdir(work)  # the user analyses with paths relative to here
+    assert main(["analyze", "a.png", "b.png", "-o", "out", "-q"]) == 0
+    monkeypatch.chdir(tmp_path)  # ... and opens the results from elsewhere
+    layers = read_results(str(work / "out"))
+    assert [k for _, _, k in layers] == ["image", "shapes"]
+    assert layers[0][0].shape == (2, 128, 160)
+    paths = layers[1][0]
+    assert paths and all(p.shape[1] == 3 for p in paths)
+    assert {int(p[0, 0]) for p in paths} == {0, 1}  # one frame's curves at a time
+    (work / "b.png").unlink()  # a missing frame: no stack, the curves stay per frame
+    layers = read_results(str(work / "out"))
+    assert [k for _, _, k in layers] == ["image", "shapes"]
+    assert all(p.shape[1] == 3 for p in layers[1][0])
+
+
 def test_edited_curves_save_as_labelme_that_labelme_to_masks_reads(image, tmp_path):
     curves_rc = [
         np.array([[10.0, 5.0], [12.0, 40.0], [15.0, 90.0]]),
@@ -127,3 +149,17 @@ def test_viewer_reads_edits_and_writes(image, tmp_path):
     doc = read_labelme(target)
     assert len(doc.shapes) == before + 1
     np.testing.assert_allclose(np.asarray(doc.shapes[-1].points), [[5.0, 5.0], [40.0, 30.0]])
+
+
+def test_every_widget_builds_its_form(monkeypatch):
+    # napari builds each widget's form with magicgui from the evaluated annotations
+    # (string annotations failed: "Magicgui could not resolve ForwardRef('Path | None')")
+    magicgui = pytest.importorskip("magicgui")
+    pytest.importorskip("qtpy")
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    from temdefects.napari import widgets
+
+    for name in widgets.__all__:
+        form = magicgui.magicgui(getattr(widgets, name))
+        assert [w.name for w in form] == ["image", "model", "call_button"], name
+        assert type(form.model).__name__ == "FileEdit"

@@ -88,19 +88,37 @@ def _frame_image(source: str, index: int) -> np.ndarray | None:
     return None
 
 
-def _frames(records: list[dict], tracks: dict | None) -> list:
-    """Image layer(s) and one Shapes layer of paths for a list of frame records."""
-    images = [_frame_image(r.get("source", ""), int(r.get("frame", 0))) for r in records]
+def _source(source: str, folder: Path) -> str:
+    """``source`` as written, or, when it is relative and not found from here, from
+    the nearest folder above the results where it exists (the folder the analysis
+    was run from)."""
+    path = Path(source)
+    if not source or path.is_absolute() or path.exists():
+        return source
+    for base in folder.resolve().parents:
+        if (base / path).exists():
+            return str(base / path)
+    return source
+
+
+def _frames(records: list[dict], tracks: dict | None, folder: Path) -> list:
+    """Image layer(s) and one Shapes layer of paths for a list of frame records.
+
+    Several frames make a stack: each path gets the frame as its first
+    coordinate, so the viewer shows one frame's curves at a time.
+    """
+    images = [
+        _frame_image(_source(r.get("source", ""), folder), int(r.get("frame", 0))) for r in records
+    ]
     shapes, ids, frames, track_ids = [], [], [], []
+    many = len(records) > 1
     stacked = (
-        len(records) > 1
-        and all(im is not None for im in images)
-        and len({im.shape for im in images}) == 1
+        many and all(im is not None for im in images) and len({im.shape for im in images}) == 1
     )
     for k, rec in enumerate(records):
         for d in rec.get("dislocations", []):
             yx = np.asarray(d["points"], float)[:, ::-1]
-            shapes.append(np.column_stack([np.full(len(yx), k), yx]) if stacked else yx)
+            shapes.append(np.column_stack([np.full(len(yx), k), yx]) if many else yx)
             ids.append(int(d.get("id", len(ids) + 1)))
             frames.append(k)
             if tracks is not None:
@@ -231,9 +249,9 @@ def read_results(path) -> list:
     folder = Path(path)
     kind = _kind(folder)
     if kind == "analyze":
-        return _frames(_records(folder), None)
+        return _frames(_records(folder), None, folder)
     if kind == "track":
-        return _frames(_records(folder / "analysis"), _track_index(folder))
+        return _frames(_records(folder / "analysis"), _track_index(folder), folder / "analysis")
     if kind == "loops":
         return _loops(folder)
     if kind == "particles":

@@ -3,12 +3,15 @@
 Each is a plain function with typed arguments; napari (npe2 ``autogenerate``)
 builds its form with magicgui and adds the returned layers. Work runs in the
 viewer's process; napari shows its progress while the function runs.
-"""
 
-from __future__ import annotations
+The annotations are evaluated (no ``from __future__ import annotations``):
+magicgui reads them at run time to build the form, and cannot resolve names
+given as strings.
+"""
 
 from pathlib import Path
 
+import napari.types
 import numpy as np
 
 __all__ = ["analyze_dislocations", "detect_loops", "segment_particles"]
@@ -23,7 +26,7 @@ def _image(image) -> np.ndarray:
     return data
 
 
-def analyze_dislocations(image: napari.types.ImageData, model: Path | None = None) -> list:  # noqa: F821
+def analyze_dislocations(image: napari.types.ImageData, model: Path | None = None) -> list:
     """Dislocations of the image as path Shapes (``temdefects analyze`` defaults)."""
     from temdefects.analysis.pipeline import analyze_image
     from temdefects.models import load
@@ -35,7 +38,7 @@ def analyze_dislocations(image: napari.types.ImageData, model: Path | None = Non
     return [(paths, meta, "shapes")]
 
 
-def detect_loops(image: napari.types.ImageData, model: Path | None = None) -> list:  # noqa: F821
+def detect_loops(image: napari.types.ImageData, model: Path | None = None) -> list:
     """Loops and black dots of the image as ellipses coloured by class."""
     from temdefects.loops.detect import detect_defects
     from temdefects.loops.model import load_loop_model
@@ -53,7 +56,7 @@ def detect_loops(image: napari.types.ImageData, model: Path | None = None) -> li
     return [([ellipse_corners(e) for e in defects.ellipses], meta, "shapes")]
 
 
-def segment_particles(image: napari.types.ImageData, model: Path | None = None) -> list:  # noqa: F821
+def segment_particles(image: napari.types.ImageData, model: Path | None = None) -> list:
     """Nanoparticles of the image as a Labels layer."""
     from temdefects.particles.pipeline import analyze_particles, load_particle_model
 
