@@ -148,16 +148,11 @@ def run_command(args) -> int:
     if args.dump_config:
         sys.stdout.write(dump_config(config))
         return 0
-    if not args.output:
-        raise TemdefectsError("-o/--output: an output folder is required")
-    if not args.count:
-        raise TemdefectsError("-n/--count: the number of images is required")
-    if args.overwrite and args.resume:
-        raise TemdefectsError("--overwrite and --resume exclude each other")
-
+    from temdefects.cli.synth_group import run_options
     from temdefects.synth.background import list_backgrounds
     from temdefects.synth.dataset import generate_dataset
 
+    options = run_options(args)
     if config.background.kind == "real":  # a bad folder: one line, not one per image
         if not _backgrounds(config):
             raise TemdefectsError(
@@ -165,18 +160,7 @@ def run_command(args) -> int:
             )
         _check_backgrounds(list_backgrounds(_backgrounds(config)))
     start = time.perf_counter()
-    report = generate_dataset(
-        args.output,
-        config,
-        count=args.count,
-        seed=args.seed,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        backgrounds=_backgrounds(config),
-        overwrite=args.overwrite,
-        resume=args.resume,
-        progress=not args.quiet,
-    )
+    report = generate_dataset(args.output, config, backgrounds=_backgrounds(config), **options)
     elapsed = time.perf_counter() - start
     n = len(report.written)
     rate = n / elapsed if elapsed > 0 else float("inf")

@@ -68,9 +68,35 @@ def family_synth(family: str):
     return run
 
 
+def run_options(args) -> dict:
+    """The dataset runner's options from the flags every ``synth`` command shares.
+
+    Raises
+    ------
+    TemdefectsError
+        A missing output folder or count, or ``--overwrite`` with ``--resume``.
+    """
+    from temdefects.errors import TemdefectsError
+
+    if not args.output:
+        raise TemdefectsError("-o/--output: an output folder is required")
+    if not args.count:
+        raise TemdefectsError("-n/--count: the number of images is required")
+    if args.overwrite and args.resume:
+        raise TemdefectsError("--overwrite and --resume exclude each other")
+    return {
+        "count": args.count,
+        "seed": args.seed,
+        "workers": args.workers,
+        "scheduler": args.scheduler,
+        "overwrite": args.overwrite,
+        "resume": args.resume,
+        "progress": not args.quiet,
+    }
+
+
 def run_synth(args, *, load, list_presets, dump, generate, read_sample, preview) -> int:
     """Shared body of ``<family> synth`` (functions of the family passed in)."""
-    from temdefects.errors import TemdefectsError
     from temdefects.io.images import write_png
 
     if args.list_presets:
@@ -80,24 +106,9 @@ def run_synth(args, *, load, list_presets, dump, generate, read_sample, preview)
     if args.dump_config:
         sys.stdout.write(dump(config))
         return 0
-    if not args.output:
-        raise TemdefectsError("-o/--output: an output folder is required")
-    if not args.count:
-        raise TemdefectsError("-n/--count: the number of images is required")
-    if args.overwrite and args.resume:
-        raise TemdefectsError("--overwrite and --resume exclude each other")
+    options = run_options(args)
     start = time.perf_counter()
-    report = generate(
-        args.output,
-        config,
-        count=args.count,
-        seed=args.seed,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        overwrite=args.overwrite,
-        resume=args.resume,
-        progress=not args.quiet,
-    )
+    report = generate(args.output, config, **options)
     elapsed = time.perf_counter() - start
     written = sorted(report.written)
     skipped = f" ({len(report.skipped)} already there)" if report.skipped else ""
