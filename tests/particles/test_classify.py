@@ -95,9 +95,16 @@ def test_damaged_or_mismatched_files_are_one_line_errors(tmp_path, trained):
         load_classifier(tmp_path)
 
 
-def test_one_class_is_refused_and_confusion_counts():
-    with pytest.raises(TemdefectsError, match="two classes"):
-        train_classifiers(np.zeros((4, 4)), ["fault"] * 4, feature_names=NAMES, classes=CLASSES)
+def test_one_class_gives_a_constant_classifier_none_is_refused_and_confusion_counts():
+    x = np.random.default_rng(0).random((6, 4))
+    clf, results = train_classifiers(x, ["no_fringes"] * 6, feature_names=NAMES, classes=CLASSES)
+    names, probs = clf.predict(x[:3] + 5.0)
+    assert names == ["no_fringes"] * 3 and np.allclose(probs, 1.0)
+    assert results["train_particles"] == 6
+    with pytest.raises(TemdefectsError, match="none with complete features"):
+        train_classifiers(
+            np.full((2, 4), np.nan), ["fault"] * 2, feature_names=NAMES, classes=CLASSES
+        )
     assert confusion(["fault", "no_fault"], ["fault", "fault"], CLASSES) == [
         [1, 0, 0],
         [1, 0, 0],
