@@ -17,7 +17,6 @@ and stays available.
 
 from __future__ import annotations
 
-import argparse
 import math
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from temdefects.cli.common import (
     add_flatten_argument,
     add_precision_argument,
     check_flatten_option,
+    command_parser,
     cpu_bf16,
     finish_parser,
     print_error,
@@ -47,13 +47,7 @@ UNET = {"arch": "unet", "encoder": "resnet18", "n_masks": 1, "objectness": False
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser(
-        "adapt",
-        help=HELP,
-        description=HELP,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = command_parser(sub, "adapt", help=HELP, epilog=EPILOG)
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="new model folder")
     g = p.add_argument_group("labels")
     add_label_arguments(g, metavar="LABELS", width=3.0, width_help="line width learnt, px")

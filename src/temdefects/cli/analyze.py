@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 import time
@@ -12,6 +11,8 @@ from pathlib import Path
 
 from temdefects.cli.common import (
     add_flatten_argument,
+    add_inputs_and_output,
+    command_parser,
     finish_parser,
     positive_int,
     print_error,
@@ -38,15 +39,8 @@ OWN = ("dislocations.csv", "summary.json", "json", "overlays", "labelme", "rois"
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser(
-        "analyze",
-        help=HELP,
-        description=HELP,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="files, folders or glob patterns")
-    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder")
+    p = command_parser(sub, "analyze", help=HELP, epilog=EPILOG)
+    add_inputs_and_output(p, inputs="files, folders or glob patterns")
     p.add_argument("--model", metavar="DIR", help="model folder (default: the installed model)")
     p.add_argument(
         "--pixel-size",

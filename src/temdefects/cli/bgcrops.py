@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-from temdefects.cli.common import finish_parser, non_negative_int, positive_int, print_error
+from temdefects.cli.common import (
+    add_inputs_and_output,
+    command_parser,
+    finish_parser,
+    non_negative_int,
+    positive_int,
+    print_error,
+)
 
 HELP = "cut defect-free background crops out of real images (for --background real)"
 
@@ -16,15 +22,8 @@ EPILOG = """examples:
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser(
-        "bgcrops",
-        help=HELP,
-        description=HELP,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="images, folders or glob patterns")
-    p.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder")
+    p = command_parser(sub, "bgcrops", help=HELP, epilog=EPILOG)
+    add_inputs_and_output(p, inputs="images, folders or glob patterns", output="DIR")
     p.add_argument("--size", type=positive_int, default=256, help="crop side in px (default 256)")
     p.add_argument("--per-image", type=positive_int, default=8, help="crops per image (default 8)")
     p.add_argument(

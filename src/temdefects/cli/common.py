@@ -167,6 +167,25 @@ def expand_reporting(items, prog: str) -> tuple[list, list[dict]]:
     return files, failed
 
 
+def command_parser(sub, name: str, *, help: str, description: str | None = None, epilog=None):
+    """A subcommand's parser: ``description`` defaults to ``help``; an epilog keeps its layout."""
+    import argparse
+
+    return sub.add_parser(
+        name,
+        help=help,
+        description=description or help,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def add_inputs_and_output(p, *, inputs: str, output: str = "OUT") -> None:
+    """The positional ``INPUT...`` (files, folders, patterns) and the required ``-o``."""
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help=inputs)
+    p.add_argument("-o", "--output", required=True, metavar=output, help="output folder")
+
+
 def finish_parser(
     p,
     run,

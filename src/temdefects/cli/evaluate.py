@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 from temdefects.cli.common import (
     add_flatten_argument,
     check_flatten_option,
+    command_parser,
     non_negative_int,
     positive_int,
     record_contrast,
@@ -29,13 +29,7 @@ _SHOWN_FAILURES = 5
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser(
-        "evaluate",
-        help=HELP,
-        description=HELP,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = command_parser(sub, "evaluate", help=HELP, epilog=EPILOG)
     io = p.add_argument_group("inputs and output")
     io.add_argument("--model", nargs="+", required=True, metavar="DIR", help="model folders (rows)")
     io.add_argument(

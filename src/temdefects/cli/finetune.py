@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-from temdefects.cli.common import finish_parser
+from temdefects.cli.common import command_parser, finish_parser
 from temdefects.io import jsonfile as strict_json
 
 HELP = "fine-tune a model folder on a few labelled real frames (same loss as training)"
@@ -19,13 +18,7 @@ chosen on the training frames themselves (then it is simply the best fit).
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser(
-        "finetune",
-        help=HELP,
-        description=HELP,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = command_parser(sub, "finetune", help=HELP, epilog=EPILOG)
     p.add_argument("--model", required=True, metavar="DIR", help="model folder to start from")
     p.add_argument(
         "--data",

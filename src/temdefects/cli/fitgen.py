@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-from temdefects.cli.common import finish_parser, non_negative_int, positive_float, print_error
+from temdefects.cli.common import (
+    command_parser,
+    finish_parser,
+    non_negative_int,
+    positive_float,
+    print_error,
+)
 
 HELP = "fit the dislocation generator's settings to your labelled frames (the paper's M1)"
 
@@ -23,13 +28,7 @@ example:
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser(
-        "fit-generator",
-        help=HELP,
-        description=HELP,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = command_parser(sub, "fit-generator", help=HELP, epilog=EPILOG)
     p.add_argument("frames", metavar="FRAMES", help="folder of frames")
     p.add_argument("--labels", required=True, metavar="DIR", help="folder of stroke label images")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="YAML settings to write")

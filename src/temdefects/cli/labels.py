@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from temdefects.cli.common import (
     add_flatten_argument,
     check_flatten_option,
+    command_parser,
     finish_parser,
     print_error,
 )
@@ -97,13 +97,7 @@ The output has the layout of `temdefects synth` folders (NNNNNN.png, .npz, .csv,
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser(
-        "labelme-to-masks",
-        help=HELP,
-        description=HELP,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = command_parser(sub, "labelme-to-masks", help=HELP, epilog=EPILOG)
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder")
     add_label_arguments(
         p, metavar="INPUT", width=5.0, width_help="mask width around each centre line, px"

@@ -11,7 +11,14 @@ from __future__ import annotations
 
 import argparse
 
-from temdefects.cli.common import finish_parser, lazy_run, positive_float, unit_float
+from temdefects.cli.common import (
+    add_inputs_and_output,
+    command_parser,
+    finish_parser,
+    lazy_run,
+    positive_float,
+    unit_float,
+)
 from temdefects.cli.synth_group import add_synth_parser, family_synth
 
 HELP = "dislocation loops and black dots: synthetic data, training, detection, evaluation"
@@ -69,13 +76,13 @@ example:
 def _add_train(group) -> None:
     from temdefects.cli.common import int_at_least, positive_int
 
-    p = group.add_parser(
+    p = command_parser(
+        group,
         "train",
         help="train or fine-tune the loop detector (Faster R-CNN, nothing downloads)",
         description="Train a torchvision Faster R-CNN on generated loop images and/or real "
         "images with box files; validate after every epoch and keep the best.",
         epilog=TRAIN_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="model folder")
     p.add_argument("--config", metavar="FILE", help="training configuration (YAML/JSON)")
@@ -111,17 +118,16 @@ def _add_train(group) -> None:
 
 
 def _add_detect(group) -> None:
-    p = group.add_parser(
+    p = command_parser(
+        group,
         "detect",
         help="find, classify and measure loops and black dots",
         description="Detect a0/2<111> loops, a0<100> loops and black dots (Faster R-CNN, "
         "Module A), fit an ellipse to each by watershed (Module B), and report sizes and "
         "areal densities (Shen et al. 2021).",
         epilog=DETECT_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="images, folders or glob patterns")
-    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder")
+    add_inputs_and_output(p, inputs="images, folders or glob patterns")
     p.add_argument("--model", metavar="DIR", help="model folder (default: the shipped model)")
     p.add_argument(
         "--score", type=unit_float, help="lowest score kept (default: the model's threshold)"
@@ -166,14 +172,14 @@ def _resize(text: str) -> int | str:
 def _add_evaluate(group) -> None:
     from temdefects.cli.common import positive_int
 
-    p = group.add_parser(
+    p = command_parser(
+        group,
         "evaluate",
         help="score detection tables against ground truth",
         description="Precision/recall/F1 over IoU and score thresholds, class confusion "
         "matrix, per-class scores, and diameters and areal densities of predictions against "
         "ground truth (Shen et al. 2021, assessments 2-4).",
         epilog=EVALUATE_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     io = p.add_argument_group("inputs and outputs")
     io.add_argument("--pred", required=True, metavar="DIR", help="folder of detection tables")

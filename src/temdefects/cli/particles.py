@@ -9,10 +9,10 @@ bodies of ``train``, ``analyze`` and ``evaluate`` live in
 
 from __future__ import annotations
 
-import argparse
-
 from temdefects.cli.common import (
+    add_inputs_and_output,
     add_precision_argument,
+    command_parser,
     finish_parser,
     lazy_run,
     non_negative_int,
@@ -53,13 +53,13 @@ def add_parser(sub) -> None:
 
 
 def _add_train(group) -> None:
-    p = group.add_parser(
+    p = command_parser(
+        group,
         "train",
         help="train the particle segmenter and fault classifiers on a generated folder",
         description="Train the U-Net segmenter and the per-particle classifiers "
         "(random forest and gradient boosting; the better is kept) into one model folder.",
         epilog=TRAIN_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     io = p.add_argument_group("data and output")
     io.add_argument("--data", metavar="DIR", help="folder written by temdefects particles synth")
@@ -120,12 +120,12 @@ example:
 
 
 def _add_finetune(group) -> None:
-    p = group.add_parser(
+    p = command_parser(
+        group,
         "finetune",
         help="adapt the particle segmenter to your own images and masks",
         description="Train a particle model's segmenter further on a few labelled images.",
         epilog=FINETUNE_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--images", required=True, metavar="DIR", help="folder of images")
     p.add_argument("--masks", required=True, metavar="DIR", help="folder of masks or label images")
@@ -158,15 +158,14 @@ def _add_finetune(group) -> None:
 
 
 def _add_analyze(group) -> None:
-    p = group.add_parser(
+    p = command_parser(
+        group,
         "analyze",
         help="find, measure and classify the particles of images",
         description="Segment, split, measure and classify the particles of images.",
         epilog=ANALYZE_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="files, folders or glob patterns")
-    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder")
+    add_inputs_and_output(p, inputs="files, folders or glob patterns")
     p.add_argument("--model", metavar="DIR", help="particle model folder (default: installed)")
     p.add_argument(
         "--pixel-size", type=positive_float, metavar="NM", help="nm per px (overrides metadata)"

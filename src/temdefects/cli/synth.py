@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
 
-from temdefects.cli.common import non_negative_int, positive_int, print_error
+from temdefects.cli.common import command_parser, non_negative_int, positive_int, print_error
 
 HELP = "generate synthetic dislocation images, masks, centre lines and records"
 
@@ -20,13 +19,7 @@ EPILOG = """examples:
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser(
-        "synth",
-        help=HELP,
-        description=HELP,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = command_parser(sub, "synth", help=HELP, epilog=EPILOG)
     out = p.add_argument_group("output")
     out.add_argument("-o", "--output", metavar="DIR", help="output folder")
     out.add_argument("-n", "--count", type=positive_int, metavar="COUNT", help="number of images")

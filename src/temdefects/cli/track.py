@@ -11,6 +11,7 @@ from pathlib import Path
 from temdefects.cli.common import (
     add_flatten_argument,
     check_flatten_option,
+    command_parser,
     finish_parser,
     non_negative_int,
     positive_int,
@@ -80,13 +81,7 @@ def _distance(text: str) -> float:
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser(
-        "track",
-        help=HELP,
-        description=HELP,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = command_parser(sub, "track", help=HELP, epilog=EPILOG)
     p.add_argument(
         "results",
         metavar="INPUT",

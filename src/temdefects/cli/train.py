@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-from temdefects.cli.common import finish_parser
+from temdefects.cli.common import command_parser, finish_parser
 
 HELP = "train a one-mask-per-dislocation model on synthetic data"
 
@@ -18,13 +17,7 @@ with log.csv, loss_curve.png and checkpoints/ for resuming.
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser(
-        "train",
-        help=HELP,
-        description=HELP,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    p = command_parser(sub, "train", help=HELP, epilog=EPILOG)
     p.add_argument("config", metavar="CONFIG", help="training configuration (YAML or JSON)")
     p.add_argument(
         "-o", "--output", metavar="DIR", help="output model folder (default: runs/<config name>)"
