@@ -167,36 +167,12 @@ def _write_log(path: Path, rows: list[dict]) -> None:
     atomic_write_csv(path, rows, LOG_COLUMNS)
 
 
-def _save_checkpoint(path: Path, config, model, opt, sched, state: dict) -> None:
-    from temdefects.train.checkpoint import write_state
-
-    write_state(
-        path,
-        {
-            "config": config.to_dict(),
-            "model": model.state_dict(),
-            "optimizer": opt.state_dict(),
-            "scheduler": sched.state_dict(),
-            "state": state,
-        },
-    )
-
-
 def _load_checkpoint(path: Path, config, model, opt, sched) -> dict:
-    from temdefects.train.checkpoint import read_state
+    from temdefects.train.checkpoint import load_training
 
     if not path.is_file():
         raise TemdefectsError(f"{path.parent.parent}: nothing to resume (no {path.name})")
-    ckpt = read_state(path)
-    if ckpt.get("config") != config.to_dict():
-        raise TemdefectsError(
-            f"{path.parent.parent}: the configuration differs from the run being resumed "
-            "(resume with the same CONFIG and flags)"
-        )
-    model.load_state_dict(ckpt["model"])
-    opt.load_state_dict(ckpt["optimizer"])
-    sched.load_state_dict(ckpt["scheduler"])
-    return ckpt["state"]
+    return load_training(path, config.to_dict(), model, opt, sched)["state"]
 
 
 def train_segmenter(
@@ -284,9 +260,11 @@ def train_segmenter(
         log(f"resuming at epoch {state['epoch'] + 1}, step {len(state['losses'])}")
 
     def save() -> None:
+        from temdefects.train.checkpoint import save_training
+
         if ckpt is not None:
             state["elapsed"] = time.perf_counter() - start
-            _save_checkpoint(ckpt, config, model, opt, sched, state)
+            save_training(ckpt, config.to_dict(), model, opt, sched, state)
 
     losses, rows = state["losses"], state["rows"]
     step = len(losses)

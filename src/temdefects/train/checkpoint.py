@@ -31,33 +31,66 @@ def read_state(path: Path) -> dict:
     return ckpt
 
 
-def save_checkpoint(path: Path, config, model, opt, sched, scaler, tlog, state: dict) -> None:
-    """Write ``checkpoints/last.pt`` atomically."""
+def save_training(path: Path, config: dict, model, opt, sched, state: dict, **extra) -> None:
+    """Write the resumable state of a training loop atomically.
+
+    ``config`` (plain dict) is what a resumed run must match; ``extra`` entries
+    (already plain, for example a scaler's ``state_dict()``) are stored beside.
+    """
     write_state(
         path,
         {
-            "config": config.to_dict(),
+            "config": config,
             "model": model.state_dict(),
             "optimizer": opt.state_dict(),
             "scheduler": sched.state_dict(),
-            "scaler": scaler.state_dict(),
-            "log": tlog.state(),
             "state": dict(state),
+            **extra,
         },
+    )
+
+
+def load_training(path: Path, config: dict, model, opt, sched, *, stored=lambda c: c) -> dict:
+    """Restore model, optimiser and schedule from :func:`save_training`'s file.
+
+    ``stored`` maps the file's configuration to what is compared with
+    ``config`` (for example, filled with the defaults of newer fields). Returns
+    the whole checkpoint (its ``state`` and extras).
+
+    Raises
+    ------
+    TemdefectsError
+        When the configuration differs from the run being resumed.
+    """
+    ckpt = read_state(path)
+    if stored(ckpt.get("config")) != config:
+        raise TemdefectsError(
+            f"{path.parent.parent}: the configuration differs from the run "
+            "being resumed (resume with the same CONFIG and flags)"
+        )
+    model.load_state_dict(ckpt["model"])
+    opt.load_state_dict(ckpt["optimizer"])
+    sched.load_state_dict(ckpt["scheduler"])
+    return ckpt
+
+
+def save_checkpoint(path: Path, config, model, opt, sched, scaler, tlog, state: dict) -> None:
+    """Write ``checkpoints/last.pt`` atomically."""
+    save_training(
+        path,
+        config.to_dict(),
+        model,
+        opt,
+        sched,
+        state,
+        scaler=scaler.state_dict(),
+        log=tlog.state(),
     )
 
 
 def load_checkpoint(path: Path, config, model, opt, sched, scaler, tlog) -> dict:
     """Restore a checkpoint into freshly built objects; returns the loop position."""
-    ckpt = read_state(path)
-    if _filled(ckpt.get("config")) != config.to_dict():
-        raise TemdefectsError(
-            f"{path.parent.parent}: the configuration differs from the run "
-            "being resumed (resume with the same CONFIG)"
-        )
-    model.load_state_dict(ckpt["model"])
-    opt.load_state_dict(ckpt["optimizer"])
-    sched.load_state_dict(ckpt["scheduler"])
+    ckpt = load_training(path, config.to_dict(), model, opt, sched, stored=_filled)
     scaler.load_state_dict(ckpt["scaler"])
     tlog.restore(ckpt["log"])
     return ckpt["state"]
