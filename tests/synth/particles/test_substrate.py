@@ -96,3 +96,41 @@ def test_streaks_run_along_one_axis():
     along = np.abs(np.diff(field, axis=0)).mean()  # axis 0: streaks run down the columns
     across = np.abs(np.diff(field, axis=1)).mean()
     assert along * 5 < across
+
+
+def test_correlated_noise_is_drawn_only_when_on_replays_and_fills_vacuum_too():
+    quiet = {
+        **SMALL,
+        "particles": {"count": 0},
+        "substrate": {"coverage": 0.0},
+        "support": {"contrast": 0.0, "undulation": 0.0},
+        "imaging": {"shot_noise": False, "read_noise": 0.0, "blur": 0.0},
+    }
+    off = load_particle_config("haadf-supported", overrides=quiet)
+    scene = sample_particle_scene(off, image_rng(4, 0))
+    assert "correlated_noise" not in scene["imaging"]  # other presets draw what they drew
+    flat = render_particle_scene(scene).image.astype(float)
+    on = load_particle_config(
+        "haadf-supported",
+        overrides={**quiet, "imaging": {**quiet["imaging"], "correlated_noise": 0.5}},
+    )
+    scene = sample_particle_scene(on, image_rng(4, 0))
+    assert (
+        scene["imaging"]["correlated_noise"] == 0.5
+        and 0.5 <= scene["imaging"]["noise_length_px"] <= 1.5
+    )
+    noisy = render_particle_scene(json.loads(json.dumps(scene))).image.astype(float)
+    assert np.array_equal(noisy, render_particle_scene(scene).image)
+    assert flat.std() < 1.0 < noisy.std()  # a bare film: only the added noise varies
+    # neighbours are correlated (smoothed noise), unlike white noise
+    a, b = noisy[:, :-1].ravel(), noisy[:, 1:].ravel()
+    assert np.corrcoef(a, b)[0, 1] > 0.2
+
+
+def test_the_haadf_tomography_preset_has_bright_particles_over_a_noisy_support():
+    cfg = load_particle_config("haadf-tomography", overrides={"size": [256, 256]})
+    sample = render_particle_scene(sample_particle_scene(cfg, image_rng(7, 3)))
+    assert "correlated_noise" in sample.scene["imaging"]
+    assert all(p["class"] == "no_fringes" for p in sample.particles)
+    inside, outside = sample.image[sample.labels > 0], sample.image[sample.labels == 0]
+    assert inside.size and np.median(inside) > np.percentile(outside, 95)

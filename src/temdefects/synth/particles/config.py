@@ -289,6 +289,17 @@ class ImagingConfig:
         0.5, min=0.0, max=10.0, doc="percent of darkest and brightest px clipped by the stretch"
     )
     dtype: str = choice_field("uint8", ("uint8", "uint16"), doc="output image type")
+    correlated_noise: Range = rng_field(
+        0.0,
+        0.0,
+        min=0.0,
+        max=50.0,
+        doc="std of additive, spatially correlated noise relative to the film level, present "
+        "in vacuum too (the reconstruction noise of tomography slices); 0: none",
+    )
+    noise_length: Range = rng_field(
+        0.5, 1.5, min=0.0, max=100.0, doc="correlation length (Gaussian std) of that noise, px"
+    )
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,10 @@ Image formation (all intensities relative to the support level 1):
    label overwrites an earlier one where they overlap;
 3. ``I = 1 + S + P`` (``haadf``: particles bright) or ``I = 1 - S - P``
    (``hrtem``: particles dark), clipped at 0;
-4. Gaussian blur (partial coherence), scaling to the expected electron counts
-   per px (dose times pixel area), Poisson shot noise, Gaussian read noise;
+4. Gaussian blur (partial coherence); where configured, additive correlated
+   noise (the reconstruction noise of tomography slices, in vacuum too);
+   scaling to the expected electron counts per px (dose times pixel area),
+   Poisson shot noise, Gaussian read noise;
 5. a percentile stretch to uint8 or uint16.
 """
 
@@ -136,6 +138,16 @@ def particle_table(scene: dict, labels: np.ndarray) -> list[dict]:
     return rows
 
 
+def _correlated_noise(shape: tuple[int, int], im: dict) -> np.ndarray:
+    """Additive noise of std ``correlated_noise``, white noise smoothed by ``noise_length_px``."""
+    white = np.random.default_rng([int(im["seed"]), 1]).standard_normal(shape, dtype=np.float32)
+    field = gaussian(white, float(im["noise_length_px"]))
+    field -= field.mean()
+    std = float(field.std())
+    scale = float(im["correlated_noise"]) / std if std > 0 else 0.0
+    return field * np.float32(scale)
+
+
 def _stretch(counts: np.ndarray, clip_percent: float, dtype: str) -> np.ndarray:
     top = 255.0 if dtype == "uint8" else 65535.0
     lo, hi = np.percentile(counts, [clip_percent, 100.0 - clip_percent])
@@ -179,6 +191,9 @@ def render_particle_scene(scene: dict) -> ParticleSample:
         intensity = np.float32(1.0) - signal
     np.maximum(intensity, 0.0, out=intensity)
     intensity = gaussian(intensity, im["blur_px"])
+    if im.get("correlated_noise", 0.0) > 0:
+        intensity += _correlated_noise(shape, im)
+        np.maximum(intensity, 0.0, out=intensity)
     counts = intensity * np.float32(im["counts_per_px"])
     rng = np.random.default_rng(int(im["seed"]))
     if im["shot_noise"]:

@@ -222,6 +222,9 @@ def sample_particle_scene(
         "dtype": ic.dtype,
         "seed": int(rng.integers(2**63)),
     }
+    if ic.correlated_noise.hi > 0:  # drawn last and only when on: other scenes are unchanged
+        imaging["correlated_noise"] = ic.correlated_noise.sample(rng)
+        imaging["noise_length_px"] = ic.noise_length.sample(rng)
     return {
         "format": SCENE_FORMAT,
         "shape": list(shape),
