@@ -68,6 +68,7 @@ def test_train_writes_a_model_folder(trained, capsys):
     assert not (model / "checkpoints").exists()  # a finished run leaves no checkpoint
 
 
+@pytest.mark.slow  # trains twice; the resume logic itself is tested fast in test_segment.py
 def test_an_interrupted_train_resumes_to_the_same_model(trained, tmp_path, capsys, monkeypatch):
     import temdefects.particles.segment as segment
 

@@ -69,6 +69,7 @@ def test_analysis_folder_opens_as_frames_and_editable_paths(image, tmp_path):
     assert list(meta["properties"]["id"]) == [d["id"] for d in record["dislocations"]]
 
 
+@pytest.mark.slow  # two analyses
 def test_frames_found_from_another_folder_and_paths_kept_per_frame(image, tmp_path, monkeypatch):
     import shutil
 
