@@ -11,8 +11,12 @@ given as strings.
 
 from pathlib import Path
 
-import napari.types
 import numpy as np
+
+try:
+    from napari.types import ImageData
+except ImportError:  # without napari the module still imports (doctest collection); unused
+    ImageData = np.ndarray
 
 __all__ = ["analyze_dislocations", "detect_loops", "segment_particles"]
 
@@ -26,7 +30,7 @@ def _image(image) -> np.ndarray:
     return data
 
 
-def analyze_dislocations(image: napari.types.ImageData, model: Path | None = None) -> list:
+def analyze_dislocations(image: ImageData, model: Path | None = None) -> list:
     """Dislocations of the image as path Shapes (``temdefects analyze`` defaults)."""
     from temdefects.analysis.pipeline import analyze_image
     from temdefects.models import load
@@ -38,7 +42,7 @@ def analyze_dislocations(image: napari.types.ImageData, model: Path | None = Non
     return [(paths, meta, "shapes")]
 
 
-def detect_loops(image: napari.types.ImageData, model: Path | None = None) -> list:
+def detect_loops(image: ImageData, model: Path | None = None) -> list:
     """Loops and black dots of the image as ellipses coloured by class."""
     from temdefects.loops.detect import detect_defects
     from temdefects.loops.model import load_loop_model
@@ -56,7 +60,7 @@ def detect_loops(image: napari.types.ImageData, model: Path | None = None) -> li
     return [([ellipse_corners(e) for e in defects.ellipses], meta, "shapes")]
 
 
-def segment_particles(image: napari.types.ImageData, model: Path | None = None) -> list:
+def segment_particles(image: ImageData, model: Path | None = None) -> list:
     """Nanoparticles of the image as a Labels layer."""
     from temdefects.particles.pipeline import analyze_particles, load_particle_model
 
