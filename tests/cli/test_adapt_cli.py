@@ -27,6 +27,7 @@ def adapt_args(labelled, out, *extra):
     ]
 
 
+@pytest.mark.slow  # trains: keeps the fast subset under 90 s
 def test_adapt_writes_a_model_with_its_labels_and_chosen_postprocessing(labelled, tmp_path, capsys):
     out = tmp_path / "model"
     assert main(adapt_args(labelled, out, "--device", "cpu")) == 0
@@ -70,6 +71,7 @@ def test_adapt_from_a_given_model(labelled, tmp_path):
     assert np.isfinite(read_config(out)["postprocess"]["join_gap"])
 
 
+@pytest.mark.slow  # trains: keeps the fast subset under 90 s
 def test_flips_for_one_mask_models_only(labelled, tmp_path, capsys):
     model = tmp_path / "model"
     assert main(adapt_args(labelled, model, "--device", "cpu")) == 0
@@ -95,6 +97,7 @@ def test_adapt_resumes_a_finished_or_interrupted_run(labelled, tmp_path, capsys)
     capsys.readouterr()
 
 
+@pytest.mark.slow  # trains: keeps the fast subset under 90 s
 def test_local_contrast_is_learnt_stored_and_used_by_analyze(labelled, tmp_path):
     import cv2
 
@@ -126,6 +129,7 @@ def test_bad_contrast_is_one_usage_error(labelled, tmp_path, capsys):
     assert "invalid choice: 'loud'" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # trains: keeps the fast subset under 90 s
 def test_bad_contrast_in_a_model_record_is_one_error_line(labelled, tmp_path, capsys):
     from temdefects.cli.common import record_contrast
     from temdefects.errors import TemdefectsError

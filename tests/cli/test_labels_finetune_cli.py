@@ -2,6 +2,7 @@ import json
 
 import cv2
 import numpy as np
+import pytest
 import torch
 from safetensors.torch import load_file
 
@@ -82,6 +83,7 @@ def test_conversion_errors(labelled, tmp_path, capsys):
     assert code == 1 and "orphan.png" in err and (tmp_path / "y" / "000002.json").exists()
 
 
+@pytest.mark.slow  # trains: keeps the fast subset under 90 s
 def test_finetune_starts_from_the_base_model_and_records_it(labelled, tmp_path, capsys):
     data = tmp_path / "data"
     assert (

@@ -55,6 +55,7 @@ def _weights(model):
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
+@pytest.mark.slow  # trains: keeps the fast subset under 90 s
 def test_an_interrupted_run_resumes_to_the_same_weights(tiny_folder, tmp_path, monkeypatch):
     import temdefects.particles.segment as segment
     from temdefects.errors import TemdefectsError

@@ -9,12 +9,15 @@ magicgui reads them at run time to build the form, and cannot resolve names
 given as strings.
 """
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 try:
-    from napari.types import ImageData
+    with warnings.catch_warnings():  # napari's own pydantic and Qt deprecation notices
+        warnings.simplefilter("ignore")
+        from napari.types import ImageData
 except ImportError:  # without napari the module still imports (doctest collection); unused
     ImageData = np.ndarray
 
