@@ -222,6 +222,7 @@ def train_segmenter(
     from tqdm import tqdm
 
     from temdefects.models import build_model
+    from temdefects.train.checkpoint import save_training
     from temdefects.train.loop import resolve_device
 
     dev = resolve_device(config.device)
@@ -260,8 +261,6 @@ def train_segmenter(
         log(f"resuming at epoch {state['epoch'] + 1}, step {len(state['losses'])}")
 
     def save() -> None:
-        from temdefects.train.checkpoint import save_training
-
         if ckpt is not None:
             state["elapsed"] = time.perf_counter() - start
             save_training(ckpt, config.to_dict(), model, opt, sched, state)
@@ -314,9 +313,9 @@ def train_segmenter(
                 losses.append(float(loss.detach()))
                 step += 1
                 state["batches_done"] += 1
-                epoch_losses = losses[len(losses) - state["batches_done"] :]
+                recent = losses[-min(20, state["batches_done"]) :]  # this epoch's last 20
                 bar.update()
-                bar.set_postfix(loss=f"{np.mean(epoch_losses[-20:]):.3f}", epoch=epoch + 1)
+                bar.set_postfix(loss=f"{np.mean(recent):.3f}", epoch=epoch + 1)
                 if checkpoint_every and step % checkpoint_every == 0:
                     save()
             epoch_losses = losses[len(losses) - state["batches_done"] :]
