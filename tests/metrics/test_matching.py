@@ -129,3 +129,16 @@ def test_particle_matching_keeps_the_most_pairs_a_threshold_allows():
     true[0, 0:10], true[0, 10:16] = 1, 2
     pred[0, 2:14], pred[0, 0:2] = 1, 2
     assert sorted((p, t) for p, t, _ in match_labels(pred, true, min_iou=0.2)) == [(1, 2), (2, 1)]
+
+
+def test_detection_counts_are_the_counts_of_both_result_types():
+    from temdefects.loops.evaluate import DetectionScores
+    from temdefects.metrics.matching import detection_counts
+
+    m = match_instances(stack(T0, T0, FAR), stack(T0, T1))
+    keys = ("n_pred", "n_true", "tp", "fp", "fn", "precision", "recall", "f1")
+    assert {k: getattr(m, k) for k in keys} == detection_counts(3, 2, 1)
+    scores = DetectionScores.from_counts(n_pred=np.int64(3), n_true=2, tp=1)
+    assert dataclasses.asdict(scores) == detection_counts(3, 2, 1)
+    assert type(scores.n_pred) is int
+    assert detection_counts(0, 0, 0) == dict.fromkeys(keys[:5], 0) | dict.fromkeys(keys[5:], 1.0)

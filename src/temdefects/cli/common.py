@@ -26,6 +26,11 @@ positive_int = int_at_least(1)
 non_negative_int = int_at_least(0)
 
 
+def add_size_argument(group, flag: str = "--size", *, help: str | None = None) -> None:
+    """``FLAG HEIGHT WIDTH``: an image size as two integers >= 1."""
+    group.add_argument(flag, type=positive_int, nargs=2, metavar=("HEIGHT", "WIDTH"), help=help)
+
+
 def unit_float(text: str) -> float:
     """An argparse type: a number in [0, 1]."""
     try:
@@ -165,6 +170,53 @@ def expand_reporting(items, prog: str) -> tuple[list, list[dict]]:
             failed.append({"input": str(item), "status": "failed", "error": str(exc)})
             error_line(prog, str(exc))
     return files, failed
+
+
+def start_batch(args, command: str) -> tuple:
+    """``(out, files, report)`` of a batch command over ``args.inputs`` into ``args.output``.
+
+    The output folder is checked (:func:`temdefects.io.atomic.check_output_folder`
+    with ``args.overwrite``) but not created; the inputs are expanded by
+    :func:`expand_reporting`, each bad one reported on stderr after ``command``.
+    """
+    from pathlib import Path
+
+    from temdefects.io.atomic import check_output_folder
+
+    out = Path(args.output)
+    check_output_folder(out, args.overwrite)
+    files, report = expand_reporting(args.inputs, command)
+    return out, files, report
+
+
+def write_run_summary(out, summary: dict, start: float) -> None:
+    """Write ``out/summary.json``: ``summary`` and, last, the run's ``seconds`` since ``start``.
+
+    ``start`` is a :func:`time.perf_counter` reading taken when the run began.
+    """
+    import time
+
+    from temdefects.io import jsonfile as strict_json
+    from temdefects.io.atomic import atomic_write_text
+
+    summary = {**summary, "seconds": round(time.perf_counter() - start, 2)}
+    atomic_write_text(out / "summary.json", strict_json.dumps(summary, indent=1) + "\n")
+
+
+def unique_name(name: str, taken: set) -> str:
+    """``name``, else ``name_2``, ``name_3`` ..., the first not in ``taken`` (then added to it).
+
+    Examples
+    --------
+    >>> taken = {"a"}
+    >>> unique_name("a", taken), unique_name("a", taken), sorted(taken)
+    ('a_2', 'a_3', ['a', 'a_2', 'a_3'])
+    """
+    new, k = name, 2
+    while new in taken:
+        new, k = f"{name}_{k}", k + 1
+    taken.add(new)
+    return new
 
 
 def command_parser(sub, name: str, *, help: str, description: str | None = None, epilog=None):

@@ -13,6 +13,7 @@ import argparse
 
 from temdefects.cli.common import (
     add_inputs_and_output,
+    add_size_argument,
     command_parser,
     finish_parser,
     lazy_run,
@@ -41,7 +42,9 @@ def add_parser(sub) -> None:
     p = sub.add_parser("loops", help=HELP, description=HELP)
     group = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     add_synth_parser(
-        group, family="loop and black-dot", presets_hint="default, loop111-steel, irradiated-bf"
+        group,
+        family="loop and black-dot",
+        presets_hint="default, loop111-steel, irradiated-bf, bf-blobs",
     ).set_defaults(run=family_synth("loop"))
     _add_train(group)
     _add_detect(group)
@@ -170,8 +173,6 @@ def _resize(text: str) -> int | str:
 
 
 def _add_evaluate(group) -> None:
-    from temdefects.cli.common import positive_int
-
     p = command_parser(
         group,
         "evaluate",
@@ -193,13 +194,7 @@ def _add_evaluate(group) -> None:
     )
     size = io.add_mutually_exclusive_group()
     size.add_argument("--images", metavar="DIR", help="images by stem, for their sizes")
-    size.add_argument(
-        "--image-size",
-        type=positive_int,
-        nargs=2,
-        metavar=("HEIGHT", "WIDTH"),
-        help="size of every image (px)",
-    )
+    add_size_argument(size, "--image-size", help="size of every image (px)")
     opts = p.add_argument_group("evaluation")
     opts.add_argument("--iou", type=_iou, default=0.4, help="IoU of a match (default 0.4)")
     opts.add_argument(

@@ -7,13 +7,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from temdefects.cli.common import expand_reporting
+from temdefects.cli.common import start_batch, unique_name, write_run_summary
 from temdefects.errors import InputFileError
 from temdefects.io import jsonfile as strict_json
 from temdefects.io.atomic import (
     atomic_write_bytes,
     atomic_write_text,
-    check_output_folder,
     remove_if_empty,
 )
 from temdefects.loops.evaluate import evaluate_loops
@@ -184,9 +183,7 @@ def run_detect(args) -> int:
     from temdefects.loops.outputs import coco_detections, loop_overlay
     from temdefects.loops.table import write_detections, write_summary_csv
 
-    out = Path(args.output)
-    check_output_folder(out, args.overwrite)
-    files, report = expand_reporting(args.inputs, f"{PROG} detect")  # before the model loads
+    out, files, report = start_batch(args, f"{PROG} detect")  # before the model loads
     if not files:
         return 1  # each bad input has had its line; nothing read, nothing written
     from temdefects.loops.detect import detect_defects  # torch: only once there is work
@@ -211,10 +208,7 @@ def run_detect(args) -> int:
                     polarity=args.polarity,
                     factor=factor,
                 )
-                name, k = frame.name, 2
-                while name in names:
-                    name, k = f"{frame.name}_{k}", k + 1
-                names.add(name)
+                name = unique_name(frame.name, names)
                 write_detections(out / f"{name}.csv", defects)
                 ok, png = cv2.imencode(".png", loop_overlay(frame.image, defects))
                 atomic_write_bytes(out / f"{name}_overlay.png", png.tobytes())
@@ -257,9 +251,8 @@ def run_detect(args) -> int:
         "images": len(found),
         "defects": dict(counts),
         "failed": failed,
-        "seconds": round(time.perf_counter() - start, 2),
     }
-    atomic_write_text(out / "summary.json", strict_json.dumps(summary, indent=1) + "\n")
+    write_run_summary(out, summary, start)
     print(
         f"detected in {len(found)} images: {sum(counts.values())} defects ("
         + (", ".join(f"{n} {c}" for c, n in sorted(counts.items())) or "none")

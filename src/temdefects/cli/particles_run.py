@@ -7,7 +7,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from temdefects.cli.common import expand_reporting
+from temdefects.cli.common import start_batch, unique_name, write_run_summary
 from temdefects.errors import InputFileError, TemdefectsError
 from temdefects.io import jsonfile as strict_json
 from temdefects.io.atomic import atomic_write_text, remove_if_empty
@@ -158,9 +158,7 @@ def run_analyze(args) -> int:
 
     from temdefects.io.frames import MIN_SIDE, iter_frames
 
-    out = Path(args.output)
-    _check_output(out, args.overwrite)
-    files, report = expand_reporting(args.inputs, f"{PROG} analyze")  # before the model loads
+    out, files, report = start_batch(args, f"{PROG} analyze")  # before the model loads
     if not files:
         return 1  # each bad input has had its line; nothing read, nothing written
     from temdefects.particles.outputs import write_result  # torch: only once there is work
@@ -187,10 +185,7 @@ def run_analyze(args) -> int:
                     rescale=not args.no_rescale,
                     flips=args.flips,
                 )
-                name, k = frame.name, 2
-                while name in names:  # a.png and a.tif both give "a"
-                    name, k = f"{frame.name}_{k}", k + 1
-                names.add(name)
+                name = unique_name(frame.name, names)  # a.png and a.tif both give "a"
                 counts = Counter(r["class"] for r in result.rows)
                 entry["images"].append(
                     {
@@ -225,9 +220,8 @@ def run_analyze(args) -> int:
         "particles": particles,
         "classes": dict(classes),
         "failed": failed,
-        "seconds": round(time.perf_counter() - start, 2),
     }
-    atomic_write_text(out / "summary.json", strict_json.dumps(summary, indent=1) + "\n")
+    write_run_summary(out, summary, start)
     print(
         f"analyzed {images} images: {particles} particles "
         f"({', '.join(f'{n} {c}' for c, n in sorted(classes.items())) or 'none'}); "

@@ -6,7 +6,8 @@ import sys
 import time
 from pathlib import Path
 
-from temdefects.cli.common import command_parser, non_negative_int, positive_int, print_error
+from temdefects.cli.common import add_size_argument, command_parser, positive_int, print_error
+from temdefects.cli.synth_group import add_run_arguments
 
 HELP = "generate synthetic dislocation images, masks, centre lines and records"
 
@@ -51,22 +52,9 @@ def add_parser(sub) -> None:
         help="background kind (default: from the configuration)",
     )
     cfg.add_argument("--backgrounds", metavar="DIR", help="folder of real background crops")
-    cfg.add_argument(
-        "--size",
-        type=positive_int,
-        nargs=2,
-        metavar=("HEIGHT", "WIDTH"),
-        help="image size in px (default 512 512)",
-    )
+    add_size_argument(cfg, help="image size in px (default 512 512)")
     run = p.add_argument_group("run")
-    run.add_argument("--seed", type=non_negative_int, default=0, help="run seed (default 0)")
-    run.add_argument("--workers", type=positive_int, default=1, help="processes (default 1)")
-    run.add_argument(
-        "--scheduler",
-        metavar="ADDR",
-        help="Dask scheduler whose workers make the images: tcp://HOST:PORT, or local:N for a "
-        "local cluster of N processes (docs/scale.md); workers must see the output folder",
-    )
+    add_run_arguments(run)
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     other = p.add_argument_group("other modes")
     other.add_argument("--replay", metavar="RECORD", help="re-render one image from its record")

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from temdefects.cli.common import non_negative_int, positive_int, print_error
+from temdefects.cli.common import add_size_argument, non_negative_int, positive_int, print_error
 
 
 def add_synth_parser(sub, *, family: str, presets_hint: str) -> argparse.ArgumentParser:
@@ -21,15 +21,8 @@ def add_synth_parser(sub, *, family: str, presets_hint: str) -> argparse.Argumen
     p.add_argument("-n", "--count", type=positive_int, metavar="COUNT", help="number of images")
     p.add_argument("--preset", default="default", help=f"built-in preset ({presets_hint})")
     p.add_argument("--config", metavar="FILE", help="YAML/JSON values replacing the preset's")
-    p.add_argument("--size", type=positive_int, nargs=2, metavar=("HEIGHT", "WIDTH"))
-    p.add_argument("--seed", type=non_negative_int, default=0, help="run seed (default 0)")
-    p.add_argument("--workers", type=positive_int, default=1, help="processes (default 1)")
-    p.add_argument(
-        "--scheduler",
-        metavar="ADDR",
-        help="Dask scheduler whose workers make the images: tcp://HOST:PORT, or local:N for a "
-        "local cluster of N processes (docs/scale.md); workers must see the output folder",
-    )
+    add_size_argument(p)
+    add_run_arguments(p)
     p.add_argument(
         "--overwrite",
         action="store_true",
@@ -45,6 +38,18 @@ def add_synth_parser(sub, *, family: str, presets_hint: str) -> argparse.Argumen
     p.add_argument("--list-presets", action="store_true", help="print the preset names")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return p
+
+
+def add_run_arguments(group) -> None:
+    """``--seed``, ``--workers`` and ``--scheduler`` of every ``synth`` command."""
+    group.add_argument("--seed", type=non_negative_int, default=0, help="run seed (default 0)")
+    group.add_argument("--workers", type=positive_int, default=1, help="processes (default 1)")
+    group.add_argument(
+        "--scheduler",
+        metavar="ADDR",
+        help="Dask scheduler whose workers make the images: tcp://HOST:PORT, or local:N for a "
+        "local cluster of N processes (docs/scale.md); workers must see the output folder",
+    )
 
 
 def family_synth(family: str):

@@ -65,19 +65,28 @@ def as_points(points: np.ndarray, *, name: str = "points") -> np.ndarray:
     return arr
 
 
+def _int_at_least(value: int, name: str, minimum: int, kind: str) -> int:
+    """``value`` as a Python int >= ``minimum``.
+
+    Raises
+    ------
+    TypeError
+        ``<name> must be <kind>`` for a bool or a non-integer.
+    ValueError
+        ``<name> must be >= <minimum>`` for a smaller integer.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be {kind}, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
 def as_min_size(min_size: int) -> int:
     """Return ``min_size`` as a non-negative Python int."""
-    if isinstance(min_size, bool) or not isinstance(min_size, (int, np.integer)):
-        raise TypeError(f"min_size must be an integer number of pixels, got {min_size!r}")
-    if min_size < 0:
-        raise ValueError(f"min_size must be >= 0, got {min_size}")
-    return int(min_size)
+    return _int_at_least(min_size, "min_size", 0, "an integer number of pixels")
 
 
 def as_n_points(n_points: int) -> int:
     """Return ``n_points`` as a Python int of at least 2."""
-    if isinstance(n_points, bool) or not isinstance(n_points, (int, np.integer)):
-        raise TypeError(f"n_points must be an integer, got {n_points!r}")
-    if n_points < 2:
-        raise ValueError(f"n_points must be >= 2, got {n_points}")
-    return int(n_points)
+    return _int_at_least(n_points, "n_points", 2, "an integer")

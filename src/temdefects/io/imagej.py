@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from temdefects.errors import InputFileError
+from temdefects.io._curves import check_curve
 from temdefects.io.atomic import atomic_write_bytes
 
 
@@ -53,16 +54,7 @@ def write_imagej_rois(
     import roifile
 
     path = Path(path)
-    arrays = []
-    for i, curve in enumerate(curves):
-        arr = np.asarray(curve, dtype=np.float64)
-        if arr.ndim != 2 or arr.shape[1] != 2 or arr.shape[0] < 2:
-            raise ValueError(
-                f"curves[{i}]: expected a (P, 2) array of x, y with P >= 2, got shape {arr.shape}"
-            )
-        if not np.isfinite(arr).all():
-            raise ValueError(f"curves[{i}]: coordinates must be finite")
-        arrays.append(arr)
+    arrays = [check_curve(c, i) for i, c in enumerate(curves)]
     if names is None:
         names = [f"dislocation-{i + 1:03d}" for i in range(len(arrays))]
     names = list(names)

@@ -19,6 +19,7 @@ import numpy as np
 
 from temdefects.errors import InputFileError
 from temdefects.io import jsonfile as strict_json
+from temdefects.io._curves import check_curve
 from temdefects.io.atomic import atomic_write_text
 
 LABELME_VERSION = "5.5.0"
@@ -63,17 +64,6 @@ class LabelmeDoc:
     shapes: list[LabelmeShape]
 
 
-def _check_curve(points: object, i: int) -> np.ndarray:
-    arr = np.asarray(points, dtype=np.float64)
-    if arr.ndim != 2 or arr.shape[1] != 2 or arr.shape[0] < 2:
-        raise ValueError(
-            f"curves[{i}]: expected a (P, 2) array of x, y with P >= 2, got shape {arr.shape}"
-        )
-    if not np.isfinite(arr).all():
-        raise ValueError(f"curves[{i}]: coordinates must be finite")
-    return arr
-
-
 def write_labelme(
     path: str | os.PathLike,
     curves: Sequence[np.ndarray],
@@ -112,7 +102,7 @@ def write_labelme(
         For malformed curves, shape, labels or ``extra`` keys.
     """
     path = Path(path)
-    arrays = [_check_curve(c, i) for i, c in enumerate(curves)]
+    arrays = [check_curve(c, i) for i, c in enumerate(curves)]
     labels = [label] * len(arrays) if isinstance(label, str) else list(label)
     if len(labels) != len(arrays) or not all(isinstance(x, str) and x for x in labels):
         raise ValueError(f"label must be a non-empty string or {len(arrays)} non-empty strings")

@@ -31,7 +31,7 @@ import numpy as np
 from temdefects.loops.defects import CLASSES, Defects
 from temdefects.loops.geometry import areal_density, defect_area, defect_diameter
 from temdefects.loops.table import SUMMARY_COLUMNS
-from temdefects.metrics.matching import assign_pairs, safe_ratio
+from temdefects.metrics.matching import assign_pairs, detection_counts
 
 __all__ = [
     "IOU_THRESHOLDS",
@@ -129,17 +129,7 @@ class DetectionScores:
     @classmethod
     def from_counts(cls, *, n_pred: int, n_true: int, tp: int) -> DetectionScores:
         """Scores of ``tp`` matches among ``n_pred`` predictions and ``n_true`` truths."""
-        fp, fn = n_pred - tp, n_true - tp
-        return cls(
-            n_pred=int(n_pred),
-            n_true=int(n_true),
-            tp=int(tp),
-            fp=int(fp),
-            fn=int(fn),
-            precision=safe_ratio(tp, n_pred),
-            recall=safe_ratio(tp, n_true),
-            f1=safe_ratio(2 * tp, 2 * tp + fp + fn),
-        )
+        return cls(**detection_counts(n_pred, n_true, tp))
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,19 @@ def binary(a: object, name: str, *, ndim: int, layout: str) -> np.ndarray:
     return arr.astype(bool)
 
 
+def binary_stacks(
+    pred: object, true: object, *, pred_layout: str = "(N, H, W)"
+) -> tuple[np.ndarray, np.ndarray]:
+    """``pred`` and ``true`` as bool (K, H, W) and (M, H, W) stacks of one image size.
+
+    The checks of :func:`binary` for each, then :func:`same_image_shape`.
+    """
+    p = binary(pred, "pred", ndim=3, layout=pred_layout)
+    t = binary(true, "true", ndim=3, layout="(M, H, W)")
+    same_image_shape(p, t, ("pred", "true"))
+    return p, t
+
+
 def probabilities(a: object, name: str) -> np.ndarray:
     """Return ``a`` (N, H, W) unchanged after checking that its values lie in [0, 1]."""
     arr = _as_real_array(a, name)

@@ -118,9 +118,7 @@ def greedy_match(pred: np.ndarray, true: np.ndarray) -> tuple[tuple[int, int, fl
     ValueError
         If a stack is not 3-D or not binary, or the image sizes differ.
     """
-    p = _validate.binary(pred, "pred", ndim=3, layout="(N, H, W)")
-    t = _validate.binary(true, "true", ndim=3, layout="(M, H, W)")
-    _validate.same_image_shape(p, t, ("pred", "true"))
+    p, t = _validate.binary_stacks(pred, true)
     return tuple(_greedy(dice_matrix(p, t), t.any(axis=(1, 2))))
 
 

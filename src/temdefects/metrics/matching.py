@@ -22,12 +22,45 @@ from scipy.optimize import linear_sum_assignment
 from temdefects.metrics import _validate
 from temdefects.metrics.overlap import get_criterion
 
-__all__ = ["InstanceMatch", "assign_pairs", "match_instances", "safe_ratio"]
+__all__ = [
+    "InstanceMatch",
+    "assign_pairs",
+    "detection_counts",
+    "match_instances",
+    "safe_ratio",
+]
 
 
 def safe_ratio(num: float, den: float) -> float:
     """``num / den`` with 0/0 defined as 1.0 (the convention of this package)."""
     return 1.0 if den == 0 else float(num) / float(den)
+
+
+def detection_counts(n_pred: int, n_true: int, tp: int) -> dict:
+    """Counts and rates of ``tp`` matches among ``n_pred`` predictions and ``n_true`` truths.
+
+    Returns
+    -------
+    dict
+        ``n_pred``, ``n_true``, ``tp``, ``fp``, ``fn`` (int) and ``precision``,
+        ``recall``, ``f1`` (float, 1.0 for 0/0, see :func:`safe_ratio`).
+
+    Examples
+    --------
+    >>> detection_counts(4, 2, 2)["precision"], detection_counts(0, 0, 0)["f1"]
+    (0.5, 1.0)
+    """
+    fp, fn = n_pred - tp, n_true - tp
+    return {
+        "n_pred": int(n_pred),
+        "n_true": int(n_true),
+        "tp": int(tp),
+        "fp": int(fp),
+        "fn": int(fn),
+        "precision": safe_ratio(tp, n_pred),
+        "recall": safe_ratio(tp, n_true),
+        "f1": safe_ratio(2 * tp, 2 * tp + fp + fn),
+    }
 
 
 @dataclass(frozen=True)
@@ -141,9 +174,7 @@ def match_instances(
     """
     get_criterion(criterion)  # unknown names fail before any work
     threshold = _validate.unit_interval(threshold, "threshold", open_low=True)
-    p = _validate.binary(pred, "pred", ndim=3, layout="(K, H, W)")
-    t = _validate.binary(true, "true", ndim=3, layout="(M, H, W)")
-    _validate.same_image_shape(p, t, ("pred", "true"))
+    p, t = _validate.binary_stacks(pred, true, pred_layout="(K, H, W)")
     return _match_valid(p, t, threshold=threshold, criterion=criterion)
 
 
@@ -167,8 +198,7 @@ def _match_valid(
     matched = sorted(assign_pairs(scores, threshold), key=lambda rc: rc[1])
     pairs = tuple((int(pi[r]), int(ti[c]), float(scores[r, c])) for r, c in matched)
 
-    n_pred, n_true, tp = len(pi), len(ti), len(pairs)
-    fp, fn = n_pred - tp, n_true - tp
+    n_pred = len(pi)
     used_rows = {r for r, _ in matched}
     found_cols = [c for _, c in matched]
     duplicates = 0
@@ -178,14 +208,7 @@ def _match_valid(
     return InstanceMatch(
         criterion=criterion,
         threshold=threshold,
-        n_pred=n_pred,
-        n_true=n_true,
-        tp=tp,
-        fp=fp,
-        fn=fn,
-        precision=safe_ratio(tp, n_pred),
-        recall=safe_ratio(tp, n_true),
-        f1=safe_ratio(2 * tp, 2 * tp + fp + fn),
+        **detection_counts(n_pred, len(ti), len(pairs)),
         pairs=pairs,
         mean_matched_score=float(np.mean([s for *_, s in pairs])) if pairs else 0.0,
         duplicates=duplicates,

@@ -159,9 +159,7 @@ def union_scores(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
     ValueError
         If a stack is not 3-D or not binary, or the image sizes differ.
     """
-    p = _validate.binary(pred, "pred", ndim=3, layout="(N, H, W)")
-    t = _validate.binary(true, "true", ndim=3, layout="(M, H, W)")
-    _validate.same_image_shape(p, t, ("pred", "true"))
+    p, t = _validate.binary_stacks(pred, true)
     return _union_scores(p.any(axis=0), t.any(axis=0))
 
 

@@ -253,14 +253,32 @@ def write_sample(folder: str | os.PathLike, sample: Sample, record: dict) -> Pat
     )
 
 
+def read_generator_record(path: str | os.PathLike, record_format: str, what: str) -> dict:
+    """Load a generator's per-image record JSON and check its ``format``.
+
+    Parameters
+    ----------
+    path
+        The record file.
+    record_format
+        The ``format`` the record must have.
+    what
+        What such a record is, for the error message (``not a <what>``).
+
+    Raises
+    ------
+    InputFileError
+        When the file is missing (``record not found``), unreadable or of
+        another format.
+    """
+    return read_json_record(
+        path, expected_format=record_format, what=what, missing="record not found"
+    )
+
+
 def read_record(path: str | os.PathLike) -> dict:
     """Load and check a record JSON."""
-    return read_json_record(
-        path,
-        expected_format=RECORD_FORMAT,
-        what="temdefects synthetic-image record",
-        missing="record not found",
-    )
+    return read_generator_record(path, RECORD_FORMAT, "temdefects synthetic-image record")
 
 
 def read_lines(path: str | os.PathLike, count: int) -> list:

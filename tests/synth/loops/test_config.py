@@ -20,12 +20,17 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_presets():
-    assert list_loop_presets() == ["default", "irradiated-bf", "loop111-steel"]
+    assert list_loop_presets() == ["bf-blobs", "default", "irradiated-bf", "loop111-steel"]
     default = load_loop_config("default")
     assert all(getattr(default, c).count.hi > 0 for c in CLASSES)
     steel = load_loop_config("loop111-steel")
     mean = {c: (getattr(steel, c).count.lo + getattr(steel, c).count.hi) / 2 for c in CLASSES}
     assert mean["loop111"] > 2 * (mean["loop100"] + mean["dot"])
+    # bf-blobs: the irradiated-bf look with larger, mostly filled loops and larger dots
+    bf, blobs = load_loop_config("irradiated-bf"), load_loop_config("bf-blobs")
+    assert blobs.loop111.diameter.hi > bf.loop111.diameter.hi
+    assert blobs.loop111.solid_probability > bf.loop111.solid_probability
+    assert blobs.dot.diameter.hi > bf.dot.diameter.hi
 
 
 def test_round_trip_through_yaml(tmp_path):

@@ -30,9 +30,9 @@ import numpy as np
 from temdefects import __version__
 from temdefects.errors import InputFileError
 from temdefects.io.images import encode_png
-from temdefects.io.records import read_json_record
 from temdefects.synth.files import (
     encode_masks,
+    read_generator_record,
     read_masks,
     read_sample_record,
     record_head,
@@ -78,12 +78,7 @@ def read_loop_record(path: str | os.PathLike) -> dict:
     InputFileError
         When the file is missing, unreadable or of another format.
     """
-    return read_json_record(
-        path,
-        expected_format=RECORD_FORMAT,
-        what="temdefects synthetic loop-image record",
-        missing="record not found",
-    )
+    return read_generator_record(path, RECORD_FORMAT, "temdefects synthetic loop-image record")
 
 
 def read_loop_sample(folder: str | os.PathLike, index: int | str) -> LoopSample:

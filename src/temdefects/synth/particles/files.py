@@ -21,9 +21,9 @@ import numpy as np
 
 from temdefects.errors import InputFileError
 from temdefects.io.images import encode_png
-from temdefects.io.records import read_json_record
 from temdefects.synth.files import (
     encode_npz,
+    read_generator_record,
     read_sample_record,
     record_head,
     software_versions,
@@ -104,12 +104,7 @@ def write_particle_sample(folder: str | os.PathLike, sample: ParticleSample, rec
 
 def read_particle_record(path: str | os.PathLike) -> dict:
     """Load and check a particle record JSON."""
-    return read_json_record(
-        path,
-        expected_format=RECORD_FORMAT,
-        what="temdefects synthetic particle record",
-        missing="record not found",
-    )
+    return read_generator_record(path, RECORD_FORMAT, "temdefects synthetic particle record")
 
 
 def read_particle_sample(folder: str | os.PathLike, index: int | str) -> ParticleSample:
