@@ -84,7 +84,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-o", "--output", required=True, help="output folder")
     ap.add_argument("--model", default=None, help="loop model folder (default: shipped)")
-    ap.add_argument("--sets", nargs="+", default=["li2018", "creme", "ti"])
+    ap.add_argument(
+        "--sets", nargs="+", default=["li2018", "creme", "ti"], choices=["li2018", "creme", "ti"]
+    )
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--root", default=str(ROOT), help="real loop data folder")
     ap.add_argument("--only", metavar="FILE", help="evaluate only the images named in FILE")

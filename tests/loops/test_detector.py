@@ -1,5 +1,7 @@
 """Detector construction, its input channels, and the crops and boxes it trains on."""
 
+import dataclasses
+
 import cv2
 import numpy as np
 import pytest
@@ -11,6 +13,7 @@ from temdefects.loops.detector import (
     build_detector,
     detector_config_from_dict,
     detector_input,
+    nested_in_higher,
     resize_factor,
     run_detector,
 )
@@ -136,3 +139,50 @@ def test_detector_trains_and_predicts_in_input_px(tiny_net):
         assert set(labels.tolist()) <= {0, 1, 2}
     with pytest.raises(ValueError, match="2D image"):
         run_detector(net, cfg, np.zeros((4, 4)))
+
+
+def test_class_agnostic_head_gives_one_box_per_proposal_scored_as_any_defect():
+    torch.manual_seed(0)
+    cfg = DetectorConfig(input_size=128, fpn_channels=16, representation=32)
+    agn = dataclasses.replace(cfg, class_agnostic=True)
+    per_class, agnostic = build_detector(cfg), build_detector(agn)
+    agnostic.load_state_dict(per_class.state_dict())
+    heads = agnostic.roi_heads
+    # three proposals; logits: background, loop111, loop100, dot
+    proposals = [torch.tensor([[10.0, 10, 30, 30], [11, 11, 31, 31], [60, 60, 80, 80]])]
+    logits = torch.log(
+        torch.tensor([[0.2, 0.4, 0.1, 0.3], [0.3, 0.1, 0.1, 0.5], [0.9, 0.05, 0.03, 0.02]])
+    )
+    regression = torch.zeros(3, 16)
+    boxes, scores, labels = heads.postprocess_detections(
+        logits, regression, proposals, [(128, 128)]
+    )
+    # the two overlapping proposals are one defect: the better one is kept, scored
+    # 1 - p(background) = 0.8 with its most likely class (loop111, label 1)
+    assert scores[0].tolist() == pytest.approx([0.8, 0.1], abs=1e-6)
+    assert labels[0].tolist() == [1, 1]
+    assert boxes[0][0].tolist() == pytest.approx([10, 10, 30, 30])
+    # the per-class head splits the first defect into boxes of each class
+    _, s, lab = per_class.roi_heads.postprocess_detections(
+        logits, regression, proposals, [(128, 128)]
+    )
+    assert max(s[0].tolist()) < 0.6 and len(set(lab[0].tolist())) == 3
+    with pytest.raises(ConfigError, match="class_agnostic"):
+        DetectorConfig(class_agnostic="yes")
+    with pytest.raises(ConfigError, match="nested"):
+        DetectorConfig(nested=1.5)
+
+
+def test_nested_boxes_dropped_greedily_by_score():
+    boxes = np.array(
+        [[0, 0, 20, 20], [4, 4, 12, 12], [0, 0, 19, 21], [40, 40, 50, 50], [41, 41, 49, 49]],
+        float,
+    )
+    scores = np.array([0.5, 0.9, 0.4, 0.3, 0.2])
+    # the core box (0.9) drops the whole blob's boxes (its area lies inside them);
+    # the far pair keeps its better box only
+    assert nested_in_higher(boxes, scores, 0.8).tolist() == [True, False, True, False, True]
+    # a bar that only crosses a box keeps it
+    cross = np.array([[0, 8, 40, 12], [18, 0, 22, 40]], float)
+    assert not nested_in_higher(cross, np.array([0.9, 0.8]), 0.8).any()
+    assert nested_in_higher(boxes[:1], scores[:1], 0.8).tolist() == [False]

@@ -193,6 +193,21 @@ def test_tiny_training_run_writes_a_loadable_model(synth, real, tmp_path):
     other = loop_train_config({**plain, "init": str(out), "detector": {**TINY, "fpn_channels": 8}})
     with pytest.raises(ConfigError, match="detector settings differ"):
         initialise(build_detector(other.detector), other)
+    # epochs 0: the init model validated again with other box post-processing
+    settings = {**TINY, "class_agnostic": True, "nested": 0.8, "scale": "auto"}
+    calib = loop_train_config(
+        {**plain, "init": str(out), "detector": settings, "optim": {"epochs": 0}}
+    )
+    done = train_loop_detector(calib, tmp_path / "calibrated", progress=False)
+    assert done["best_epoch"] == 0 and done["log"][0]["loss"] is None
+    again = load_loop_model(tmp_path / "calibrated")
+    assert again.config.class_agnostic and again.config.nested == 0.8
+    assert again.score_threshold == pytest.approx(done["score_threshold"])
+    for key, value in model.net.state_dict().items():
+        assert torch.equal(again.net.state_dict()[key], value), key
+    alone = loop_train_config({**plain, "optim": {"epochs": 0}})
+    with pytest.raises(ConfigError, match="needs an init model"):
+        train_loop_detector(alone, tmp_path / "alone", progress=False)
 
 
 def test_load_loop_model_errors(tmp_path):

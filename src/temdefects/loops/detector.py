@@ -15,6 +15,7 @@ the training size are detected in tiles. Boxes are mapped back to the input's px
 
 from __future__ import annotations
 
+import types
 from dataclasses import dataclass, field, fields
 
 import cv2
@@ -28,11 +29,13 @@ from temdefects.synth.loops.config import CLASSES
 
 __all__ = [
     "CHANNELS",
+    "INFERENCE_SETTINGS",
     "SCALES",
     "DetectorConfig",
     "build_detector",
     "detector_config_from_dict",
     "detector_input",
+    "nested_in_higher",
     "resize_factor",
     "run_detector",
 ]
@@ -40,6 +43,8 @@ __all__ = [
 CHANNELS = ("raw-clahe-blur", "raw")
 SCALES = ("longer-side", "auto")
 CLAHE_TILE = 64  # px per CLAHE tile side
+#: Settings that change how boxes are read from the network, not its weights.
+INFERENCE_SETTINGS = ("scale", "nms", "detections_per_image", "nested", "class_agnostic")
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,18 @@ class DetectorConfig:
     detections_per_image : int
         Most boxes kept per image after non-maximum suppression.
     nms : float
-        IoU of the per-class non-maximum suppression.
+        IoU of the non-maximum suppression.
+    nested : float
+        A box of which at least this fraction (of the smaller box's area) is
+        shared with a higher-scoring box is dropped: one blob boxed twice, once
+        whole and once by its core, counts once (0: off).
+    class_agnostic : bool
+        One box per proposal instead of one per class: its score is the
+        probability that it is a defect of any class (1 - p(background)), its
+        class the most likely one, and non-maximum suppression runs across
+        classes. Faster R-CNN's per-class boxes split an ambiguous defect
+        (a small loop or a large dot) into two or three boxes with part of
+        the probability each; the agnostic score keeps it whole.
     scale : {"longer-side", "auto"}
         Working scale when none is asked for: longer side to ``input_size``,
         or chosen from each image (:mod:`temdefects.loops.tiling`).
@@ -84,6 +100,8 @@ class DetectorConfig:
     detections_per_image: int = 300
     nms: float = 0.5
     scale: str = "longer-side"
+    nested: float = 0.0
+    class_agnostic: bool = False
 
     def __post_init__(self) -> None:
         if self.backbone not in _TRUNKS:
@@ -111,6 +129,12 @@ class DetectorConfig:
             )
         if not 0 < self.nms <= 1:
             raise ConfigError(f"detector.nms: expected an IoU in (0, 1], got {self.nms}")
+        if not 0 <= self.nested <= 1:
+            raise ConfigError(f"detector.nested: expected a fraction in [0, 1], got {self.nested}")
+        if not isinstance(self.class_agnostic, bool):
+            raise ConfigError(
+                f"detector.class_agnostic: expected true or false, got {self.class_agnostic!r}"
+            )
 
     def to_dict(self) -> dict:
         return to_plain(self)
@@ -163,7 +187,7 @@ def build_detector(config: DetectorConfig | dict | None = None) -> nn.Module:
     pool = MultiScaleRoIAlign(featmap_names=["0", "1", "2", "3"], output_size=7, sampling_ratio=2)
     head = TwoMLPHead(cfg.fpn_channels * 7 * 7, cfg.representation)
     size = cfg.input_size or 512
-    return FasterRCNN(
+    model = FasterRCNN(
         backbone,
         min_size=size,
         max_size=size,
@@ -177,6 +201,40 @@ def build_detector(config: DetectorConfig | dict | None = None) -> nn.Module:
         box_nms_thresh=cfg.nms,
         box_score_thresh=0.001,
     )
+    if cfg.class_agnostic:
+        model.roi_heads.postprocess_detections = types.MethodType(
+            _agnostic_postprocess, model.roi_heads
+        )
+    return model
+
+
+def _agnostic_postprocess(heads, class_logits, box_regression, proposals, image_shapes):
+    """torchvision ``RoIHeads.postprocess_detections`` with one box per proposal.
+
+    Score: 1 - p(background); label: the most likely defect class; box: that
+    class's regression; then score threshold, tiny boxes out, NMS across classes.
+    """
+    from torchvision.ops import boxes as box_ops
+
+    counts = [len(p) for p in proposals]
+    decoded = heads.box_coder.decode(box_regression, proposals).split(counts)
+    probs = torch.softmax(class_logits, -1).split(counts)
+    all_boxes, all_scores, all_labels = [], [], []
+    for boxes, p, shape in zip(decoded, probs, image_shapes, strict=True):
+        boxes = box_ops.clip_boxes_to_image(boxes, shape)
+        fg = p[:, 1:]
+        scores = fg.sum(1)
+        labels = fg.argmax(1) + 1
+        boxes = boxes[torch.arange(len(boxes), device=boxes.device), labels]
+        keep = torch.where(scores > heads.score_thresh)[0]
+        boxes, scores, labels = boxes[keep], scores[keep], labels[keep]
+        keep = box_ops.remove_small_boxes(boxes, min_size=1e-2)
+        boxes, scores, labels = boxes[keep], scores[keep], labels[keep]
+        keep = box_ops.nms(boxes, scores, heads.nms_thresh)[: heads.detections_per_img]
+        all_boxes.append(boxes[keep])
+        all_scores.append(scores[keep])
+        all_labels.append(labels[keep])
+    return all_boxes, all_scores, all_labels
 
 
 def detector_input(image: np.ndarray, channels: str = "raw-clahe-blur") -> np.ndarray:
@@ -262,6 +320,41 @@ def _detect_at(
     return xyxy, labels.astype(int) - 1, scores
 
 
+def nested_in_higher(xyxy: np.ndarray, scores: np.ndarray, fraction: float) -> np.ndarray:
+    """Which boxes share ``fraction`` of the smaller area with a kept higher-scoring box.
+
+    Greedy, like non-maximum suppression: boxes are visited by falling score
+    and a dropped box drops nothing else, so the boxes kept above any score
+    threshold are the same whether it is applied before or after.
+
+    Examples
+    --------
+    >>> boxes = np.array([[0, 0, 10, 10], [2, 2, 6, 6], [20, 20, 30, 30]], float)
+    >>> nested_in_higher(boxes, np.array([0.9, 0.8, 0.7]), 0.8).tolist()
+    [False, True, False]
+    """
+    n = len(xyxy)
+    dropped = np.zeros(n, bool)
+    if n < 2:
+        return dropped
+    order = np.argsort(-scores, kind="stable")
+    b = xyxy[order]
+    area = np.clip(b[:, 2] - b[:, 0], 0, None) * np.clip(b[:, 3] - b[:, 1], 0, None)
+    kept = np.zeros(n, bool)
+    for i in range(n):
+        k = np.flatnonzero(kept[:i])
+        if len(k):
+            w = np.minimum(b[k, 2], b[i, 2]) - np.maximum(b[k, 0], b[i, 0])
+            h = np.minimum(b[k, 3], b[i, 3]) - np.maximum(b[k, 1], b[i, 1])
+            inter = np.clip(w, 0, None) * np.clip(h, 0, None)
+            small = np.maximum(np.minimum(area[k], area[i]), 1e-9)
+            if (inter / small >= fraction).any():
+                continue
+        kept[i] = True
+    dropped[order] = ~kept
+    return dropped
+
+
 @torch.no_grad()
 def run_detector(
     model: nn.Module,
@@ -317,6 +410,8 @@ def run_detector(
         f = coarse if factor is None else float(factor)
         xyxy, labels, scores = _detect_at(model, config, image, f, device)
     keep = scores >= min_score
+    if config.nested > 0:
+        keep &= ~nested_in_higher(xyxy, scores, config.nested)
     xyxy = xyxy[keep]
     boxes = np.stack(
         [xyxy[:, 0], xyxy[:, 1], xyxy[:, 2] - xyxy[:, 0], xyxy[:, 3] - xyxy[:, 1]], axis=1

@@ -87,7 +87,14 @@ class LoopDataConfig:
 class LoopOptimConfig:
     """AdamW with a linear warm-up and a cosine decay to zero."""
 
-    epochs: int = num_field(10, min=1, max=100000, integer=True, doc="validation rounds")
+    epochs: int = num_field(
+        10,
+        min=0,
+        max=100000,
+        integer=True,
+        doc="validation rounds (0: no training; the init model is validated and its "
+        "score threshold chosen again, e.g. after a change of detector settings)",
+    )
     steps_per_epoch: int = num_field(200, min=1, max=10**7, integer=True, doc="steps per epoch")
     lr: float = num_field(3e-4, min=1e-8, max=10.0, doc="peak learning rate")
     weight_decay: float = num_field(1e-4, min=0.0, max=1.0, doc="AdamW weight decay")

@@ -27,7 +27,7 @@ from temdefects.errors import ConfigError, TemdefectsError
 from temdefects.io import jsonfile as strict_json
 from temdefects.io.atomic import atomic_write_text, check_output_folder
 from temdefects.loops.defects import Defects
-from temdefects.loops.detector import build_detector, run_detector
+from temdefects.loops.detector import INFERENCE_SETTINGS, build_detector, run_detector
 from temdefects.loops.evaluate import SCORE_THRESHOLDS, pr_table
 from temdefects.loops.model import save_loop_model
 from temdefects.loops.report import write_rows
@@ -70,10 +70,19 @@ class LoopData:
 LOG = logging.getLogger(__name__)
 
 
-def load_training_data(config: LoopTrainConfig, rng: np.random.Generator) -> LoopData:
-    """All training and validation images at the detector's working scale."""
+def load_training_data(
+    config: LoopTrainConfig, rng: np.random.Generator, *, train: bool = True
+) -> LoopData:
+    """All training and validation images at the detector's working scale.
+
+    With ``train=False`` only the validation images are read.
+    """
     det, data = config.detector, config.data
-    synth = [x for f in data.synth for x in load_synth_folder(f, det.classes, det.input_size)]
+    synth = (
+        [x for f in data.synth for x in load_synth_folder(f, det.classes, det.input_size)]
+        if train
+        else []
+    )
     val_synth = (
         load_synth_folder(data.synth_val, det.classes, det.input_size, limit=VAL_SYNTH_LIMIT)
         if data.synth_val
@@ -98,11 +107,12 @@ def load_training_data(config: LoopTrainConfig, rng: np.random.Generator) -> Loo
             "cls": data.box_class,
             "fmt": data.truth_format,
         }
-        items = load_box_images(data.images, data.boxes, train_names + val_names, **kw)
+        wanted = train_names + val_names if train else val_names
+        items = load_box_images(data.images, data.boxes, wanted, **kw)
         held = set(val_names)
         real = [x for x in items if x.name not in held]
         val_real = [x for x in items if x.name in held]
-    if not synth and not real:
+    if train and not synth and not real:
         raise TemdefectsError("no training images found")
     return LoopData(synth=synth, real=real, val_synth=val_synth, val_real=val_real)
 
@@ -163,8 +173,9 @@ def initialise(model: torch.nn.Module, config: LoopTrainConfig) -> int:
     if fmt != FORMAT:
         return init_from_encoder(model, config.init)
     start = load_loop_model(config.init)
-    # the working-scale rule is an inference setting, not part of the architecture
-    if dataclasses.replace(start.config, scale=config.detector.scale) != config.detector:
+    # the working scale and the box post-processing are not part of the architecture
+    inference = {k: getattr(config.detector, k) for k in INFERENCE_SETTINGS}
+    if dataclasses.replace(start.config, **inference) != config.detector:
         raise ConfigError(
             f"init: {config.init}: its detector settings differ from this configuration's "
             "detector section (fine-tuning keeps the architecture)"
@@ -257,7 +268,9 @@ def train_loop_detector(
 def _train(config: LoopTrainConfig, out: Path, *, progress: bool) -> dict:
     rng = np.random.default_rng(config.seed)
     device = resolve_device(config.device)
-    data = load_training_data(config, rng)
+    if config.optim.epochs == 0 and not config.init:
+        raise ConfigError("optim.epochs: 0 (validate only) needs an init model")
+    data = load_training_data(config, rng, train=config.optim.epochs > 0)
     if not data.val_synth and not data.val_real:
         raise ConfigError("no validation images: give data.synth_val or real boxes")
     model = build_detector(config.detector).to(device)
@@ -285,11 +298,12 @@ def _train(config: LoopTrainConfig, out: Path, *, progress: bool) -> dict:
     }
     out.mkdir(parents=True, exist_ok=True)
     log, best, step, start = [], None, 0, time.perf_counter()
-    for epoch in range(1, config.optim.epochs + 1):
+    # epochs 0: one validation round of the init model, no training ("epoch 0").
+    for epoch in range(min(1, config.optim.epochs), config.optim.epochs + 1):
         model.train()
         model.transform.min_size, model.transform.max_size = (crop,), crop
         losses = []
-        for _ in range(config.optim.steps_per_epoch):
+        for _ in range(config.optim.steps_per_epoch if epoch else 0):
             images, targets = _batch(data, config, rng)
             parts = model(
                 [x.to(device) for x in images],
@@ -310,7 +324,7 @@ def _train(config: LoopTrainConfig, out: Path, *, progress: bool) -> dict:
             "epoch": epoch,
             "step": step,
             "seconds": round(time.perf_counter() - start, 1),
-            "loss": round(float(np.mean(losses)), 5),
+            "loss": round(float(np.mean(losses)), 5) if losses else None,
             "val_f1": round(score, 5),
         }
         for key, v in val.items():
