@@ -14,6 +14,9 @@ threshold (chosen on validation images). Class-agnostic matching, since
 the real labels have one class. Tables, overlays and evaluation files go to
 ``OUT/<set>/``.
 
+``OUT/fig4_real.png`` draws the paper's Figure 4 for every set: precision,
+recall and F1 against the IoU cut-off at the model's score threshold.
+
 Run: ``python benchmarks/realdata_loops.py -o OUT [--model DIR] [--sets li2018 creme ti]
 [--resize PX|auto]`` (the Ti images are 2048 px with defects of ~22 px, 5 px
 at a 512 px working size; ``auto`` chooses the scale per image, and working
@@ -105,7 +108,7 @@ def main() -> int:
     model = load_loop_model(args.model)
     size = (model.config.scale, model.config.input_size) if args.resize is None else args.resize
     print(f"model {model.path}, score threshold {model.score_threshold:g}, working size {size}")
-    results = {}
+    results, curves = {}, {}
     for name in args.sets:
         spec = _sets(root)[name]
         paths = [p for p in spec["images"] if p.is_file()]
@@ -138,6 +141,11 @@ def main() -> int:
         ev = evaluate_loops(
             pred, truth, threshold=0.4, min_score=model.score_threshold, shapes=shapes
         )
+        curves[name] = sorted(
+            (r["iou"], r["precision"], r["recall"], r["f1"])
+            for r in ev.pr_table
+            if abs(r["score"] - model.score_threshold) < 1e-9
+        )
         write_evaluation(out / "evaluation", ev)
         grid = [r for r in ev.pr_table if abs(r["iou"] - 0.4) < 1e-9]
         best = max(grid, key=lambda r: r["f1"])
@@ -163,10 +171,32 @@ def main() -> int:
             f"{seconds:.2f} s/image"
         )
     print(f"paper: {PAPER}")
+    if curves:
+        _figure4(curves, Path(args.output) / "fig4_real.png", model.score_threshold)
     summary = Path(args.output) / "summary.json"
     doc = {"model": str(model.path), "working_size": size, "sets": results}
     summary.write_text(json.dumps(doc, indent=1) + "\n")
     return 0
+
+
+def _figure4(curves: dict, path: Path, score: float) -> None:
+    """Precision, recall and F1 against the IoU cut-off, one panel per set."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(3.2 * len(curves), 3.0), layout="constrained")
+    axes = fig.subplots(1, len(curves), squeeze=False)[0]
+    for ax, (name, rows) in zip(axes, curves.items(), strict=True):
+        iou = [r[0] for r in rows]
+        for k, label in ((1, "precision"), (2, "recall"), (3, "F1")):
+            ax.plot(iou, [r[k] for r in rows], marker="o", ms=3, label=label)
+        ax.axvline(0.4, color="0.6", lw=0.8, ls=":")
+        ax.set(title=name, xlabel="IoU cut-off", ylim=(0, 1), xlim=(0.1, 0.9))
+    axes[0].set_ylabel(f"at score >= {score:.3g}")
+    axes[0].legend(loc="lower left", fontsize=8)
+    fig.savefig(path, dpi=110)
 
 
 if __name__ == "__main__":
