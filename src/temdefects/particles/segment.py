@@ -168,10 +168,9 @@ def _write_log(path: Path, rows: list[dict]) -> None:
 
 
 def _load_checkpoint(path: Path, config, model, opt, sched) -> dict:
-    from temdefects.train.checkpoint import load_training
+    from temdefects.train.checkpoint import load_training, require_checkpoint
 
-    if not path.is_file():
-        raise TemdefectsError(f"{path.parent.parent}: nothing to resume (no {path.name})")
+    require_checkpoint(path.parent.parent, path.relative_to(path.parent.parent))
     return load_training(path, config.to_dict(), model, opt, sched)["state"]
 
 

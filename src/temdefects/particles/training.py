@@ -37,6 +37,7 @@ from temdefects.io import jsonfile as strict_json
 from temdefects.io.atomic import atomic_write_text, check_output_folder, remove_if_empty
 from temdefects.particles.config import InstanceConfig, ParticleTrainConfig
 from temdefects.schema import to_plain
+from temdefects.train.checkpoint import require_checkpoint
 
 TASK = "particles"
 OWN_FILES = (
@@ -54,8 +55,7 @@ CHECKPOINT = Path("checkpoints") / "segmenter.pt"
 
 def _prepare_output(out: Path, overwrite: bool, resume: bool) -> None:
     if resume:
-        if not (out / CHECKPOINT).is_file():
-            raise TemdefectsError(f"{out}: nothing to resume (no {CHECKPOINT.as_posix()})")
+        require_checkpoint(out, CHECKPOINT)
         return
     if not overwrite and (out / CHECKPOINT).is_file():
         raise TemdefectsError(

@@ -12,6 +12,15 @@ from temdefects.io.atomic import atomic_write_bytes
 from temdefects.train.config import train_config_from_dict
 
 
+def require_checkpoint(folder: Path, checkpoint: Path) -> None:
+    """Raise the one "nothing to resume" error when ``folder / checkpoint`` is absent.
+
+    ``checkpoint`` is relative to the run folder ``folder`` and is named in the message.
+    """
+    if not (Path(folder) / checkpoint).is_file():
+        raise TemdefectsError(f"{folder}: nothing to resume (no {Path(checkpoint).as_posix()})")
+
+
 def write_state(path: Path, payload: dict) -> None:
     """``torch.save`` ``payload`` to ``path`` atomically (folders made as needed)."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -27,7 +27,7 @@ from temdefects.io.atomic import atomic_write_text
 from temdefects.losses import matched_dice_loss, union_loss
 from temdefects.models import build_model, save_model
 from temdefects.train import data as tdata
-from temdefects.train.checkpoint import load_checkpoint, save_checkpoint
+from temdefects.train.checkpoint import load_checkpoint, require_checkpoint, save_checkpoint
 from temdefects.train.config import TrainConfig, dump_train_config
 from temdefects.train.distributed import setup
 from temdefects.train.evaluate import evaluate_split
@@ -251,8 +251,8 @@ def train(
         raise TemdefectsError(
             f"{out}: holds a training run (use --resume to continue it, or another output folder)"
         )
-    if resume and not ckpt_path.exists():
-        raise TemdefectsError(f"{out}: nothing to resume (no checkpoints/last.pt)")
+    if resume:
+        require_checkpoint(out, ckpt_path.relative_to(out))
     out.mkdir(parents=True, exist_ok=True)
     dist, dev = setup(resolve_device(config.device), config.data.batch_size)
     if not dist.main:
