@@ -45,6 +45,7 @@ from temdefects.loops.table import write_detections
 from temdefects.loops.train_data import read_name_list, stem_of
 
 ROOT = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "loops"
+SETS = ("li2018", "creme", "ti")
 PAPER = "Shen et al. Table 2, a0/2<111> loops (their 12 test images): P 0.73, R 0.83, F1 0.78"
 
 
@@ -87,9 +88,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-o", "--output", required=True, help="output folder")
     ap.add_argument("--model", default=None, help="loop model folder (default: shipped)")
-    ap.add_argument(
-        "--sets", nargs="+", default=["li2018", "creme", "ti"], choices=["li2018", "creme", "ti"]
-    )
+    ap.add_argument("--sets", nargs="+", default=list(SETS), choices=SETS)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--root", default=str(ROOT), help="real loop data folder")
     ap.add_argument("--only", metavar="FILE", help="evaluate only the images named in FILE")

@@ -410,8 +410,9 @@ def run_detector(
         f = coarse if factor is None else float(factor)
         xyxy, labels, scores = _detect_at(model, config, image, f, device)
     keep = scores >= min_score
-    if config.nested > 0:
-        keep &= ~nested_in_higher(xyxy, scores, config.nested)
+    if config.nested > 0:  # only boxes above min_score can drop one above it
+        idx = np.flatnonzero(keep)
+        keep[idx[nested_in_higher(xyxy[idx], scores[idx], config.nested)]] = False
     xyxy = xyxy[keep]
     boxes = np.stack(
         [xyxy[:, 0], xyxy[:, 1], xyxy[:, 2] - xyxy[:, 0], xyxy[:, 3] - xyxy[:, 1]], axis=1
