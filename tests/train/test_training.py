@@ -164,6 +164,8 @@ def test_learning_rate_schedule():
         "dislocations-thin2",
         "dislocations-thin-full",
         "dislocations-insitu",
+        "dislocations-twip-like",
+        "dislocations-twip-like2",
     ],
 )
 def test_committed_dislocation_configs_parse(name):
@@ -175,7 +177,8 @@ def test_committed_dislocation_configs_parse(name):
     root = Path(__file__).resolve().parents[2]
     config = load_train_config(root / "configs" / f"{name}.yaml")
     assert config.name == name
-    assert (config.init is None) == (name == "dislocations-default")  # later stages continue
+    first_stages = ("dislocations-default", "dislocations-twip-like")
+    assert (config.init is None) == (name in first_stages)  # later stages continue
     if config.data.synth_config:
         synth = load_config(config.data.preset, root / config.data.synth_config)
         m2 = load_config("m2")
@@ -199,6 +202,29 @@ def test_union_kind_trains_and_selects_by_test_loss(tmp_path, small_set):
     assert load(tmp_path / "union").record["training"]["train_config"]["loss"]["kind"] == "union"
     with pytest.raises(ConfigError, match="loss.kind"):
         train_config_from_dict({"loss": {"kind": "dice"}})
+
+
+@pytest.mark.slow
+def test_train_command_chooses_postprocessing_of_union_models_on_its_test_split(
+    tmp_path, small_set, capsys
+):
+    """A union model gets threshold and join gap from its own test images only."""
+    from temdefects.cli.main import main
+
+    union = {**config_for(small_set, epochs=1).to_dict(), "loss": {"kind": "union"}}
+    union["model"] = {**union["model"], "n_masks": 1, "objectness": False}
+    path = tmp_path / "union.yaml"
+    path.write_text(json.dumps(union))
+    assert main(["train", str(path), "-o", str(tmp_path / "u"), "-q"]) == 0
+    assert "post-processing chosen on" in capsys.readouterr().out
+    entry = load(tmp_path / "u").record["postprocess"]
+    assert entry["chosen_on"] == str(small_set.resolve())
+    assert {"threshold", "join_gap", "grid"} <= set(entry) and len(entry["grid"]) == 6
+
+    matched = tmp_path / "matched.yaml"
+    matched.write_text(json.dumps(config_for(small_set, epochs=1).to_dict()))
+    assert main(["train", str(matched), "-o", str(tmp_path / "m"), "-q"]) == 0
+    assert "postprocess" not in load(tmp_path / "m").record  # the paper's N masks: defaults
 
 
 def test_train_input_errors_are_one_line_and_early(tmp_path, small_set, capsys):

@@ -138,9 +138,14 @@ def record_entry(options: PostprocessOptions, rows: list[dict], chosen_on: str) 
     }
 
 
-def store_postprocess(model_dir: str | os.PathLike, frames: str | os.PathLike) -> dict | None:
+def store_postprocess(
+    model_dir: str | os.PathLike,
+    frames: str | os.PathLike,
+    names: Sequence[str] | None = None,
+) -> dict | None:
     """Choose the post-processing on labelled ``frames`` and write it into the model record.
 
+    ``names`` limits the choice to those samples of the folder (default: all).
     Returns the stored entry, or None when the frames hold no centre line.
     """
     from temdefects.models import load, predict
@@ -150,7 +155,7 @@ def store_postprocess(model_dir: str | os.PathLike, frames: str | os.PathLike) -
     model_dir, frames = Path(model_dir), Path(frames)
     model = load(model_dir)
     cached = []
-    for name in list_samples(frames):
+    for name in list_samples(frames) if names is None else names:
         sample = read_sample(frames, name)
         longest = (max(segs, key=len) for segs in sample.lines if segs)
         labels = [np.asarray(p, float) for p in longest if len(p) >= 5]

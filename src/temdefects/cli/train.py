@@ -12,7 +12,9 @@ EPILOG = """examples:
   temdefects train configs/tiny-cpu.yaml -o runs/tiny
   temdefects train configs/tiny-cpu.yaml -o runs/tiny --resume     (after an interruption)
 The output folder is a model folder (config.json, model.safetensors, metrics.json)
-with log.csv, loss_curve.png and checkpoints/ for resuming.
+with log.csv, loss_curve.png and checkpoints/ for resuming. A model trained on the
+union of the lines (loss.kind: union) also gets its mask threshold and join gap
+chosen on its own test set, which `analyze` then uses.
 """
 
 
@@ -49,6 +51,8 @@ def run_command(args) -> int:
         if args.device and str(exc).startswith("device:"):  # the user typed --device
             raise TemdefectsError(f"--{exc}") from None
         raise
+    if config.loss.kind == "union":
+        _choose_postprocess(config, out)
     if best:
         print(
             f"best epoch {best['epoch']}: length score {best['length_score']:.3f}, "
@@ -56,3 +60,28 @@ def run_command(args) -> int:
             f"model folder {out}"
         )
     return 0
+
+
+def _choose_postprocess(config, out: Path) -> None:
+    """Store the post-processing with the best strict F1 on the run's test set.
+
+    Only the test images of the run are read (the same ones its best epoch was
+    chosen on), so a model trained on synthetic data stays zero-shot.
+    """
+    from temdefects.analysis.choose import store_postprocess
+    from temdefects.train import data as tdata
+
+    dc = config.data
+    if dc.source == "synth":
+        folder = Path(dc.test_folder) if dc.test_folder else out / "testset"
+        names = tdata.list_samples(folder)[: dc.test_images]
+    else:
+        _, folder, names = tdata.split_folder(
+            dc.folder, dc.train_images, dc.test_images, dc.test_folder
+        )
+    chosen = store_postprocess(out, folder, names)
+    if chosen:
+        print(
+            f"post-processing chosen on {folder}: threshold {chosen['threshold']:g}, "
+            f"join gap {chosen['join_gap']:g} px"
+        )
