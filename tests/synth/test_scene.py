@@ -138,6 +138,29 @@ def test_gaps_fade_the_line_but_not_the_mask():
     assert cut.masks.sum() < solid.masks.sum()
 
 
+def test_beads_dot_the_line_but_not_the_mask():
+    scene = without(scene_for(flat_config(), seed=1), dislocations={0}, traces=set())
+    solid = render_scene(scene)
+    scene["dislocations"][0]["beads"] = [0.8, 10.0, 0.0]
+    beaded = render_scene(scene)
+    assert np.array_equal(solid.masks, beaded.masks)
+    on_line = solid.masks[0]
+    assert beaded.image[on_line].astype(int).sum() > solid.image[on_line].astype(int).sum()
+    # Along the line some pixels keep their darkening, the bead gaps lose it.
+    change = (solid.image.astype(float) - beaded.image.astype(float))[on_line]
+    assert change.min() < -20 and change.max() == 0
+
+
+def test_beading_draws_no_random_number_when_off():
+    """Presets without beading generate the same scenes as before the option."""
+    off = scene_for(flat_config(), seed=4)
+    on = scene_for(flat_config(beading_probability=1.0), seed=4)
+    assert all("beads" not in d for d in off["dislocations"])
+    assert on["dislocations"] and all(len(d["beads"]) == 3 for d in on["dislocations"])
+    first_off, first_on = off["dislocations"][0], on["dislocations"][0]
+    assert first_off["support"] == first_on["support"]  # drawn before the beads
+
+
 def test_noise_after_drawing_covers_lines():
     config = flat_config()
     scene = scene_for(config, seed=2)

@@ -274,6 +274,13 @@ class DrawingConfig:
     )
     halo: Range = rng_field(0.25, 0.5, min=0, max=1, doc="depth of the soft halo of 'realistic'")
     mask_width: Range = rng_field(5.0, 5.0, min=1, max=100, doc="line width of the masks, px")
+    beading_probability: float = prob_field(
+        0.0, doc="chance that a line is beaded: dotted contrast along it, whole mask"
+    )
+    bead_depth: Range = rng_field(
+        0.3, 0.8, min=0, max=1, doc="how far a bead gap lightens the line (fraction)"
+    )
+    bead_period: Range = rng_field(6.0, 20.0, min=1, max=500, doc="bead spacing along a line, px")
     noise: NoiseConfig = section_field(NoiseConfig)
 
 

@@ -206,6 +206,20 @@ def gap_factor(arc: np.ndarray, total: float, gaps: list) -> np.ndarray:
     return factor
 
 
+def bead_factor(arc: np.ndarray, beads: list) -> np.ndarray:
+    """Multiplier in [1 - depth, 1] that beads a line: ``beads`` is ``[depth, period px, phase]``.
+
+    Inclined dislocations in bright field show a dotted or zig-zag contrast
+    along their length; a line drawn with beads keeps its whole mask.
+
+    >>> [round(float(v), 2) for v in bead_factor(np.array([0.0, 5.0, 10.0]), [0.6, 10.0, 0.0])]
+    [0.4, 1.0, 0.4]
+    """
+    depth, period, phase = (float(v) for v in beads)
+    wave = 0.5 * (1.0 + np.cos(2.0 * np.pi * arc / period + phase))
+    return (1.0 - depth * wave).astype(np.float32)
+
+
 def draw_dislocation(
     image: np.ndarray,
     mask: np.ndarray,
@@ -220,14 +234,16 @@ def draw_dislocation(
     mask_width: float,
     gaps_in_mask: bool,
     spacing: float,
+    beads: list | None = None,
 ) -> None:
     """Darken ``image`` along ``curve`` and set its ``mask``, in place.
 
     Profiles: ``flat`` is an anti-aliased solid line of ``width`` (the paper);
     ``gaussian`` has a full width at half maximum of ``width``; ``realistic`` is a
     solid core of 0.7 ``width`` inside a Gaussian halo (std 0.9 ``width``) of
-    depth ``halo``. The line fades out inside ``gaps`` and is finally blurred by
-    ``blur`` px. The mask holds every pixel within ``mask_width / 2`` of the
+    depth ``halo``. The line fades out inside ``gaps``, is beaded along its
+    length by ``beads`` (:func:`bead_factor`, none by default) and is finally
+    blurred by ``blur`` px. The mask holds every pixel within ``mask_width / 2`` of the
     centre line (minus the gaps when ``gaps_in_mask``).
     """
     sigma = soft_sigma(width, kind)  # validates kind
@@ -241,6 +257,9 @@ def draw_dislocation(
     if fade is not None and gaps_in_mask:
         in_mask &= fade >= 0.5
     mask[rr[in_mask], cc[in_mask]] = True
+    if beads:
+        bead = bead_factor(idx * spacing, beads)
+        fade = bead if fade is None else fade * bead
 
     cov = solid(dist, core)
     if fade is not None:

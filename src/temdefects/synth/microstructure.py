@@ -148,6 +148,12 @@ def sample_pileup(
         if rng.random() < mc.discontinuous_probability:
             for _ in range(mc.gaps.sample(rng)):
                 entry["gaps"].append([rng.uniform(0.1, 0.9), mc.gap_length.sample(rng)])
+        if drawing_cfg.beading_probability and rng.random() < drawing_cfg.beading_probability:
+            entry["beads"] = [
+                drawing_cfg.bead_depth.sample(rng),
+                drawing_cfg.bead_period.sample(rng),
+                rng.uniform(0.0, 2.0 * np.pi),
+            ]
         dislocations.append(entry)
 
     return {

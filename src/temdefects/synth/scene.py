@@ -183,6 +183,7 @@ def render_scene(
             mask_width=dw["mask_width"],
             gaps_in_mask=dw["gaps_in_mask"],
             spacing=CURVE_SPACING,
+            beads=d.get("beads"),
         )
         lines.append([resample(seg, 1.0) for seg in visible_segments(curve, shape)])
 
