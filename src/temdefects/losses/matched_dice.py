@@ -41,18 +41,22 @@ class MatchedDiceLoss(nn.Module):
         reduction: Reduction = "mean",
     ) -> None:
         super().__init__()
-        _check_options(
-            matching=matching,
-            smooth=smooth,
-            empty_weight=empty_weight,
-            objectness_weight=objectness_weight,
-            reduction=reduction,
-        )
         self.matching = matching
         self.smooth = smooth
         self.empty_weight = empty_weight
         self.objectness_weight = objectness_weight
         self.reduction = reduction
+        _check_options(**self._options())
+
+    def _options(self) -> dict:
+        """The held options, as keywords of :func:`matched_dice_loss`."""
+        return {
+            "matching": self.matching,
+            "smooth": self.smooth,
+            "empty_weight": self.empty_weight,
+            "objectness_weight": self.objectness_weight,
+            "reduction": self.reduction,
+        }
 
     def forward(
         self,
@@ -60,16 +64,7 @@ class MatchedDiceLoss(nn.Module):
         target: torch.Tensor,
         objectness: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        return matched_dice_loss(
-            pred,
-            target,
-            matching=self.matching,
-            smooth=self.smooth,
-            empty_weight=self.empty_weight,
-            objectness=objectness,
-            objectness_weight=self.objectness_weight,
-            reduction=self.reduction,
-        )
+        return matched_dice_loss(pred, target, objectness=objectness, **self._options())
 
     def extra_repr(self) -> str:
         return (

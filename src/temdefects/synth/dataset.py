@@ -12,6 +12,10 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # typing.Unpack is Python 3.11+; annotations are not evaluated
+    from typing import Unpack
 
 from temdefects.synth import runner
 from temdefects.synth.config import SynthConfig, config_from_dict
@@ -19,6 +23,7 @@ from temdefects.synth.files import make_record, write_sample
 from temdefects.synth.runner import (
     MANIFEST,
     Family,
+    RunOptions,
     digits_for,
     generate_folder,
     single_threaded,
@@ -70,38 +75,24 @@ def generate_dataset(
     folder: str | os.PathLike,
     config: SynthConfig,
     *,
-    count: int,
-    seed: int,
-    workers: int = 1,
     backgrounds: str | os.PathLike | None = None,
-    overwrite: bool = False,
-    resume: bool = False,
-    progress: bool = True,
-    scheduler: str | None = None,
+    **options: Unpack[RunOptions],
 ) -> RunReport:
     """Generate ``count`` images into ``folder``.
 
-    Failures of single images (for example an unreadable background file) are
-    collected in the report's ``failed`` and do not stop the others. With
-    ``workers > 1`` images are made by local processes, with ``scheduler``
-    (``tcp://HOST:PORT`` or ``local:N``) by the workers of a Dask cluster,
-    which write into ``folder`` (:mod:`temdefects.parallel`); every image
-    depends only on the seed and its index, so the files are the same.
+    The options (:class:`~temdefects.synth.runner.RunOptions`) are those of
+    :func:`temdefects.synth.runner.generate_folder`, except that ``progress``
+    defaults to true here. Failures of single images (for example an unreadable
+    background file) are collected in the report's ``failed`` and do not stop
+    the others. With ``workers > 1`` images are made by local processes, with
+    ``scheduler`` (``tcp://HOST:PORT`` or ``local:N``) by the workers of a Dask
+    cluster, which write into ``folder`` (:mod:`temdefects.parallel`); every
+    image depends only on the seed and its index, so the files are the same.
     """
     bg = str(Path(backgrounds).resolve()) if backgrounds else None
+    options = {"progress": True, **options}
     done = generate_folder(
-        folder,
-        FAMILY,
-        _make_one,
-        config=config.to_dict(),
-        seed=seed,
-        count=count,
-        workers=workers,
-        extra={"backgrounds": bg},
-        overwrite=overwrite,
-        resume=resume,
-        progress=progress,
-        scheduler=scheduler,
+        folder, FAMILY, _make_one, config=config.to_dict(), extra={"backgrounds": bg}, **options
     )
     return RunReport(
         folder=Path(folder),

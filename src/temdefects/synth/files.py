@@ -199,6 +199,17 @@ def record_head(record_format: str, index: int, seed: int | None) -> dict:
     }
 
 
+def sample_files(name: str) -> dict:
+    """The ``files`` entry of a dislocation record: the image, masks and lines of stem ``name``.
+
+    Examples
+    --------
+    >>> sample_files("000003")
+    {'image': '000003.png', 'masks': '000003.npz', 'lines': '000003.csv'}
+    """
+    return {"image": f"{name}.png", "masks": f"{name}.npz", "lines": f"{name}.csv"}
+
+
 def make_record(
     sample: Sample,
     *,
@@ -209,11 +220,10 @@ def make_record(
     digits: int = 6,
 ) -> dict:
     """The JSON record of a sample (see the module docstring)."""
-    name = stem(index, digits)
     return {
         **record_head(RECORD_FORMAT, index, seed),
         "n_dislocations": int(sample.masks.shape[0]),
-        "files": {"image": f"{name}.png", "masks": f"{name}.npz", "lines": f"{name}.csv"},
+        "files": sample_files(stem(index, digits)),
         "backgrounds": backgrounds,
         "config": config,
         "scene": sample.scene,

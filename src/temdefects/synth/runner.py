@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 from tqdm import tqdm
 
@@ -42,6 +43,7 @@ __all__ = [
     "MANIFEST",
     "Family",
     "Outcome",
+    "RunOptions",
     "check_run",
     "digits_for",
     "generate_folder",
@@ -76,6 +78,25 @@ class Outcome:
     failed: dict = field(default_factory=dict)
     results: dict = field(default_factory=dict)
     digits: int = 6
+
+
+class _RunCount(TypedDict):
+    count: int
+    seed: int
+
+
+class RunOptions(_RunCount, total=False):
+    """The options of a run that every ``generate_*_dataset`` passes on to :func:`generate_folder`.
+
+    ``count`` and ``seed`` are required; ``workers``, ``overwrite``, ``resume``,
+    ``progress`` and ``scheduler`` default to :func:`generate_folder`'s values.
+    """
+
+    workers: int
+    overwrite: bool
+    resume: bool
+    progress: bool
+    scheduler: str | None
 
 
 def digits_for(count: int) -> int:

@@ -137,6 +137,37 @@ def render_background(scene: dict, *, backgrounds: str | os.PathLike | None = No
     return image
 
 
+def draw_line(
+    image: np.ndarray, mask: np.ndarray, curve: np.ndarray, line: dict, style: dict, **options
+) -> None:
+    """:func:`temdefects.synth.draw.draw_dislocation` of a scene's line, in place.
+
+    Parameters
+    ----------
+    image, mask, curve
+        As in :func:`~temdefects.synth.draw.draw_dislocation`.
+    line
+        The line's scene entry: its ``width``, ``contrast`` and ``blur``.
+    style
+        The entry holding the ``profile`` and ``halo`` (the scene's drawing
+        settings, or ``line`` itself).
+    **options
+        The remaining keywords of :func:`~temdefects.synth.draw.draw_dislocation`
+        (``gaps``, ``mask_width``, ``gaps_in_mask``, ``spacing``, ``beads``).
+    """
+    draw.draw_dislocation(
+        image,
+        mask,
+        curve,
+        width=line["width"],
+        contrast=line["contrast"],
+        blur=line["blur"],
+        kind=style["profile"],
+        halo=style["halo"],
+        **options,
+    )
+
+
 def render_scene(
     scene: dict, *, backgrounds: str | os.PathLike | None = None, curves: list | None = None
 ) -> Sample:
@@ -170,15 +201,12 @@ def render_scene(
     if curves is None or len(curves) != len(scene["dislocations"]):
         curves = [dislocation_curve(d) for d in scene["dislocations"]]
     for k, (d, curve) in enumerate(zip(scene["dislocations"], curves, strict=True)):
-        draw.draw_dislocation(
+        draw_line(
             image,
             masks[k],
             curve,
-            width=d["width"],
-            contrast=d["contrast"],
-            blur=d["blur"],
-            kind=dw["profile"],
-            halo=dw["halo"],
+            d,
+            dw,
             gaps=d["gaps"],
             mask_width=dw["mask_width"],
             gaps_in_mask=dw["gaps_in_mask"],

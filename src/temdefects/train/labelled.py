@@ -18,9 +18,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from temdefects import __version__
 from temdefects.errors import InputFileError
-from temdefects.synth.files import RECORD_FORMAT, stem, write_sample
+from temdefects.synth.files import RECORD_FORMAT, record_head, sample_files, stem, write_sample
 from temdefects.synth.scene import Sample
 
 
@@ -155,14 +154,10 @@ def write_labelled(
             lines=_centre_lines(masks),
             scene=None,
         )
-        name = stem(index)
         record = {
-            "format": RECORD_FORMAT,
-            "temdefects_version": __version__,
-            "index": index,
-            "seed": None,
+            **record_head(RECORD_FORMAT, index, None),
             "n_dislocations": int(len(masks)),
-            "files": {"image": f"{name}.png", "masks": f"{name}.npz", "lines": f"{name}.csv"},
+            "files": sample_files(stem(index)),
             "backgrounds": None,
             "config": None,
             "scene": None,

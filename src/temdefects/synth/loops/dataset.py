@@ -14,6 +14,10 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # typing.Unpack is Python 3.11+; annotations are not evaluated
+    from typing import Unpack
 
 from temdefects.io import jsonfile as strict_json
 from temdefects.io.atomic import atomic_write_text
@@ -29,10 +33,7 @@ from temdefects.synth.loops.files import (
     write_loop_sample,
 )
 from temdefects.synth.loops.scene import generate_loop
-from temdefects.synth.runner import (
-    Family,
-    generate_folder,
-)
+from temdefects.synth.runner import Family, RunOptions, generate_folder
 
 MANIFEST_FORMAT = "temdefects.synth.loops.dataset/1"
 COCO_FILE = "annotations.json"
@@ -71,39 +72,18 @@ def _tables(sample, name: str) -> tuple:
 
 
 def generate_loop_dataset(
-    folder: str | os.PathLike,
-    config: LoopSynthConfig,
-    *,
-    count: int,
-    seed: int,
-    workers: int = 1,
-    overwrite: bool = False,
-    resume: bool = False,
-    progress: bool = False,
-    scheduler: str | None = None,
+    folder: str | os.PathLike, config: LoopSynthConfig, **options: Unpack[RunOptions]
 ) -> LoopRunReport:
     """Generate ``count`` loop images and their label tables into ``folder``.
 
-    The options are those of :func:`temdefects.synth.runner.generate_folder`;
-    real backgrounds come from ``config.background.real.dir``. A resumed run
-    reads the complete images back for the tables. Failures of single images
-    (for example an unreadable background) land in the report's ``failed`` and
-    do not stop the others.
+    The options (:class:`~temdefects.synth.runner.RunOptions`) are those of
+    :func:`temdefects.synth.runner.generate_folder`; real backgrounds come from
+    ``config.background.real.dir``. A resumed run reads the complete images
+    back for the tables. Failures of single images (for example an unreadable
+    background) land in the report's ``failed`` and do not stop the others.
     """
     folder = Path(folder)
-    done = generate_folder(
-        folder,
-        FAMILY,
-        _make_one,
-        config=config.to_dict(),
-        seed=seed,
-        count=count,
-        workers=workers,
-        overwrite=overwrite,
-        resume=resume,
-        progress=progress,
-        scheduler=scheduler,
-    )
+    done = generate_folder(folder, FAMILY, _make_one, config=config.to_dict(), **options)
     digits = done.digits
     for i in done.skipped:  # complete images of the interrupted run
         done.results[i] = _tables(read_loop_sample(folder, stem(i, digits)), stem(i, digits))

@@ -31,7 +31,7 @@ from temdefects.synth import draw
 from temdefects.synth.background import gaussian
 from temdefects.synth.curves import spline_through
 from temdefects.synth.loops.ellipse import ellipse_distance, inside_mask, local_frame
-from temdefects.synth.scene import render_background
+from temdefects.synth.scene import draw_line, render_background
 
 SCENE_FORMAT = "temdefects.synth.loops.scene/1"
 STYLES = ("ring", "double", "solid", "dot")
@@ -148,15 +148,12 @@ def _draw_lines(image: np.ndarray, lines: list) -> None:
     scratch = np.zeros(image.shape, bool)  # distractors have no mask
     for line in lines:
         curve = spline_through(np.asarray(line["support"], float), spacing=LINE_SPACING)
-        draw.draw_dislocation(
+        draw_line(
             image,
             scratch,
             curve,
-            width=line["width"],
-            contrast=line["contrast"],
-            blur=line["blur"],
-            kind=line["profile"],
-            halo=line["halo"],
+            line,
+            line,
             gaps=[],
             mask_width=1.0,
             gaps_in_mask=False,

@@ -12,6 +12,10 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # typing.Unpack is Python 3.11+; annotations are not evaluated
+    from typing import Unpack
 
 from temdefects.synth.files import stem
 from temdefects.synth.particles.config import CLASSES, ParticleSynthConfig
@@ -24,6 +28,7 @@ from temdefects.synth.particles.loading import particle_config_from_dict
 from temdefects.synth.runner import (
     MANIFEST,
     Family,
+    RunOptions,
     generate_folder,
     single_threaded,
 )
@@ -62,36 +67,16 @@ def _make_one(config_dict: dict, seed: int, index: int, folder: str, digits: int
 
 
 def generate_particle_dataset(
-    folder: str | os.PathLike,
-    config: ParticleSynthConfig,
-    *,
-    count: int,
-    seed: int,
-    workers: int = 1,
-    overwrite: bool = False,
-    resume: bool = False,
-    progress: bool = False,
-    scheduler: str | None = None,
+    folder: str | os.PathLike, config: ParticleSynthConfig, **options: Unpack[RunOptions]
 ) -> ParticleRunReport:
     """Generate ``count`` particle images (PNG, label NPZ, record JSON) into ``folder``.
 
-    The options are those of :func:`temdefects.synth.runner.generate_folder`.
+    The options (:class:`~temdefects.synth.runner.RunOptions`) are those of
+    :func:`temdefects.synth.runner.generate_folder`.
     A resumed run counts the complete images' particles from their records.
     """
     folder = Path(folder)
-    done = generate_folder(
-        folder,
-        FAMILY,
-        _make_one,
-        config=config.to_dict(),
-        seed=seed,
-        count=count,
-        workers=workers,
-        overwrite=overwrite,
-        resume=resume,
-        progress=progress,
-        scheduler=scheduler,
-    )
+    done = generate_folder(folder, FAMILY, _make_one, config=config.to_dict(), **options)
     digits = done.digits
     for i in done.skipped:
         record = json.loads((folder / f"{stem(i, digits)}.json").read_text("utf-8"))
