@@ -21,7 +21,7 @@ percentiles side by side:
 Images are first scaled to their 1st-99th percentile range, so every figure is
 in units of the image's own contrast. ``--plot`` draws the distributions.
 
-Run: ``python benchmarks/realism_dislocations.py --synth ../data/twip-like-val``
+Run: ``python benchmarks/realism_dislocations.py --synth v2=../runs/twip-like2/testset``
 (``--real DIR`` for another folder). Skips cleanly when the real folder is absent.
 """
 
@@ -147,7 +147,7 @@ def plot(sets: dict[str, list[dict]], path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--real", type=Path, help="real frames (default: the twip-8um video)")
-    ap.add_argument("--synth", type=Path, nargs="+", default=[], help="generated sets")
+    ap.add_argument("--synth", nargs="+", default=[], metavar="[NAME=]DIR", help="generated sets")
     ap.add_argument("--limit", type=int, default=40, help="images per set (default 40)")
     ap.add_argument("--plot", type=Path, help="write the distributions to this PNG")
     args = ap.parse_args(argv)
@@ -166,10 +166,12 @@ def main(argv: list[str] | None = None) -> int:
         sets["real twip-8um video (unlabelled frames)"] = list_images(
             root / "video", skip, args.limit
         )
-    for folder in args.synth:
+    for entry in args.synth:
+        name, _, path = entry.rpartition("=")
+        folder = Path(path)
         if not folder.is_dir():
             ap.error(f"--synth: {folder}: no such folder")
-        sets[str(folder)] = list_images(folder, limit=args.limit)
+        sets[name or str(folder)] = list_images(folder, limit=args.limit)
     for name, paths in sets.items():
         if not paths:
             ap.error(f"{name}: no images")
