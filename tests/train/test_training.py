@@ -216,7 +216,8 @@ def test_train_command_chooses_postprocessing_of_union_models_on_its_test_split(
     path = tmp_path / "union.yaml"
     path.write_text(json.dumps(union))
     assert main(["train", str(path), "-o", str(tmp_path / "u"), "-q"]) == 0
-    assert "post-processing chosen on" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "post-processing chosen on" in out and "union Dice" in out
     entry = load(tmp_path / "u").record["postprocess"]
     assert entry["chosen_on"] == str(small_set.resolve())
     assert {"threshold", "join_gap", "grid"} <= set(entry) and len(entry["grid"]) == 6

@@ -53,6 +53,12 @@ def run_command(args) -> int:
         raise
     if config.loss.kind == "union":
         _choose_postprocess(config, out)
+        if best:  # one union mask: the per-dislocation scores do not apply
+            print(
+                f"best epoch {best['epoch']}: test loss {best['test_loss']:.4f}, union Dice "
+                f"{best['union_dice']:.3f}, clDice {best['cl_dice']:.3f}; model folder {out}"
+            )
+        return 0
     if best:
         print(
             f"best epoch {best['epoch']}: length score {best['length_score']:.3f}, "
