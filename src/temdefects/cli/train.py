@@ -75,16 +75,9 @@ def _choose_postprocess(config, out: Path) -> None:
     chosen on), so a model trained on synthetic data stays zero-shot.
     """
     from temdefects.analysis.choose import store_postprocess
-    from temdefects.train import data as tdata
+    from temdefects.train.loop import run_test_split
 
-    dc = config.data
-    if dc.source == "synth":
-        folder = Path(dc.test_folder) if dc.test_folder else out / "testset"
-        names = tdata.list_samples(folder)[: dc.test_images]
-    else:
-        _, folder, names = tdata.split_folder(
-            dc.folder, dc.train_images, dc.test_images, dc.test_folder
-        )
+    folder, names = run_test_split(config, out)
     chosen = store_postprocess(out, folder, names)
     if chosen:
         print(

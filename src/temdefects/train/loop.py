@@ -92,6 +92,24 @@ def selection_score(config: TrainConfig, metrics: dict) -> float:
     return float(metrics["length_score"])
 
 
+def synth_test_folder(config: TrainConfig, out: Path) -> Path:
+    """Where a run on synthetic data finds its test images: the configured folder,
+    else the ``testset`` it generates in its output folder."""
+    return Path(config.data.test_folder) if config.data.test_folder else Path(out) / "testset"
+
+
+def run_test_split(config: TrainConfig, out: Path) -> tuple[Path, list]:
+    """The folder and names of a run's test images (a generated test set must exist)."""
+    dc = config.data
+    if dc.source == "synth":
+        folder = synth_test_folder(config, out)
+        return folder, tdata.list_samples(folder)[: dc.test_images]
+    _, folder, names = tdata.split_folder(
+        dc.folder, dc.train_images, dc.test_images, dc.test_folder
+    )
+    return folder, names
+
+
 def prepare(config: TrainConfig, out: Path, *, progress: bool) -> Run:
     """Datasets and the reproducibility record of a run."""
     dc = config.data
@@ -142,10 +160,8 @@ def prepare(config: TrainConfig, out: Path, *, progress: bool) -> Run:
             "generator_config": synth.to_dict(),
             "train_seed": config.seed,
         }
-        if dc.test_folder:
-            test_folder = Path(dc.test_folder)
-        else:
-            test_folder = out / "testset"
+        test_folder = synth_test_folder(config, out)
+        if not dc.test_folder:
             generate_dataset(
                 test_folder,
                 synth,
@@ -155,7 +171,7 @@ def prepare(config: TrainConfig, out: Path, *, progress: bool) -> Run:
                 resume=test_folder.exists(),
                 progress=progress,
             )
-        test_names = tdata.list_samples(test_folder)[: dc.test_images]
+        test_folder, test_names = run_test_split(config, out)
         record["data"]["test_set"] = {
             "folder": str(test_folder.resolve()),
             "seed": dc.test_seed,
