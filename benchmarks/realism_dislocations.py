@@ -36,6 +36,9 @@ import cv2
 import numpy as np
 from skimage.feature import hessian_matrix, hessian_matrix_eigvals
 
+from temdefects.errors import InputFileError
+from temdefects.io.images import read_grey
+
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "dislocations"
 SIGMAS = (0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0)
 STATS = ("fine", "mid", "width", "depth")
@@ -43,10 +46,8 @@ SUFFIXES = {".png", ".tif", ".tiff", ".jpg", ".jpeg"}
 
 
 def unit(image: np.ndarray) -> np.ndarray:
-    """Grey float image scaled so that its 1st-99th percentiles span [0, 1]."""
+    """A grey float image scaled so that its 1st-99th percentiles span [0, 1]."""
     f = image.astype(np.float32)
-    if f.ndim == 3:
-        f = f[..., :3].mean(axis=2)
     lo, hi = np.percentile(f, [1, 99])
     return (f - lo) / max(float(hi - lo), 1e-6)
 
@@ -103,10 +104,11 @@ def list_images(folder: Path, skip: set[int] = frozenset(), limit: int = 40) -> 
 
 
 def read(path: Path) -> np.ndarray:
-    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if image is None:
-        raise SystemExit(f"error: {path}: not a readable image")
-    return image
+    """The image as grey levels (:func:`temdefects.io.images.read_grey`); one line if unreadable."""
+    try:
+        return read_grey(path)
+    except InputFileError as exc:
+        raise SystemExit(f"error: {exc}") from None
 
 
 def table(sets: dict[str, list[dict]]) -> str:
