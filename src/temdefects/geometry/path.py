@@ -181,11 +181,6 @@ def longest_path(skeleton: np.ndarray) -> np.ndarray:
     array([[1., 2.],
            [5., 2.]])
     """
-    binary = as_binary_mask(skeleton, name="skeleton")
-    found = padded_crop(binary)
-    if found is None:
-        return np.zeros((0, 2))
-    crop, (r0, c0) = found
-    rows, cols, adj = graph_from_crop(crop)
-    idx, _ = path_indices(adj, rows, cols)
-    return np.column_stack([cols[idx] + c0, rows[idx] + r0]).astype(np.float64)
+    coords, adj = skeleton_graph(skeleton)
+    idx, _ = path_indices(adj, coords[:, 1], coords[:, 0])
+    return coords[idx]
