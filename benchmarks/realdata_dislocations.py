@@ -45,7 +45,12 @@ import numpy as np
 from temdefects.analysis import AnalysisOptions, PostprocessOptions, analyze_image
 from temdefects.analysis.choose import CHOSEN_KEYS, model_postprocess
 from temdefects.analysis.outputs import overlay
-from temdefects.analysis.pipeline import DEFAULT_FLATTEN, model_contrast, model_scale
+from temdefects.analysis.pipeline import (
+    DEFAULT_FLATTEN,
+    model_contrast,
+    model_flatten,
+    model_scale,
+)
 from temdefects.geometry import longest_path, skeletonize_mask
 from temdefects.io.frames import iter_frames
 from temdefects.io.labels import strokes_to_masks
@@ -168,8 +173,9 @@ def main() -> int:
     ap.add_argument(
         "--flatten",
         type=float,
-        default=DEFAULT_FLATTEN,
-        help="background flattening in px, as temdefects analyze (0: off)",
+        default=None,
+        help="background flattening in px, as temdefects analyze (default: the model "
+        f"record's, else {DEFAULT_FLATTEN:g}; 0: off)",
     )
     ap.add_argument(
         "--contrast",
@@ -209,14 +215,14 @@ def main() -> int:
         postprocess=PostprocessOptions(
             **model_postprocess(record, {"method": args.method, **dict.fromkeys(CHOSEN_KEYS)})
         ),
-        flatten=args.flatten,
+        flatten=model_flatten(full_record, args.flatten),
         scale=model_scale(full_record, args.scale),
         flips=args.flips,
         contrast=model_contrast(full_record, args.contrast),
     )
     print(
         f"post-processing: {options.postprocess}; flips: {args.flips}; "
-        f"contrast: {options.contrast}; scale: {options.scale:g}"
+        f"flatten: {options.flatten:g}; contrast: {options.contrast}; scale: {options.scale:g}"
     )
     trained = trained_frames(args.model) if args.exclude_trained else set()
     out = Path(args.output)

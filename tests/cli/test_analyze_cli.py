@@ -157,6 +157,31 @@ def test_method_and_its_defaults_are_recorded(
     assert json.loads((out / "summary.json").read_text())["settings"]["edge_margin"] == 0.0
 
 
+def test_flattening_follows_the_model_record_unless_given(tmp_path, inputs, model_dir, capsys):
+    import shutil
+
+    from temdefects.models.folder import update_config
+
+    model = shutil.copytree(model_dir, tmp_path / "model")
+    out = tmp_path / "out"
+    args = ["analyze", str(inputs / "a.png"), "-o", str(out), "--model", str(model), "-q"]
+
+    def flatten(*extra):
+        assert main([*args, *extra, "--overwrite"]) == 0
+        return json.loads((out / "summary.json").read_text())["settings"]["flatten"]
+
+    assert flatten() == 30.0  # no input record: the library default
+    update_config(model, input={"flatten": 0.0})  # trained on frames as drawn
+    assert flatten() == 0.0
+    assert flatten("--flatten", "12") == 12.0  # the user's value wins
+    update_config(model, input={"flatten": -3})
+    capsys.readouterr()
+    assert main([*args, "--overwrite"]) == 1
+    err = capsys.readouterr().err
+    assert "model record, input.flatten: must be a number in [0, 10000] px, got -3" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
 def test_unknown_method_is_an_argument_error(tmp_path, inputs, model_dir, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["analyze", str(inputs / "a.png"), "-o", str(tmp_path / "o"), "--method", "best"])

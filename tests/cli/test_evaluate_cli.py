@@ -120,13 +120,21 @@ def test_bad_flatten_is_one_line(tmp_path, inputs, capsys):
     assert len(err) == 1 and "--flatten" in err[0]  # once, not once per data set
 
 
-@pytest.mark.parametrize("command", ["analyze", "evaluate"])
+@pytest.mark.parametrize("command", ["analyze", "evaluate", "adapt"])
 def test_flatten_default_is_the_analysis_default(command):
-    from temdefects.analysis.pipeline import DEFAULT_FLATTEN
+    """analyze and evaluate leave it to the model record (30 px without one); adapt
+    and labelme-to-masks write frames flattened by the library default."""
+    from temdefects.analysis.pipeline import DEFAULT_FLATTEN, model_flatten
     from temdefects.cli.parser import build_parser
 
     parser = build_parser()
-    needed = {"analyze": ["x.png", "-o", "out"], "evaluate": ["--model", "m", "--data", "d"]}[
-        command
-    ]
-    assert parser.parse_args([command, *needed]).flatten == DEFAULT_FLATTEN
+    needed = {
+        "analyze": ["x.png", "-o", "out"],
+        "evaluate": ["--model", "m", "--data", "d"],
+        "adapt": ["labels", "-o", "out"],
+    }[command]
+    given = parser.parse_args([command, *needed]).flatten
+    if command == "adapt":
+        assert given == DEFAULT_FLATTEN
+    else:
+        assert given is None and model_flatten({}, given) == DEFAULT_FLATTEN

@@ -138,6 +138,7 @@ def test_finetune_starts_from_the_base_model_and_records_it(labelled, tmp_path, 
     record = tuned.record["training"]
     assert record["init"]["folder"] == str(base_dir.resolve())
     assert record["train_config"]["loss"]["matching"] == "hungarian"
+    assert tuned.record["input"] == {"flatten": 30.0}  # as labelme-to-masks wrote the frames
     changed = [
         not torch.equal(a, b)
         for a, b in zip(base.state_dict().values(), tuned.state_dict().values(), strict=True)

@@ -226,6 +226,8 @@ def test_train_command_chooses_postprocessing_of_union_models_on_its_test_split(
     matched.write_text(json.dumps(config_for(small_set, epochs=1).to_dict()))
     assert main(["train", str(matched), "-o", str(tmp_path / "m"), "-q"]) == 0
     assert "postprocess" not in load(tmp_path / "m").record  # the paper's N masks: defaults
+    # generated frames were learnt as drawn: analyze feeds real ones unflattened too
+    assert load(tmp_path / "m").record["input"] == {"flatten": 0.0}
 
 
 def test_train_input_errors_are_one_line_and_early(tmp_path, small_set, capsys):

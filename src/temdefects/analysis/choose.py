@@ -126,6 +126,36 @@ def model_postprocess(record: dict, given: dict) -> dict:
     return out
 
 
+def record_options(record: dict):
+    """The :class:`~temdefects.analysis.pipeline.AnalysisOptions` a model's record implies.
+
+    What ``temdefects analyze`` runs when no option is typed: the post-processing
+    chosen for the model, and its input flattening, contrast and scale (the
+    library's defaults where the record is silent). A bad record value raises
+    ValueError naming the field.
+
+    Examples
+    --------
+    >>> opt = record_options({"postprocess": {"threshold": 0.3}, "input": {"flatten": 0}})
+    >>> opt.postprocess.threshold, opt.flatten, opt.contrast, opt.scale
+    (0.3, 0.0, 'global', 1.0)
+    """
+    from temdefects.analysis.pipeline import (
+        AnalysisOptions,
+        model_contrast,
+        model_flatten,
+        model_scale,
+    )
+
+    chosen = model_postprocess(record, dict.fromkeys(CHOSEN_KEYS))
+    return AnalysisOptions(
+        postprocess=PostprocessOptions(**chosen),
+        flatten=model_flatten(record, None),
+        contrast=model_contrast(record, None),
+        scale=model_scale(record, None),
+    )
+
+
 def record_entry(options: PostprocessOptions, rows: list[dict], chosen_on: str) -> dict:
     """What a model record stores: the chosen values, where, and the score table."""
     full = asdict(options)

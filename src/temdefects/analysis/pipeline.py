@@ -115,6 +115,32 @@ def model_contrast(record: dict, given: str | None) -> str:
     return check_contrast((record.get("input") or {}).get("contrast") or "global")
 
 
+def _input_number(record: dict, key: str, default: float, bounds: tuple, unit: str = ""):
+    """``record["input"][key]`` (else ``default``) as a float within ``bounds``."""
+    value = (record.get("input") or {}).get(key, default)
+    lo, hi = bounds
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
+        raise ValueError(f"{key}: must be a number in [{lo:g}, {hi:g}]{unit}, got {value!r}")
+    return float(value)
+
+
+def model_flatten(record: dict, given: float | None) -> float:
+    """The user's ``flatten``, else the model record's, else :data:`DEFAULT_FLATTEN`.
+
+    A network trained on generated frames as drawn records ``0`` and so gets
+    real frames unflattened; one trained on flattened labelled frames records
+    their value.
+
+    >>> model_flatten({"input": {"flatten": 0}}, None), model_flatten({"input": {"flatten": 0}}, 12)
+    (0.0, 12.0)
+    >>> model_flatten({}, None)
+    30.0
+    """
+    if given is not None:
+        return float(check_flatten(given))
+    return _input_number(record, "flatten", DEFAULT_FLATTEN, (0, 10_000), " px")
+
+
 def model_scale(record: dict, given: float | None) -> float:
     """The user's ``scale``, else the one the model's record stores, else 1.
 
@@ -130,11 +156,7 @@ def model_scale(record: dict, given: float | None) -> float:
     """
     if given is not None:
         return float(given)
-    value = (record.get("input") or {}).get("scale", 1.0)
-    lo, hi = SCALE_RANGE
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
-        raise ValueError(f"scale: must be a number in [{lo:g}, {hi:g}], got {value!r}")
-    return float(value)
+    return _input_number(record, "scale", 1.0, SCALE_RANGE)
 
 
 def resampled_shape(shape: tuple[int, ...], factor: float) -> tuple[int, int]:

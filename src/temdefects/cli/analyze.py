@@ -17,6 +17,7 @@ from temdefects.cli.common import (
     positive_int,
     print_error,
     record_contrast,
+    record_flatten,
     record_scale,
 )
 from temdefects.io import jsonfile as strict_json
@@ -112,7 +113,7 @@ def add_parser(sub) -> None:
         help="resample every frame by this factor first (default: as the model's record says, "
         "e.g. 2 for a model adapted with --scale 2; else 1)",
     )
-    add_flatten_argument(s)
+    add_flatten_argument(s, from_record=True)
     s.add_argument(
         "--flips",
         action="store_true",
@@ -164,7 +165,7 @@ def _options(args, record: dict | None = None):
             postprocess=PostprocessOptions(**model_postprocess(record or {}, given)),
             max_side=args.max_side,
             scale=record_scale(record or {}, args.scale),
-            flatten=args.flatten,
+            flatten=record_flatten(record or {}, args.flatten),
             flips=args.flips,
             contrast=record_contrast(record or {}, args.contrast),
         )

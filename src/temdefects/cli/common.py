@@ -58,30 +58,38 @@ def positive_float(text: str) -> float:
 FLATTEN_DEFAULT = 30.0
 
 
-def check_flatten_option(value: float) -> float:
-    """``--flatten``'s value, or a TemdefectsError naming the option (one line)."""
+def check_flatten_option(value: float | None) -> float | None:
+    """``--flatten``'s value (None: not given), or a TemdefectsError naming the option."""
     from temdefects.analysis.pipeline import check_flatten
     from temdefects.errors import TemdefectsError
 
+    if value is None:
+        return None
     try:
         return check_flatten(value)
     except ValueError as exc:
         raise TemdefectsError(f"--{exc}") from None
 
 
-def add_flatten_argument(group, *, scope: str = "", contrast: str | None = None) -> None:
+def add_flatten_argument(
+    group, *, scope: str = "", contrast: str | None = None, from_record: bool = False
+) -> None:
     """``--flatten SIGMA`` and ``--contrast`` of the commands that run the dislocation model.
 
     ``contrast`` is the default of ``--contrast``; None means the model's record
-    decides (``"global"`` without one).
+    decides (``"global"`` without one). With ``from_record`` the default of
+    ``--flatten`` is None too: the model's record decides (30 px without one).
     """
+    default = f"{FLATTEN_DEFAULT:g}"
+    if from_record:
+        default = f"as the model's record says, else {default}"
     group.add_argument(
         "--flatten",
         type=float,
-        default=FLATTEN_DEFAULT,
+        default=None if from_record else FLATTEN_DEFAULT,
         metavar="SIGMA",
         help="subtract the frame's Gaussian blur of this std in px before inference"
-        f"{scope} (uneven illumination; default {FLATTEN_DEFAULT:g}; 0: the frame as it is)",
+        f"{scope} (uneven illumination; default {default}; 0: the frame as it is)",
     )
     where = (
         f"default {contrast}" if contrast else "default: as the model's record says, else global"
@@ -130,6 +138,15 @@ def record_contrast(record: dict, given: str | None) -> str:
     from temdefects.analysis.pipeline import model_contrast
 
     return _from_record(model_contrast, record, given)
+
+
+def record_flatten(record: dict, given: float | None) -> float:
+    """``--flatten`` if given, else the model record's (:func:`analysis.pipeline.model_flatten`)."""
+    from temdefects.analysis.pipeline import model_flatten
+
+    if given is not None:  # a bad value names the option, not the record
+        return float(check_flatten_option(given))
+    return _from_record(model_flatten, record, None)
 
 
 def record_scale(record: dict, given: float | None) -> float:

@@ -12,6 +12,7 @@ from temdefects.cli.common import (
     non_negative_int,
     positive_int,
     record_contrast,
+    record_flatten,
     unit_float,
 )
 
@@ -55,7 +56,7 @@ def add_parser(sub) -> None:
         help="score the post-processed curves, drawn as masks (what analyze reports; default),"
         " or the network's own masks (the paper's protocol)",
     )
-    add_flatten_argument(metric, scope=", with --instances curves (as analyze)")
+    add_flatten_argument(metric, scope=", with --instances curves (as analyze)", from_record=True)
     metric.add_argument(
         "--threshold",
         type=unit_float,
@@ -172,7 +173,7 @@ def run_command(args) -> int:
                     model_name=model_name,
                     data_name=data_name,
                     instances=args.instances,
-                    flatten=args.flatten,
+                    flatten=record_flatten(read_config(model_path), args.flatten),
                     contrast=record_contrast(read_config(model_path), args.contrast),
                 )
             except TemdefectsError as exc:

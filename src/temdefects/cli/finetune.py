@@ -123,7 +123,9 @@ def run_command(args) -> int:
     from temdefects.analysis.choose import store_postprocess
     from temdefects.errors import TemdefectsError
     from temdefects.models import read_config
+    from temdefects.models.folder import update_config
     from temdefects.train import train, train_config_from_dict
+    from temdefects.train.labelled import training_input
 
     for name in ("epochs", "batch_size"):
         if getattr(args, name) < 1:
@@ -139,6 +141,7 @@ def run_command(args) -> int:
     base = read_config(args.model)
     config = train_config_from_dict(finetune_config(args, base))
     best = train(config, Path(args.output), resume=args.resume, progress=not args.quiet)
+    update_config(Path(args.output), input=training_input(config))
     scores = {k: round(v, 3) for k, v in best.items() if isinstance(v, float)}
     print(
         f"fine-tuned {args.model} on {config.data.train_images} frames -> {args.output}; "

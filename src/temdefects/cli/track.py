@@ -16,6 +16,7 @@ from temdefects.cli.common import (
     non_negative_int,
     positive_int,
     record_contrast,
+    record_flatten,
     record_scale,
 )
 
@@ -127,7 +128,7 @@ def add_parser(sub) -> None:
     a.add_argument(
         "--fps", type=float, default=10.0, help="frame rate of annotated.mp4 (default 10)"
     )
-    add_flatten_argument(a, scope=" (analysis)")
+    add_flatten_argument(a, scope=" (analysis)", from_record=True)
     finish_parser(p, run_command)
 
 
@@ -297,7 +298,7 @@ def _analyze(args, source: Path, out: Path) -> tuple[list[dict], int]:
     record = read_config(args.model or default_model_path())
     options = AnalysisOptions(
         postprocess=PostprocessOptions(**model_postprocess(record, dict.fromkeys(CHOSEN_KEYS))),
-        flatten=args.flatten,
+        flatten=record_flatten(record, args.flatten),
         scale=record_scale(record, None),
         contrast=record_contrast(record, args.contrast),
     )

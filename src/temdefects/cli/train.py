@@ -34,7 +34,9 @@ def add_parser(sub) -> None:
 
 def run_command(args) -> int:
     from temdefects.errors import TemdefectsError
+    from temdefects.models.folder import update_config
     from temdefects.train import load_train_config, train
+    from temdefects.train.labelled import training_input
 
     overrides: dict = {}
     if args.device:
@@ -51,6 +53,7 @@ def run_command(args) -> int:
         if args.device and str(exc).startswith("device:"):  # the user typed --device
             raise TemdefectsError(f"--{exc}") from None
         raise
+    update_config(out, input=training_input(config))
     if config.loss.kind == "union":
         _choose_postprocess(config, out)
         if best:  # one union mask: the per-dislocation scores do not apply

@@ -34,11 +34,14 @@ def _image(image) -> np.ndarray:
 
 
 def analyze_dislocations(image: ImageData, model: Path | None = None) -> list:
-    """Dislocations of the image as path Shapes (``temdefects analyze`` defaults)."""
+    """Dislocations of the image as path Shapes (``temdefects analyze`` defaults: the
+    model record's post-processing and input settings)."""
+    from temdefects.analysis.choose import record_options
     from temdefects.analysis.pipeline import analyze_image
     from temdefects.models import load
 
-    result = analyze_image(load(model or None), _image(image))
+    net = load(model or None)
+    result = analyze_image(net, _image(image), options=record_options(net.record))
     paths = [d.points[:, ::-1] for d in result.dislocations]
     props = {"id": np.array([d.id for d in result.dislocations], int)}
     meta = {"name": "dislocations", "shape_type": "path", "edge_width": 2, "properties": props}

@@ -19,7 +19,15 @@ import cv2
 import numpy as np
 
 from temdefects.errors import InputFileError
-from temdefects.synth.files import RECORD_FORMAT, record_head, sample_files, stem, write_sample
+from temdefects.synth.files import (
+    RECORD_FORMAT,
+    list_samples,
+    read_record,
+    record_head,
+    sample_files,
+    stem,
+    write_sample,
+)
 from temdefects.synth.scene import Sample
 
 
@@ -229,3 +237,19 @@ def convert_labels(
     return write_labelled(
         out, json_items + image_items, load, flatten=flatten, contrast=contrast, scale=scale
     )
+
+
+def training_input(config) -> dict:
+    """How the network saw its training frames, for ``analyze`` to feed new ones alike.
+
+    Generated frames are used as drawn (``flatten = 0``). Labelled frames
+    (``labelme-to-masks``, ``adapt``) carry their flattening, contrast and scale
+    in their records; the first record of the folder tells.
+    """
+    entry = {}
+    if config.data.source == "folder":
+        names = list_samples(config.data.folder)
+        if names:
+            entry = read_record(Path(config.data.folder) / f"{names[0]}.json").get("labelled") or {}
+    keys = ("flatten", "contrast", "scale")
+    return {"flatten": 0.0, **{k: entry[k] for k in keys if entry.get(k) is not None}}
