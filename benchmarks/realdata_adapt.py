@@ -44,8 +44,10 @@ steps:
 
 So ``finetune-matched`` vs ``finetune-union`` measures the recipe, and
 ``finetune-union`` vs ``scratch-unet`` measures the synthetic pre-training.
-All are analysed by ``temdefects analyze``'s default pipeline (flattening,
-trace post-processing); the training frames are flattened the same way. Each
+All are analysed by ``temdefects analyze``'s default pipeline (flattening as
+the ``--model`` record says, 30 px without one, as ``adapt --init`` does; trace
+post-processing, the zero-shot model's own where its record chose one); the
+training frames are flattened the same way. Each
 adapted variant is also scored (``<variant>+post``) with the post-processing
 it chooses on its own 10 training frames (best strict F1 over thresholds 0.5,
 0.3 and join gaps 60, 20, 0 px), as an adaptation to a user's frames may;
@@ -77,8 +79,8 @@ import torch
 
 from realdata_dislocations import REALDATA, stroke_paths
 from temdefects.analysis import PostprocessOptions
-from temdefects.analysis.choose import choose_postprocess
-from temdefects.analysis.pipeline import DEFAULT_FLATTEN, model_input
+from temdefects.analysis.choose import choose_postprocess, record_options
+from temdefects.analysis.pipeline import DEFAULT_FLATTEN, model_flatten, model_input
 from temdefects.analysis.postprocess import postprocess
 from temdefects.cli.adapt import adapt_config
 from temdefects.cli.common import add_precision_argument
@@ -281,7 +283,13 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     add_precision_argument(ap)  # fp32 reproduces the runs before 2026-12-05
     ap.add_argument("--reach", type=int, default=16, help="finetune-union-reach: px")
-    ap.add_argument("--flatten", type=float, default=DEFAULT_FLATTEN)
+    ap.add_argument(
+        "--flatten",
+        type=float,
+        default=None,
+        help="flattening of all frames, px (default: the --model record's, as adapt --init "
+        f"does, else {DEFAULT_FLATTEN:g})",
+    )
     ap.add_argument("--snap", type=int, default=3, help="*-snap: largest move of a stroke, px")
     ap.add_argument("--resume", action="store_true", help="continue interrupted trainings")
     ap.add_argument("--synthetic", type=int, default=400, help="*-pretrain-reach: frames")
@@ -306,8 +314,10 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     pairs = labelled_frames(twip)
     train_pairs, test_pairs = pick_frames(pairs, args.train_frames, args.pick)
-    folder = write_training_folder(train_pairs, out / "train-frames", args.flatten)
     base = args.model or str(default_model_path())
+    args.flatten = model_flatten(read_config(base), args.flatten)
+    print(f"frames flattened by {args.flatten:g} px")
+    folder = write_training_folder(train_pairs, out / "train-frames", args.flatten)
     results = {}
     results_path = out / "results.json"
     if results_path.exists():
@@ -343,7 +353,9 @@ def main() -> int:
             train_cached = oracle_probabilities(train_pairs)
         else:
             cached = probabilities(model, test_pairs, args.flatten)
-        rows = {variant: score(cached, PostprocessOptions())}
+        # zero-shot: the model's own post-processing (chosen on synthetic frames), if any
+        post = record_options(model.record).postprocess if variant == "zero-shot" else None
+        rows = {variant: score(cached, post or PostprocessOptions())}
         if variant != "zero-shot":  # adapted: post-processing chosen on its own 10 frames
             if model is not None:
                 train_cached = probabilities(model, train_pairs, args.flatten)

@@ -69,6 +69,17 @@ def test_adapt_from_a_given_model(labelled, tmp_path):
     assert read_config(out)["training"]["train_config"]["init"] == str(base.resolve())
     assert read_config(out)["training"]["train_config"]["optim"]["cpu_bf16"] is False
     assert np.isfinite(read_config(out)["postprocess"]["join_gap"])
+    assert read_config(out)["input"]["flatten"] == 30.0  # base was adapted on 30 px
+    # a model pre-trained on generated frames as drawn is adapted on unflattened frames
+    from temdefects.models.folder import update_config
+
+    update_config(base, input={"flatten": 0.0})
+    assert main(adapt_args(labelled, tmp_path / "t0", *extra)) == 0
+    assert read_config(tmp_path / "t0")["input"]["flatten"] == 0.0
+    frame = json.loads((tmp_path / "t0" / "labelled" / "000000.json").read_text())
+    assert frame["labelled"]["flatten"] == 0.0
+    assert main(adapt_args(labelled, tmp_path / "t5", *extra, "--flatten", "5")) == 0
+    assert read_config(tmp_path / "t5")["input"]["flatten"] == 5.0  # the user's value wins
 
 
 @pytest.mark.slow  # trains: keeps the fast subset under 90 s

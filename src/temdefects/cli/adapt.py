@@ -51,7 +51,7 @@ def add_parser(sub) -> None:
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="new model folder")
     g = p.add_argument_group("labels")
     add_label_arguments(g, metavar="LABELS", width=3.0, width_help="line width learnt, px")
-    add_flatten_argument(g, contrast="global")
+    add_flatten_argument(g, contrast="global", from_record="the --init model's record")
     t = p.add_argument_group("training")
     t.add_argument("--steps", type=int, default=3000, help="optimiser steps (default 3000)")
     t.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 1e-3)")
@@ -136,6 +136,15 @@ def _check(args) -> None:
     check_flatten_option(args.flatten)
 
 
+def _resolve_flatten(args) -> None:
+    """``--flatten`` if given, else the ``--init`` model's record (a model pre-trained on
+    generated frames saw them unflattened), else the analysis default of 30 px."""
+    from temdefects.cli.common import record_flatten
+    from temdefects.models import read_config
+
+    args.flatten = record_flatten(read_config(args.init) if args.init else {}, args.flatten)
+
+
 def run_command(args) -> int:
     from temdefects.analysis.choose import store_postprocess
     from temdefects.errors import TemdefectsError
@@ -144,6 +153,7 @@ def run_command(args) -> int:
     from temdefects.train import train, train_config_from_dict
 
     _check(args)
+    _resolve_flatten(args)
     out = Path(args.output)
     if out.exists() and not out.is_dir():
         raise TemdefectsError(f"{out}: output path is a file, not a folder")

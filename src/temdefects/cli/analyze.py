@@ -113,7 +113,7 @@ def add_parser(sub) -> None:
         help="resample every frame by this factor first (default: as the model's record says, "
         "e.g. 2 for a model adapted with --scale 2; else 1)",
     )
-    add_flatten_argument(s, from_record=True)
+    add_flatten_argument(s, from_record="the model's record")
     s.add_argument(
         "--flips",
         action="store_true",

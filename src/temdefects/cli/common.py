@@ -72,17 +72,18 @@ def check_flatten_option(value: float | None) -> float | None:
 
 
 def add_flatten_argument(
-    group, *, scope: str = "", contrast: str | None = None, from_record: bool = False
+    group, *, scope: str = "", contrast: str | None = None, from_record: str = ""
 ) -> None:
     """``--flatten SIGMA`` and ``--contrast`` of the commands that run the dislocation model.
 
     ``contrast`` is the default of ``--contrast``; None means the model's record
-    decides (``"global"`` without one). With ``from_record`` the default of
-    ``--flatten`` is None too: the model's record decides (30 px without one).
+    decides (``"global"`` without one). A ``from_record`` phrase (``"the model's
+    record"``) makes the default of ``--flatten`` None: that record decides, 30 px
+    without one.
     """
     default = f"{FLATTEN_DEFAULT:g}"
     if from_record:
-        default = f"as the model's record says, else {default}"
+        default = f"as {from_record} says, else {default}"
     group.add_argument(
         "--flatten",
         type=float,

@@ -56,7 +56,9 @@ def add_parser(sub) -> None:
         help="score the post-processed curves, drawn as masks (what analyze reports; default),"
         " or the network's own masks (the paper's protocol)",
     )
-    add_flatten_argument(metric, scope=", with --instances curves (as analyze)", from_record=True)
+    add_flatten_argument(
+        metric, scope=", with --instances curves (as analyze)", from_record="the model's record"
+    )
     metric.add_argument(
         "--threshold",
         type=unit_float,

@@ -128,7 +128,7 @@ def add_parser(sub) -> None:
     a.add_argument(
         "--fps", type=float, default=10.0, help="frame rate of annotated.mp4 (default 10)"
     )
-    add_flatten_argument(a, scope=" (analysis)", from_record=True)
+    add_flatten_argument(a, scope=" (analysis)", from_record="the model's record")
     finish_parser(p, run_command)
 
 
