@@ -50,7 +50,7 @@ post-processing, the zero-shot model's own where its record chose one); the
 training frames are flattened the same way. Each
 adapted variant is also scored (``<variant>+post``) with the post-processing
 it chooses on its own 10 training frames (best strict F1 over thresholds 0.5,
-0.3 and join gaps 60, 20, 0 px), as an adaptation to a user's frames may;
+0.3, join gaps 60, 20, 0 px and shortest curves 25, 60 px), as an adaptation to a user's frames may;
 nothing is chosen on the scored frames.
 
 Matching rule (strict, issue 16): a curve and a stroke pair up when the larger

@@ -39,6 +39,19 @@ def test_strict_scores_and_the_choice():
         choose_postprocess([(cached[0][0], None, [])])
 
 
+def test_short_pieces_on_texture_choose_the_longer_minimum():
+    """Short unlabelled pieces (texture, dirt) cost precision; the grid's 60 px
+    minimum drops them and keeps the labelled lines."""
+    probs, _, lines = _frame()
+    probs[0, 19:22, 10:80] = 0.9
+    for y in (5, 30, 52):
+        probs[1, y : y + 3, 20:55] = 0.9  # 35 px pieces, no label
+    best, rows = choose_postprocess([(probs, None, lines)])
+    assert best.min_length == 60.0
+    assert max(r["f1"] for r in rows if r["min_length"] == 25.0) < 1.0
+    assert max(r["f1"] for r in rows if r["min_length"] == 60.0) == 1.0
+
+
 def test_model_values_fill_only_what_the_user_left_out():
     record = {"postprocess": {"threshold": 0.3, "join_gap": 20.0, "min_size": 999}}
     given = {"threshold": None, "join_gap": 5.0, "min_size": 30, "min_length": None}

@@ -32,18 +32,24 @@ __all__ = [
     "GRID",
     "MATCH_DISTANCE",
     "choose_postprocess",
+    "describe_choice",
     "model_postprocess",
     "record_entry",
     "store_postprocess",
     "strict_scores",
 ]
 
-#: The candidates: mask threshold x join gap (px), trace method.
+#: The candidates: mask threshold x join gap (px) x shortest curve kept (px), trace
+#: method. 25 px is the trace default; 60 px drops the short pieces a model trained
+#: on other frames leaves on texture, slip-trace edges and dirt.
 GRID = tuple(
-    PostprocessOptions(threshold=t, join_gap=g) for g in (60.0, 20.0, 0.0) for t in (0.5, 0.3)
+    PostprocessOptions(threshold=t, join_gap=g, min_length=m)
+    for m in (25.0, 60.0)
+    for g in (60.0, 20.0, 0.0)
+    for t in (0.5, 0.3)
 )
 #: Options a model record may set (the others keep the command's defaults).
-CHOSEN_KEYS = ("threshold", "join_gap")
+CHOSEN_KEYS = ("threshold", "join_gap", "min_length")
 MATCH_DISTANCE = 3.0  # px, the strict rule
 
 
@@ -154,6 +160,18 @@ def record_options(record: dict):
         contrast=model_contrast(record, None),
         scale=model_scale(record, None),
     )
+
+
+def describe_choice(entry: dict) -> str:
+    """The chosen values of a stored ``postprocess`` entry, for a command's summary line.
+
+    >>> describe_choice({"threshold": 0.3, "join_gap": 20.0, "min_length": 60.0})
+    'threshold 0.3, join gap 20 px, shortest curve 60 px'
+    """
+    text = f"threshold {entry['threshold']:g}, join gap {entry['join_gap']:g} px"
+    if entry.get("min_length") is not None:
+        text += f", shortest curve {entry['min_length']:g} px"
+    return text
 
 
 def record_entry(options: PostprocessOptions, rows: list[dict], chosen_on: str) -> dict:

@@ -2,7 +2,7 @@
 
 One command for what otherwise takes three (``labelme-to-masks``, a training
 run, the choice of post-processing): the labels become training masks in
-``OUT/labelled``, a network learns them, and the mask threshold and join gap
+``OUT/labelled``, a network learns them, and the mask threshold, join gap and shortest curve
 with the best strict instance F1 on the labelled frames are stored in the model
 (``analyze`` and ``track`` use them).
 
@@ -146,7 +146,7 @@ def _resolve_flatten(args) -> None:
 
 
 def run_command(args) -> int:
-    from temdefects.analysis.choose import store_postprocess
+    from temdefects.analysis.choose import describe_choice, store_postprocess
     from temdefects.errors import TemdefectsError
     from temdefects.models.folder import update_config
     from temdefects.synth.files import list_samples
@@ -184,9 +184,8 @@ def run_command(args) -> int:
     line = f"adapted model -> {out} ({args.steps} steps on {n} frames)"
     if chosen is not None:
         line += (
-            f"; post-processing chosen on the labelled frames: threshold "
-            f"{chosen['threshold']:g}, join gap {chosen['join_gap']:g} px (strict F1 "
-            f"{max(r['f1'] for r in chosen['grid']):.3f})"
+            f"; post-processing chosen on the labelled frames: {describe_choice(chosen)} "
+            f"(strict F1 {max(r['f1'] for r in chosen['grid']):.3f})"
         )
     print(line)
     return 0

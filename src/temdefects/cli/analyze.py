@@ -66,7 +66,8 @@ def add_parser(sub) -> None:
     g.add_argument(
         "--min-length",
         type=float,
-        help="shortest dislocation in px (default 25 with trace, 10 with masks)",
+        help="shortest dislocation in px (default: the model's chosen value, else 25 with "
+        "trace, 10 with masks)",
     )
     g.add_argument(
         "--merge-dice",

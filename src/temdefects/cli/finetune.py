@@ -69,9 +69,9 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--no-choose",
         action="store_true",
-        help="do not choose the post-processing (mask threshold, join gap) on the validation "
-        "frames; by default the best by strict instance F1 is stored in the model and "
-        "analyze uses it",
+        help="do not choose the post-processing (mask threshold, join gap, shortest curve) "
+        "on the validation frames; by default the best by strict instance F1 is stored in "
+        "the model and analyze uses it",
     )
     finish_parser(p, run_command, overwrite=None)
 
@@ -120,7 +120,7 @@ def finetune_config(args, base_record: dict) -> dict:
 
 
 def run_command(args) -> int:
-    from temdefects.analysis.choose import store_postprocess
+    from temdefects.analysis.choose import describe_choice, store_postprocess
     from temdefects.errors import TemdefectsError
     from temdefects.models import read_config
     from temdefects.models.folder import update_config
@@ -151,8 +151,8 @@ def run_command(args) -> int:
         chosen = store_postprocess(Path(args.output), Path(args.val or args.data))
         if chosen is not None:
             print(
-                f"post-processing chosen on {chosen['chosen_on']}: threshold "
-                f"{chosen['threshold']:g}, join gap {chosen['join_gap']:g} px (strict F1 "
-                f"{max(r['f1'] for r in chosen['grid']):.3f}); analyze uses them by default"
+                f"post-processing chosen on {chosen['chosen_on']}: {describe_choice(chosen)} "
+                f"(strict F1 {max(r['f1'] for r in chosen['grid']):.3f}); analyze uses them "
+                "by default"
             )
     return 0

@@ -13,7 +13,7 @@ EPILOG = """examples:
   temdefects train configs/tiny-cpu.yaml -o runs/tiny --resume     (after an interruption)
 The output folder is a model folder (config.json, model.safetensors, metrics.json)
 with log.csv, loss_curve.png and checkpoints/ for resuming. A model trained on the
-union of the lines (loss.kind: union) also gets its mask threshold and join gap
+union of the lines (loss.kind: union) also gets its mask threshold, join gap and shortest curve
 chosen on its own test set, which `analyze` then uses.
 """
 
@@ -77,13 +77,10 @@ def _choose_postprocess(config, out: Path) -> None:
     Only the test images of the run are read (the same ones its best epoch was
     chosen on), so a model trained on synthetic data stays zero-shot.
     """
-    from temdefects.analysis.choose import store_postprocess
+    from temdefects.analysis.choose import describe_choice, store_postprocess
     from temdefects.train.loop import run_test_split
 
     folder, names = run_test_split(config, out)
     chosen = store_postprocess(out, folder, names)
     if chosen:
-        print(
-            f"post-processing chosen on {folder}: threshold {chosen['threshold']:g}, "
-            f"join gap {chosen['join_gap']:g} px"
-        )
+        print(f"post-processing chosen on {folder}: {describe_choice(chosen)}")
