@@ -23,7 +23,7 @@ import time
 
 import torch
 
-from temdefects.losses import matched_dice_loss
+from temdefects.dislocations.losses import matched_dice_loss
 from temdefects.models import build_model, load
 
 PAPER = {"arch": "unetplusplus", "encoder": "resnet50", "n_masks": 20}

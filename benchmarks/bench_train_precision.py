@@ -18,7 +18,7 @@ import time
 
 import torch
 
-from temdefects.losses import union_loss
+from temdefects.dislocations.losses import union_loss
 from temdefects.models import build_model
 from temdefects.train.loop import cpu_bf16_supported
 

@@ -41,8 +41,8 @@ import torch
 
 from temdefects.analysis.choose import choose_postprocess, strict_scores
 from temdefects.analysis.pipeline import DEFAULT_FLATTEN, model_input
+from temdefects.dislocations.losses.union import union_loss
 from temdefects.io.labels import strokes_to_masks
-from temdefects.losses.union import union_loss
 from temdefects.models.net import build_model
 from temdefects.train.loop import cpu_bf16_supported, lr_factor
 

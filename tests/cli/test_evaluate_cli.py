@@ -10,7 +10,7 @@ import cv2
 import pytest
 
 from temdefects.cli.main import main
-from tests.evaluation.helpers import make_dataset, make_model
+from tests.dislocations.evaluation.helpers import make_dataset, make_model
 
 
 @pytest.fixture(scope="module")

@@ -130,7 +130,7 @@ def run_command(args) -> int:
     _check_output(out, args.overwrite)
     device = _check_device(args.device)
 
-    from temdefects.evaluation import (
+    from temdefects.dislocations.evaluation import (
         evaluate_model,
         format_table,
         list_samples,

@@ -22,9 +22,9 @@ import torch
 from torch.utils.data import DataLoader
 
 from temdefects import __version__
+from temdefects.dislocations.losses import matched_dice_loss, union_loss
 from temdefects.errors import TemdefectsError
 from temdefects.io.atomic import atomic_write_text
-from temdefects.losses import matched_dice_loss, union_loss
 from temdefects.models import build_model, save_model
 from temdefects.train import data as tdata
 from temdefects.train.checkpoint import load_checkpoint, require_checkpoint, save_checkpoint

@@ -10,7 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from temdefects.losses import (
+from temdefects.dislocations.losses import (
     MatchedDiceLoss,
     dice_loss_matrix,
     match,

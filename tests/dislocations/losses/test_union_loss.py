@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from temdefects.losses import union_loss
+from temdefects.dislocations.losses import union_loss
 
 
 def _target(hw: int = 16) -> torch.Tensor:

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from temdefects.evaluation import (
+from temdefects.dislocations.evaluation import (
     ROW_COLUMNS,
     EvalResult,
     boxplot_png,

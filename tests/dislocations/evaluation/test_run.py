@@ -4,9 +4,9 @@ import shutil
 import numpy as np
 import pytest
 
+from temdefects.dislocations.evaluation import evaluate_model, list_samples, unique_names
+from temdefects.dislocations.evaluation import run as run_module
 from temdefects.errors import ConfigError, InputFileError
-from temdefects.evaluation import evaluate_model, list_samples, unique_names
-from temdefects.evaluation import run as run_module
 from temdefects.metrics.summary import COUNT_KEYS, MEAN_KEYS
 from temdefects.models import load
 from temdefects.synth.files import read_sample
@@ -144,7 +144,7 @@ def test_curves_are_what_the_analysis_reports_drawn_at_the_data_mask_width(
 
 
 def test_curve_masks_draw_each_curve_at_its_width():
-    from temdefects.evaluation import curve_masks
+    from temdefects.dislocations.evaluation import curve_masks
 
     line = np.array([[5.0, 10.0], [25.0, 10.0]])
     masks = curve_masks([line, line + [0.0, 8.0]], (32, 32), 5.0)

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from temdefects.losses._checks import (
+from temdefects.dislocations.losses._checks import (
     MATCHING_METHODS,
     Matching,
     Pairs,
@@ -17,7 +17,7 @@ from temdefects.losses._checks import (
     _check_objectness,
     _check_options,
 )
-from temdefects.losses.matching import match
+from temdefects.dislocations.losses.matching import match
 
 
 def _assign(cost: torch.Tensor, valid: torch.Tensor, method: Matching) -> list[Pairs]:

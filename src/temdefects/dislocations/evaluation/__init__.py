@@ -8,8 +8,8 @@
   (models x data sets heat map, Fig. 9a) of many pairs.
 """
 
-from temdefects.evaluation.plots import boxplot_png, group_by_count, matrix_png
-from temdefects.evaluation.report import (
+from temdefects.dislocations.evaluation.plots import boxplot_png, group_by_count, matrix_png
+from temdefects.dislocations.evaluation.report import (
     ROW_COLUMNS,
     format_table,
     matrix,
@@ -17,7 +17,7 @@ from temdefects.evaluation.report import (
     write_matrix,
     write_pair,
 )
-from temdefects.evaluation.run import (
+from temdefects.dislocations.evaluation.run import (
     EvalResult,
     curve_masks,
     evaluate_model,

@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from temdefects import __version__
-from temdefects.evaluation.plots import boxplot_png, matrix_png
-from temdefects.evaluation.run import EvalResult
+from temdefects.dislocations.evaluation.plots import boxplot_png, matrix_png
+from temdefects.dislocations.evaluation.run import EvalResult
 from temdefects.io import jsonfile as strict_json
 from temdefects.io.atomic import atomic_write_bytes, atomic_write_text
 
@@ -40,6 +40,7 @@ __all__ = [
     "write_pair",
 ]
 
+# A file-format tag written into summary.json, not a module path: kept across the move.
 SUMMARY_FORMAT = "temdefects.evaluation/1"
 #: Column order of ``per_image.csv``.
 ROW_COLUMNS = (

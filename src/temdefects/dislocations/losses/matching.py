@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from temdefects.losses._checks import MATCHING_METHODS, Matching, Pairs, _check_choice
+from temdefects.dislocations.losses._checks import MATCHING_METHODS, Matching, Pairs, _check_choice
 
 
 def match(cost: np.ndarray, *, method: Matching) -> Pairs:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from temdefects.losses._checks import Matching, Reduction, _check_options
-from temdefects.losses._functional import matched_dice_loss
+from temdefects.dislocations.losses._checks import Matching, Reduction, _check_options
+from temdefects.dislocations.losses._functional import matched_dice_loss
 
 
 class MatchedDiceLoss(nn.Module):

@@ -33,11 +33,15 @@ to empty masks; ``objectness`` adds a BCE term that trains a per-channel
 adaptation to partial hand labels: Dice + BCE of the union of the masks.
 """
 
-from temdefects.losses._checks import MATCHING_METHODS, REDUCTIONS
-from temdefects.losses._functional import dice_loss_matrix, matched_assignment, matched_dice_loss
-from temdefects.losses.matched_dice import MatchedDiceLoss
-from temdefects.losses.matching import match
-from temdefects.losses.union import union_loss
+from temdefects.dislocations.losses._checks import MATCHING_METHODS, REDUCTIONS
+from temdefects.dislocations.losses._functional import (
+    dice_loss_matrix,
+    matched_assignment,
+    matched_dice_loss,
+)
+from temdefects.dislocations.losses.matched_dice import MatchedDiceLoss
+from temdefects.dislocations.losses.matching import match
+from temdefects.dislocations.losses.union import union_loss
 
 __all__ = [
     "MATCHING_METHODS",
