@@ -167,6 +167,7 @@ def test_learning_rate_schedule():
         "dislocations-insitu",
         "dislocations-twip-like",
         "dislocations-twip-like2",
+        "dislocations-twip-like3",
     ],
 )
 def test_committed_dislocation_configs_parse(name):
