@@ -229,7 +229,9 @@ def _network(text: str) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-o", "--output", default=None, help="folder for overlays and results")
-    ap.add_argument("--model", default=None, help="particle model folder (default: shipped)")
+    ap.add_argument(
+        "--model", default=None, help="particle model folder or built-in name (default: hrtem)"
+    )
     ap.add_argument("--root", default=str(ROOT), help="realdata/nanoparticles folder")
     ap.add_argument("--pt-scales", type=float, nargs="*", default=[], help="assumed nm/px")
     ap.add_argument("--finetune-epochs", type=int, default=0, help="also adapt (0: no)")

@@ -16,16 +16,44 @@ ROOT = Path(__file__).resolve().parents[2]
 FOLDER = default_particle_model_path()
 
 
-def test_default_folder_is_complete_and_small():
+@pytest.mark.parametrize(
+    "name,config", [("hrtem", "particles-default.yaml"), ("haadf", "particles-tomo.yaml")]
+)
+def test_builtin_folders_are_complete_and_small(name, config):
+    folder = default_particle_model_path(name)
     names = ("config.json", "model.safetensors", "metrics.json", "classifier.skops")
-    for name in (*names, "classifier.json", "classifier_data.npz", "README.md"):
-        assert (FOLDER / name).is_file(), name
-    assert sum(p.stat().st_size for p in FOLDER.iterdir()) <= 50 * 2**20
-    card = (FOLDER / "README.md").read_text()
-    assert "configs/particles-default.yaml" in card
-    assert (ROOT / "configs" / "particles-default.yaml").is_file()
-    metrics = json.loads((FOLDER / "metrics.json").read_text())
+    for file in (*names, "classifier.json", "classifier_data.npz", "README.md"):
+        assert (folder / file).is_file(), file
+    assert sum(p.stat().st_size for p in folder.iterdir()) <= 50 * 2**20
+    card = (folder / "README.md").read_text()
+    assert f"configs/{config}" in card
+    assert (ROOT / "configs" / config).is_file()
+    metrics = json.loads((folder / "metrics.json").read_text())
     assert f"{metrics['segmentation']['test_dice']:.3f}" in card
+
+
+def test_a_builtin_name_finds_its_folder_unless_a_folder_of_that_name_exists(tmp_path, monkeypatch):
+    from temdefects.particles import particle_model_path
+
+    monkeypatch.chdir(tmp_path)
+    assert particle_model_path(None) == FOLDER
+    assert particle_model_path("haadf") == default_particle_model_path("haadf")
+    (tmp_path / "haadf").mkdir()
+    assert particle_model_path("haadf") == Path("haadf")  # the user's own folder wins
+    assert particle_model_path("elsewhere") == Path("elsewhere")
+
+
+def test_haadf_model_finds_bright_particles_without_fringes(tmp_path):
+    config = load_particle_config("haadf-tomography", overrides={"size": [256, 256]})
+    sample = generate_particle_image(config, 5151, 0)
+    path = tmp_path / "slice.png"
+    cv2.imwrite(str(path), sample.image)
+    out = tmp_path / "o"
+    assert main(["particles", "analyze", str(path), "-o", str(out), "--model", "haadf", "-q"]) == 0
+    labels = cv2.imread(str(out / "slice_labels.tif"), cv2.IMREAD_UNCHANGED)
+    pred, true = labels > 0, sample.labels > 0
+    dice = 2 * (pred & true).sum() / (pred.sum() + true.sum())
+    assert dice >= 0.7
 
 
 @pytest.fixture(scope="module")

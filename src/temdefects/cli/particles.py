@@ -39,6 +39,12 @@ diameter_px, diameter_nm, class, probability, touches_border), <name>_labels.tif
 no_fringes blue), and summary.json. Unreadable inputs are reported and skipped (exit 1).
 """
 
+MODEL_HELP = (
+    "particle model folder, or a built-in: hrtem (the default: lattice-resolved particles) "
+    "or haadf (Z-contrast particles without fringes on a grainy support, e.g. HAADF-STEM "
+    "tomography slices)"
+)
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser("particles", help=HELP, description=HELP)
@@ -138,7 +144,7 @@ def _add_finetune(group) -> None:
         "--test-fraction", type=unit_float, default=0.2, metavar="F", help="held-out share (0.2)"
     )
     p.add_argument("-o", "--output", required=True, metavar="MODEL_DIR", help="new model folder")
-    p.add_argument("--model", metavar="DIR", help="model to start from (default: installed)")
+    p.add_argument("--model", metavar="DIR|NAME", help=f"{MODEL_HELP}, to start from")
     p.add_argument("--scratch", action="store_true", help="start from random weights instead")
     p.add_argument(
         "--pixel-size", type=positive_float, metavar="NM", help="nm per px of these images"
@@ -166,7 +172,7 @@ def _add_analyze(group) -> None:
         epilog=ANALYZE_EPILOG,
     )
     add_inputs_and_output(p, inputs="files, folders or glob patterns")
-    p.add_argument("--model", metavar="DIR", help="particle model folder (default: installed)")
+    p.add_argument("--model", metavar="DIR|NAME", help=MODEL_HELP)
     p.add_argument(
         "--pixel-size", type=positive_float, metavar="NM", help="nm per px (overrides metadata)"
     )
@@ -201,7 +207,7 @@ def _add_evaluate(group) -> None:
         "model on a folder written by temdefects particles synth. Writes OUT/summary.json, "
         "OUT/per_image.csv and OUT/confusion.csv.",
     )
-    p.add_argument("--model", metavar="DIR", help="particle model folder (default: installed)")
+    p.add_argument("--model", metavar="DIR|NAME", help=MODEL_HELP)
     p.add_argument("--data", required=True, metavar="DIR", help="generated particle folder")
     p.add_argument(
         "-o", "--output", default="particle_evaluation", metavar="OUT", help="output folder"

@@ -83,9 +83,32 @@ class ParticleResult:
     factor: float
 
 
-def default_particle_model_path() -> Path:
-    """Folder of the particle model shipped with the package."""
-    return Path(__file__).resolve().parent / "default"
+#: Particle models shipped with the package: name -> folder beside this module.
+#: ``hrtem`` (the default) learnt lattice-resolved particles on amorphous support;
+#: ``haadf`` learnt Z-contrast particles without fringes on a grainy support
+#: (HAADF-STEM, e.g. tomography slices).
+BUILTIN_PARTICLE_MODELS = {"hrtem": "default", "haadf": "haadf"}
+
+
+def default_particle_model_path(name: str = "hrtem") -> Path:
+    """Folder of a particle model shipped with the package (:data:`BUILTIN_PARTICLE_MODELS`).
+
+    >>> default_particle_model_path().name, default_particle_model_path("haadf").name
+    ('default', 'haadf')
+    """
+    return Path(__file__).resolve().parent / BUILTIN_PARTICLE_MODELS[name]
+
+
+def particle_model_path(path: str | os.PathLike | None) -> Path:
+    """The folder ``path`` names: a folder, a built-in model's name, or None (the default).
+
+    A folder of that name in the working directory wins over the built-in.
+    """
+    if path is None:
+        return default_particle_model_path()
+    if str(path) in BUILTIN_PARTICLE_MODELS and not Path(path).is_dir():
+        return default_particle_model_path(str(path))
+    return Path(path)
 
 
 def load_particle_model(
@@ -102,14 +125,14 @@ def load_particle_model(
     from temdefects.particles.classify import load_classifier
     from temdefects.schema import parse_section
 
-    if path is None:
-        path = default_particle_model_path()
-        if not (path / "config.json").is_file():
-            raise InputFileError(
-                "no default particle model is installed with this version; pass --model DIR "
-                "(temdefects particles train writes one)"
-            )
-    folder = Path(path)
+    builtin = path is None or (str(path) in BUILTIN_PARTICLE_MODELS and not Path(path).is_dir())
+    folder = particle_model_path(path)
+    if builtin and not (folder / "config.json").is_file():
+        what = "default" if path is None else f"built-in {str(path)!r}"
+        raise InputFileError(
+            f"no {what} particle model is installed with this version; pass --model DIR "
+            "(temdefects particles train writes one)"
+        )
     segmenter = load(folder, device=device)
     record = segmenter.record.get("training", {})
     if record.get("task") != "particles":
@@ -263,8 +286,10 @@ __all__ = [
     "ParticleModel",
     "ParticleResult",
     "analyze_particles",
+    "BUILTIN_PARTICLE_MODELS",
     "default_particle_model_path",
     "load_particle_model",
+    "particle_model_path",
     "resample_factor",
     "with_instances",
 ]
