@@ -291,11 +291,10 @@ def _analyze(args, source: Path, out: Path) -> tuple[list[dict], int]:
     from temdefects.analysis.outputs import run_settings
     from temdefects.analysis.video import analyze_sequence
     from temdefects.errors import InputFileError
-    from temdefects.models import load, read_config
-    from temdefects.models.folder import default_model_path
+    from temdefects.models import load
 
     model = load(args.model)
-    record = read_config(args.model or default_model_path())
+    record = model.record  # the config.json load has just read
     options = AnalysisOptions(
         postprocess=PostprocessOptions(**model_postprocess(record, dict.fromkeys(CHOSEN_KEYS))),
         flatten=record_flatten(record, args.flatten),

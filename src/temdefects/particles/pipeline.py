@@ -125,8 +125,8 @@ def load_particle_model(
     from temdefects.particles.classify import load_classifier
     from temdefects.schema import parse_section
 
-    builtin = path is None or (str(path) in BUILTIN_PARTICLE_MODELS and not Path(path).is_dir())
     folder = particle_model_path(path)
+    builtin = path is None or folder != Path(path)  # resolved to a shipped folder
     if builtin and not (folder / "config.json").is_file():
         what = "default" if path is None else f"built-in {str(path)!r}"
         raise InputFileError(
