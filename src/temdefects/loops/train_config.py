@@ -28,6 +28,8 @@ from temdefects.synth.loops.config import CLASSES
 
 __all__ = ["LoopDataConfig", "LoopOptimConfig", "LoopTrainConfig", "loop_train_config"]
 
+UNLABELLED = ("negative", "ignore-dark")
+
 
 @dataclass(frozen=True)
 class LoopDataConfig:
@@ -74,6 +76,14 @@ class LoopDataConfig:
     )
     invert: float = num_field(
         0.0, min=0.0, max=1.0, doc="share of training crops inverted (bright defects)"
+    )
+    unlabelled: str = choice_field(
+        "negative",
+        UNLABELLED,
+        doc="what the unboxed parts of real images teach: 'negative' (background "
+        "everywhere), or 'ignore-dark' (compact dark blobs are neither defect nor "
+        "background; for labels of one class, as Li et al.'s <111> boxes, which leave "
+        "black dots and <100> loops unboxed)",
     )
 
     def validate(self, path: str) -> None:

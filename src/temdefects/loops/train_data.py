@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -23,6 +23,7 @@ from temdefects.loops.groundtruth import (
     image_shapes,
     read_truth,
 )
+from temdefects.loops.unlabelled import IGNORE_LABEL, dark_candidates
 
 __all__ = [
     "BoxImage",
@@ -45,6 +46,10 @@ class BoxImage:
     boxes: np.ndarray  # (N, 4) float32, x0 y0 x1 y1
     labels: np.ndarray  # (N,) int64, 1-based into the detector's classes
     factor: float  # working px per original px
+    #: (M, 4) float32, x0 y0 x1 y1: regions that may hold an unlabelled defect
+    #: (:mod:`temdefects.loops.unlabelled`); training neither rewards nor
+    #: penalises boxes there.
+    ignore: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float32))
 
 
 def _read_grey(path: Path) -> np.ndarray:
@@ -147,6 +152,7 @@ def load_box_images(
     input_size: int,
     cls: str = "loop111",
     fmt: str = "boxes",
+    unlabelled: str = "negative",
 ) -> list[BoxImage]:
     """Real images with hand-labelled ground truth, by name or stem.
 
@@ -155,7 +161,9 @@ def load_box_images(
     2018; ``coco``, ``yolo``, ``imagej``, ``auto``); single-class labels and
     class names outside ``classes`` become ``cls``. Names without an image or
     labels are skipped (the Li et al. set has a few of each); an unreadable
-    file is an error.
+    file is an error. ``unlabelled="ignore-dark"`` marks the image's compact
+    dark blobs (:func:`~temdefects.loops.unlabelled.dark_candidates`) as ignore
+    regions: labels that name one class leave the defects of the others unboxed.
     """
     import json
 
@@ -186,7 +194,10 @@ def load_box_images(
         d = labels[stem]
         b = d.boxes
         xyxy = np.stack([b[:, 0], b[:, 1], b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]], 1) * f
-        out.append(_item(stem, image, xyxy, [index.get(c, index[cls]) for c in d.classes], f))
+        item = _item(stem, image, xyxy, [index.get(c, index[cls]) for c in d.classes], f)
+        if unlabelled == "ignore-dark":
+            item = replace(item, ignore=dark_candidates(image))
+        out.append(item)
     return out
 
 
@@ -225,7 +236,9 @@ def crop_sample(
     off, so older runs replay. The window is padded with the image's median
     when the image is smaller; a box is kept when at least ``min_visible`` of
     its area lies inside (and then clipped) and it is at least 1.5 px wide
-    and high after resampling. Then a random rotation by a multiple of 90
+    and high after resampling. The item's ignore regions come back as rows
+    labelled :data:`~temdefects.loops.unlabelled.IGNORE_LABEL` after its
+    defects. Then a random rotation by a multiple of 90
     degrees, a random flip and a random gamma in [0.7, 1.4].
     """
     img = item.image
@@ -241,7 +254,11 @@ def crop_sample(
     y0 = int(rng.integers(0, h - win + 1))
     x0 = int(rng.integers(0, w - win + 1))
     patch = img[y0 : y0 + win, x0 : x0 + win]
-    b = item.boxes - np.array([x0, y0, x0, y0], np.float32)
+    all_boxes, all_labels = item.boxes, item.labels
+    if len(item.ignore):  # ignore regions travel as label -1 rows after the defects
+        all_boxes = np.concatenate([item.boxes, item.ignore]).astype(np.float32)
+        all_labels = np.concatenate([item.labels, np.full(len(item.ignore), IGNORE_LABEL)])
+    b = all_boxes - np.array([x0, y0, x0, y0], np.float32)
     c = np.clip(b, 0, win)
     area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
     if win != crop:
@@ -265,4 +282,4 @@ def crop_sample(
         lut = lut[::-1].copy()
     patch = lut[np.ascontiguousarray(patch)]
     boxes = transform_boxes(c[keep], crop, k, flip)
-    return detector_input(patch, channels), boxes, item.labels[keep]
+    return detector_input(patch, channels), boxes, all_labels[keep].astype(np.int64)

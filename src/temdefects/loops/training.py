@@ -28,7 +28,7 @@ from temdefects.io import jsonfile as strict_json
 from temdefects.io.atomic import atomic_write_text, check_output_folder
 from temdefects.loops.defects import Defects
 from temdefects.loops.detector import INFERENCE_SETTINGS, build_detector, run_detector
-from temdefects.loops.evaluate import SCORE_THRESHOLDS, pr_table
+from temdefects.loops.evaluate import SCORE_THRESHOLDS, box_iou, pr_table
 from temdefects.loops.model import save_loop_model
 from temdefects.loops.report import write_rows
 from temdefects.loops.train_config import LoopTrainConfig
@@ -41,6 +41,7 @@ from temdefects.loops.train_data import (
     read_name_list,
     stem_of,
 )
+from temdefects.loops.unlabelled import ignore_unlabelled, inside_fraction
 from temdefects.train.loop import lr_factor, resolve_device
 
 __all__ = [
@@ -106,6 +107,7 @@ def load_training_data(
             "input_size": det.input_size,
             "cls": data.box_class,
             "fmt": data.truth_format,
+            "unlabelled": data.unlabelled,
         }
         wanted = train_names + val_names if train else val_names
         items = load_box_images(data.images, data.boxes, wanted, **kw)
@@ -225,8 +227,26 @@ def predictions(model, config, items: list[BoxImage], device) -> list[tuple[Defe
             np.stack([b[:, 0], b[:, 1], b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]], 1),
             [classes[i - 1] for i in item.labels],
         )
-        pairs.append((pred, truth))
+        pairs.append((_outside_ignore(pred, truth, item.ignore), truth))
     return pairs
+
+
+def _outside_ignore(pred: Defects, truth: Defects, ignore: np.ndarray) -> Defects:
+    """``pred`` without the unmatched boxes lying mostly inside an ignore region.
+
+    Such a box may be one of the unlabelled defects the region marks, so it
+    counts neither as right nor as wrong (a box matching a labelled defect
+    at IoU >= 0.4 is always kept).
+    """
+    if not len(ignore) or not len(pred.boxes):
+        return pred
+    xyxy = torch.from_numpy(pred.boxes.copy())
+    xyxy[:, 2:] += xyxy[:, :2]
+    inside = inside_fraction(xyxy, torch.from_numpy(ignore).double()).numpy()
+    matched = np.zeros(len(pred.boxes), bool)
+    if len(truth.boxes):
+        matched = box_iou(pred.boxes, truth.boxes).max(1) >= IOU
+    return pred.select(matched | (inside < 0.5))
 
 
 def best_f1(pairs: list[tuple[Defects, Defects]]) -> dict:
@@ -275,6 +295,8 @@ def _train(config: LoopTrainConfig, out: Path, *, progress: bool) -> dict:
         raise ConfigError("no validation images: give data.synth_val or real boxes")
     model = build_detector(config.detector).to(device)
     copied = initialise(model, config) if config.init else 0
+    if config.data.unlabelled != "negative":
+        ignore_unlabelled(model)
     crop = config.data.crop
     model.transform.min_size, model.transform.max_size = (crop,), crop
     opt = torch.optim.AdamW(

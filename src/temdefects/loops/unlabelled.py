@@ -1,0 +1,139 @@
+"""Partly labelled real images: regions where an unlabelled defect may lie.
+
+The public real boxes (Li et al. 2018) label only a0/2<111> loops. The same
+images hold hundreds of black dots and solid a0<100> loops that nobody
+boxed; trained as background, they teach the detector that a dark solid blob
+is *not* a defect, and it then misses every dot on other images (issue 17).
+
+:func:`dark_candidates` finds the compact dark blobs of an image without any
+labels (a local-background residual, thresholded at a robust multiple of its
+spread). :func:`ignore_unlabelled` makes a torchvision Faster R-CNN skip
+anchors and proposals lying inside such regions when it samples its
+negatives: a candidate is neither taught as a defect nor as background, so the
+labelled loops still teach their class and the generated images (where every
+defect is labelled) teach what background looks like.
+
+In training targets, ignore regions are rows of ``boxes`` with label ``-1``.
+"""
+
+from __future__ import annotations
+
+import types
+
+import numpy as np
+import torch
+from scipy import ndimage as ndi
+from torch import nn
+
+__all__ = ["IGNORE_LABEL", "dark_candidates", "ignore_unlabelled", "inside_fraction"]
+
+IGNORE_LABEL = -1
+
+
+def dark_candidates(
+    image: np.ndarray,
+    *,
+    sigma: float = 1.0,
+    background: float = 20.0,
+    k: float = 2.0,
+    min_area: int = 8,
+    min_fill: float = 0.3,
+    max_side: int = 80,
+) -> np.ndarray:
+    """Boxes ``x0, y0, x1, y1`` (px) of compact dark blobs of a greyscale image.
+
+    The residual ``blur(image, background) - blur(image, sigma)`` is
+    thresholded at ``k`` robust standard deviations (median absolute
+    deviation), opened once, and split into connected regions. A region is kept
+    when it has at least ``min_area`` px, fills at least ``min_fill`` of its
+    bounding box (lines and networks do not), and no side exceeds
+    ``max_side`` px.
+
+    Examples
+    --------
+    >>> img = np.full((64, 64), 200, np.uint8)
+    >>> yy, xx = np.mgrid[:64, :64]
+    >>> img[(yy - 20) ** 2 + (xx - 40) ** 2 <= 16] = 60
+    >>> dark_candidates(img).round().tolist()
+    [[35.0, 15.0, 46.0, 26.0]]
+    """
+    if image.ndim != 2:
+        raise ValueError(f"expected a 2-D greyscale image, got shape {image.shape}")
+    g = image.astype(np.float32)
+    r = ndi.gaussian_filter(g, background) - ndi.gaussian_filter(g, sigma)
+    spread = 1.4826 * float(np.median(np.abs(r - np.median(r)))) + 1e-6
+    mask = ndi.binary_opening(r > k * spread)
+    lab, _ = ndi.label(mask)
+    out = []
+    for i, sl in enumerate(ndi.find_objects(lab)):
+        if sl is None:
+            continue
+        h, w = sl[0].stop - sl[0].start, sl[1].stop - sl[1].start
+        area = int(np.count_nonzero(lab[sl] == i + 1))
+        if area < min_area or area < min_fill * h * w or max(h, w) > max_side:
+            continue
+        out.append([sl[1].start, sl[0].start, sl[1].stop, sl[0].stop])
+    return np.asarray(out, np.float32).reshape(-1, 4)
+
+
+def inside_fraction(boxes: torch.Tensor, regions: torch.Tensor) -> torch.Tensor:
+    """Per box ``x0, y0, x1, y1``: the largest share of its area inside one region.
+
+    Examples
+    --------
+    >>> inside_fraction(torch.tensor([[0., 0., 4., 4.], [10., 10., 12., 12.]]),
+    ...                 torch.tensor([[2., 0., 8., 8.]])).tolist()
+    [0.5, 0.0]
+    """
+    if regions.numel() == 0 or boxes.numel() == 0:
+        return boxes.new_zeros(boxes.shape[0])
+    lt = torch.maximum(boxes[:, None, :2], regions[None, :, :2])
+    rb = torch.minimum(boxes[:, None, 2:], regions[None, :, 2:])
+    wh = (rb - lt).clamp(min=0)
+    area = ((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])).clamp(min=1e-6)
+    return ((wh[..., 0] * wh[..., 1]) / area[:, None]).amax(1)
+
+
+def _split(boxes: torch.Tensor, labels: torch.Tensor):
+    keep = labels != IGNORE_LABEL
+    return keep, boxes[keep], boxes[~keep]
+
+
+def ignore_unlabelled(model: nn.Module, fraction: float = 0.5) -> nn.Module:
+    """Make ``model`` (torchvision Faster R-CNN) skip negatives in ignore regions.
+
+    Target rows labelled :data:`IGNORE_LABEL` are removed before matching;
+    then every anchor (region proposal network) and proposal (box head) that
+    was matched as background and lies at least ``fraction`` inside one such
+    region is given the label -1, which torchvision's samplers never draw.
+    Positives are untouched. Returns ``model``, changed in place (training only:
+    inference takes no targets).
+    """
+    rpn, heads = model.rpn, model.roi_heads
+    anchors_assign = rpn.assign_targets_to_anchors
+    proposals_assign = heads.assign_targets_to_proposals
+
+    def assign_anchors(self, anchors, targets):
+        parts = [_split(t["boxes"], t["labels"]) for t in targets]
+        labels, matched = anchors_assign(anchors, [{"boxes": kept} for _, kept, _ in parts])
+        for i, (_, _, ignore) in enumerate(parts):
+            if ignore.numel():
+                hide = (labels[i] == 0) & (inside_fraction(anchors[i], ignore) >= fraction)
+                labels[i] = torch.where(hide, torch.full_like(labels[i], -1.0), labels[i])
+        return labels, matched
+
+    def assign_proposals(self, proposals, gt_boxes, gt_labels):
+        parts = [_split(b, lab) for b, lab in zip(gt_boxes, gt_labels, strict=True)]
+        kept_labels = [lab[k] for lab, (k, _, _) in zip(gt_labels, parts, strict=True)]
+        matched, labels = proposals_assign(proposals, [kept for _, kept, _ in parts], kept_labels)
+        for i, (keep, kept, ignore) in enumerate(parts):
+            if kept.numel():  # indices into the kept rows -> into all rows
+                matched[i] = torch.nonzero(keep).squeeze(1)[matched[i]]
+            if ignore.numel():
+                hide = (labels[i] == 0) & (inside_fraction(proposals[i], ignore) >= fraction)
+                labels[i] = torch.where(hide, torch.full_like(labels[i], -1), labels[i])
+        return matched, labels
+
+    rpn.assign_targets_to_anchors = types.MethodType(assign_anchors, rpn)
+    heads.assign_targets_to_proposals = types.MethodType(assign_proposals, heads)
+    return model
