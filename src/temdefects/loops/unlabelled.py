@@ -28,24 +28,19 @@ from torch import nn
 __all__ = ["IGNORE_LABEL", "dark_candidates", "ignore_unlabelled", "inside_fraction"]
 
 IGNORE_LABEL = -1
+#: Gaussian standard deviations (px) of the noise smoothing and of the local background.
+SMOOTH, BACKGROUND = 1.0, 20.0
+#: A blob has at least MIN_AREA px and fills at least MIN_FILL of its bounding box.
+MIN_AREA, MIN_FILL = 8, 0.3
 
 
-def dark_candidates(
-    image: np.ndarray,
-    *,
-    sigma: float = 1.0,
-    background: float = 20.0,
-    k: float = 2.0,
-    min_area: int = 8,
-    min_fill: float = 0.3,
-    max_side: int = 80,
-) -> np.ndarray:
+def dark_candidates(image: np.ndarray, *, k: float = 2.0, max_side: int = 80) -> np.ndarray:
     """Boxes ``x0, y0, x1, y1`` (px) of compact dark blobs of a greyscale image.
 
-    The residual ``blur(image, background) - blur(image, sigma)`` is
+    The residual ``blur(image, BACKGROUND) - blur(image, SMOOTH)`` is
     thresholded at ``k`` robust standard deviations (median absolute
     deviation), opened once, and split into connected regions. A region is kept
-    when it has at least ``min_area`` px, fills at least ``min_fill`` of its
+    when it has at least ``MIN_AREA`` px, fills at least ``MIN_FILL`` of its
     bounding box (lines and networks do not), and no side exceeds
     ``max_side`` px.
 
@@ -60,7 +55,7 @@ def dark_candidates(
     if image.ndim != 2:
         raise ValueError(f"expected a 2-D greyscale image, got shape {image.shape}")
     g = image.astype(np.float32)
-    r = ndi.gaussian_filter(g, background) - ndi.gaussian_filter(g, sigma)
+    r = ndi.gaussian_filter(g, BACKGROUND) - ndi.gaussian_filter(g, SMOOTH)
     spread = 1.4826 * float(np.median(np.abs(r - np.median(r)))) + 1e-6
     mask = ndi.binary_opening(r > k * spread)
     lab, _ = ndi.label(mask)
@@ -70,7 +65,7 @@ def dark_candidates(
             continue
         h, w = sl[0].stop - sl[0].start, sl[1].stop - sl[1].start
         area = int(np.count_nonzero(lab[sl] == i + 1))
-        if area < min_area or area < min_fill * h * w or max(h, w) > max_side:
+        if area < MIN_AREA or area < MIN_FILL * h * w or max(h, w) > max_side:
             continue
         out.append([sl[1].start, sl[0].start, sl[1].stop, sl[0].stop])
     return np.asarray(out, np.float32).reshape(-1, 4)
