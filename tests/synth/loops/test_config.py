@@ -20,7 +20,13 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_presets():
-    assert list_loop_presets() == ["bf-blobs", "default", "irradiated-bf", "loop111-steel"]
+    assert list_loop_presets() == [
+        "bf-blobs",
+        "bf-shen",
+        "default",
+        "irradiated-bf",
+        "loop111-steel",
+    ]
     default = load_loop_config("default")
     assert all(getattr(default, c).count.hi > 0 for c in CLASSES)
     steel = load_loop_config("loop111-steel")
@@ -31,6 +37,10 @@ def test_presets():
     assert blobs.loop111.diameter.hi > bf.loop111.diameter.hi
     assert blobs.loop111.solid_probability > bf.loop111.solid_probability
     assert blobs.dot.diameter.hi > bf.dot.diameter.hi
+    # bf-shen: Shen et al.'s morphology classes; <111> loops are never filled
+    shen = load_loop_config("bf-shen")
+    assert shen.loop111.solid_probability == 0 and shen.loop100.count.lo > 0
+    assert shen.dot.count.hi > bf.dot.count.hi
 
 
 def test_round_trip_through_yaml(tmp_path):
