@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[3]
 def test_presets():
     assert list_loop_presets() == [
         "bf-blobs",
+        "bf-blobs-shen",
         "bf-shen",
         "default",
         "irradiated-bf",
@@ -41,6 +42,10 @@ def test_presets():
     shen = load_loop_config("bf-shen")
     assert shen.loop111.solid_probability == 0 and shen.loop100.count.lo > 0
     assert shen.dot.count.hi > bf.dot.count.hi
+    # bf-blobs-shen: the bf-blobs look, its filled blobs drawn as <100> loops
+    solid = load_loop_config("bf-blobs-shen")
+    assert solid.loop111.solid_probability == 0
+    assert solid.loop100.diameter == blobs.loop111.diameter
 
 
 def test_round_trip_through_yaml(tmp_path):
