@@ -10,12 +10,13 @@ from temdefects.loops.defects import Defects
 from temdefects.loops.detector import build_detector
 from temdefects.loops.train_config import loop_train_config
 from temdefects.loops.train_data import BoxImage, crop_sample
-from temdefects.loops.training import _outside_ignore
 from temdefects.loops.unlabelled import (
     IGNORE_LABEL,
     dark_candidates,
     ignore_unlabelled,
+    image_candidates,
     inside_fraction,
+    outside_ignore,
 )
 
 TINY = {"input_size": 128, "fpn_channels": 16, "representation": 32}
@@ -119,9 +120,9 @@ def test_validation_does_not_count_boxes_on_ignored_blobs():
         [[0, 0, 10, 10], [31, 31, 8, 8], [70, 70, 8, 8]], ["loop111", "dot", "dot"]
     )
     ignore = np.array([[0, 0, 12, 12], [30, 30, 40, 40]], np.float32)
-    kept = _outside_ignore(pred, truth, ignore)
+    kept = outside_ignore(pred, truth, ignore, iou=0.4)
     assert kept.boxes[:, 0].tolist() == [0, 70]
-    assert _outside_ignore(pred, truth, np.zeros((0, 4), np.float32)) is pred
+    assert outside_ignore(pred, truth, np.zeros((0, 4), np.float32), iou=0.4) is pred
 
 
 def test_unlabelled_setting_is_checked():
@@ -129,3 +130,10 @@ def test_unlabelled_setting_is_checked():
     assert loop_train_config(base).data.unlabelled == "negative"
     with pytest.raises(ConfigError, match="unlabelled"):
         loop_train_config({"data": {"synth": ["x"], "unlabelled": "maybe"}})
+
+
+def test_image_candidates_are_in_the_image_px():
+    image = np.full((1024, 1024), 200, np.uint8)
+    cv2.circle(image, (300, 700), 12, 60, -1)
+    (box,) = image_candidates(image)
+    assert abs((box[0] + box[2]) / 2 - 300) < 3 and abs((box[1] + box[3]) / 2 - 700) < 3

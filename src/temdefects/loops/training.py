@@ -28,7 +28,7 @@ from temdefects.io import jsonfile as strict_json
 from temdefects.io.atomic import atomic_write_text, check_output_folder
 from temdefects.loops.defects import Defects
 from temdefects.loops.detector import INFERENCE_SETTINGS, build_detector, run_detector
-from temdefects.loops.evaluate import SCORE_THRESHOLDS, box_iou, pr_table
+from temdefects.loops.evaluate import SCORE_THRESHOLDS, pr_table
 from temdefects.loops.model import save_loop_model
 from temdefects.loops.report import write_rows
 from temdefects.loops.train_config import LoopTrainConfig
@@ -41,7 +41,7 @@ from temdefects.loops.train_data import (
     read_name_list,
     stem_of,
 )
-from temdefects.loops.unlabelled import ignore_unlabelled, inside_fraction
+from temdefects.loops.unlabelled import ignore_unlabelled, outside_ignore
 from temdefects.train.loop import lr_factor, resolve_device
 
 __all__ = [
@@ -227,26 +227,8 @@ def predictions(model, config, items: list[BoxImage], device) -> list[tuple[Defe
             np.stack([b[:, 0], b[:, 1], b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]], 1),
             [classes[i - 1] for i in item.labels],
         )
-        pairs.append((_outside_ignore(pred, truth, item.ignore), truth))
+        pairs.append((outside_ignore(pred, truth, item.ignore, iou=IOU), truth))
     return pairs
-
-
-def _outside_ignore(pred: Defects, truth: Defects, ignore: np.ndarray) -> Defects:
-    """``pred`` without the unmatched boxes lying mostly inside an ignore region.
-
-    Such a box may be one of the unlabelled defects the region marks, so it
-    counts neither as right nor as wrong (a box matching a labelled defect
-    at IoU >= 0.4 is always kept).
-    """
-    if not len(ignore) or not len(pred.boxes):
-        return pred
-    xyxy = torch.from_numpy(pred.boxes.copy())
-    xyxy[:, 2:] += xyxy[:, :2]
-    inside = inside_fraction(xyxy, torch.from_numpy(ignore).double()).numpy()
-    matched = np.zeros(len(pred.boxes), bool)
-    if len(truth.boxes):
-        matched = box_iou(pred.boxes, truth.boxes).max(1) >= IOU
-    return pred.select(matched | (inside < 0.5))
 
 
 def best_f1(pairs: list[tuple[Defects, Defects]]) -> dict:

@@ -25,7 +25,17 @@ import torch
 from scipy import ndimage as ndi
 from torch import nn
 
-__all__ = ["IGNORE_LABEL", "dark_candidates", "ignore_unlabelled", "inside_fraction"]
+from temdefects.loops.defects import Defects
+from temdefects.loops.evaluate import box_iou
+
+__all__ = [
+    "IGNORE_LABEL",
+    "dark_candidates",
+    "ignore_unlabelled",
+    "image_candidates",
+    "inside_fraction",
+    "outside_ignore",
+]
 
 IGNORE_LABEL = -1
 #: Gaussian standard deviations (px) of the noise smoothing and of the local background.
@@ -69,6 +79,41 @@ def dark_candidates(image: np.ndarray, *, k: float = 2.0, max_side: int = 80) ->
             continue
         out.append([sl[1].start, sl[0].start, sl[1].stop, sl[0].stop])
     return np.asarray(out, np.float32).reshape(-1, 4)
+
+
+def image_candidates(image: np.ndarray, working: int = 512) -> np.ndarray:
+    """:func:`dark_candidates` of ``image`` read at ``working`` px (longer side), in its own px.
+
+    The blob rule's scales are those of the detector's working images, so a
+    large image is read at that size and the boxes scaled back.
+    """
+    import cv2
+
+    f = min(1.0, working / max(image.shape))
+    small = (
+        image
+        if f == 1.0
+        else cv2.resize(np.ascontiguousarray(image), None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+    )
+    return dark_candidates(small) / np.float32(f)
+
+
+def outside_ignore(pred: Defects, truth: Defects, ignore: np.ndarray, *, iou: float) -> Defects:
+    """``pred`` without its unmatched boxes lying at least half inside an ignore region.
+
+    ``ignore`` holds ``x0, y0, x1, y1`` rows. Such a box may be one of the
+    unlabelled defects the region marks, so it counts neither as right nor as
+    wrong; a box matching a labelled defect at ``iou`` or more is always kept.
+    """
+    if not len(ignore) or not len(pred.boxes):
+        return pred
+    xyxy = torch.from_numpy(pred.boxes.copy())
+    xyxy[:, 2:] += xyxy[:, :2]
+    inside = inside_fraction(xyxy, torch.from_numpy(np.asarray(ignore)).double()).numpy()
+    matched = np.zeros(len(pred.boxes), bool)
+    if len(truth.boxes):
+        matched = box_iou(pred.boxes, truth.boxes).max(1) >= iou
+    return pred.select(matched | (inside < 0.5))
 
 
 def inside_fraction(boxes: torch.Tensor, regions: torch.Tensor) -> torch.Tensor:
