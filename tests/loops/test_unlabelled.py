@@ -9,14 +9,16 @@ from temdefects.errors import ConfigError
 from temdefects.loops.defects import Defects
 from temdefects.loops.detector import build_detector
 from temdefects.loops.train_config import loop_train_config
-from temdefects.loops.train_data import BoxImage, crop_sample
+from temdefects.loops.train_data import BoxImage, crop_sample, load_box_images
 from temdefects.loops.unlabelled import (
     IGNORE_LABEL,
+    dark_blobs,
     dark_candidates,
     ignore_unlabelled,
     image_candidates,
     inside_fraction,
     outside_ignore,
+    pseudo_labels,
 )
 
 TINY = {"input_size": 128, "fpn_channels": 16, "representation": 32}
@@ -137,3 +139,43 @@ def test_image_candidates_are_in_the_image_px():
     cv2.circle(image, (300, 700), 12, 60, -1)
     (box,) = image_candidates(image)
     assert abs((box[0] + box[2]) / 2 - 300) < 3 and abs((box[1] + box[3]) / 2 - 700) < 3
+
+
+def _partly_labelled_image():
+    rng = np.random.default_rng(2)
+    image = np.clip(rng.normal(190, 4, (256, 256)), 0, 255).astype(np.uint8)
+    cv2.circle(image, (40, 40), 5, 60, -1)  # a small round solid blob: a dot
+    cv2.ellipse(image, (150, 60), (22, 8), 30, 0, 360, 60, -1)  # a long solid one: <100>
+    cv2.circle(image, (60, 180), 20, 60, 3)  # an unboxed ring
+    cv2.circle(image, (190, 190), 20, 60, 3)  # the labelled <111> loop
+    return image, np.array([[168, 168, 212, 212]], np.float32)
+
+
+def test_pseudo_labels_name_solid_blobs_by_shape_and_ignore_rings():
+    image, labelled = _partly_labelled_image()
+    blobs, solid = dark_blobs(image)
+    boxes, classes, ignore = pseudo_labels(blobs, solid, labelled)
+    centres = ((boxes[:, :2] + boxes[:, 2:]) / 2).round().astype(int).tolist()
+    assert sorted(zip(classes, map(tuple, centres), strict=True)) == [
+        ("dot", (40, 40)),
+        ("loop100", (150, 60)),
+    ]
+    assert len(ignore) == 1
+    assert abs((ignore[0, 0] + ignore[0, 2]) / 2 - 60) < 3  # the unboxed ring
+    none = pseudo_labels(blobs[:0], solid[:0], labelled)
+    assert len(none[0]) == 0 and none[1] == [] and len(none[2]) == 0
+
+
+def test_label_dark_loads_pseudo_labels_for_training(tmp_path):
+    image, labelled = _partly_labelled_image()
+    (tmp_path / "images").mkdir()
+    (tmp_path / "boxes").mkdir()
+    cv2.imwrite(str(tmp_path / "images" / "a.png"), image)
+    (tmp_path / "boxes" / "a.txt").write_text("168 168 212 212\n")
+    kw = {"classes": ("loop111", "loop100", "dot"), "input_size": 256}
+    (item,) = load_box_images(
+        tmp_path / "images", tmp_path / "boxes", ["a"], **kw, unlabelled="label-dark"
+    )
+    assert sorted(item.labels.tolist()) == [1, 2, 3] and len(item.ignore) == 1
+    (plain,) = load_box_images(tmp_path / "images", tmp_path / "boxes", ["a"], **kw)
+    assert plain.labels.tolist() == [1] and len(plain.ignore) == 0

@@ -28,7 +28,7 @@ from temdefects.synth.loops.config import CLASSES
 
 __all__ = ["LoopDataConfig", "LoopOptimConfig", "LoopTrainConfig", "loop_train_config"]
 
-UNLABELLED = ("negative", "ignore-dark")
+UNLABELLED = ("negative", "ignore-dark", "label-dark")
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,8 @@ class LoopDataConfig:
         doc="what the unboxed parts of real images teach: 'negative' (background "
         "everywhere), or 'ignore-dark' (compact dark blobs are neither defect nor "
         "background; for labels of one class, as Li et al.'s <111> boxes, which leave "
-        "black dots and <100> loops unboxed)",
+        "black dots and <100> loops unboxed), or 'label-dark' (the solid ones become dots "
+        "and <100> loops by shape, the rest is ignored; validation still ignores them all)",
     )
 
     def validate(self, path: str) -> None:

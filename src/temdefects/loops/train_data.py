@@ -23,7 +23,7 @@ from temdefects.loops.groundtruth import (
     image_shapes,
     read_truth,
 )
-from temdefects.loops.unlabelled import IGNORE_LABEL, dark_candidates
+from temdefects.loops.unlabelled import IGNORE_LABEL, dark_blobs, dark_candidates, pseudo_labels
 
 __all__ = [
     "BoxImage",
@@ -164,6 +164,9 @@ def load_box_images(
     file is an error. ``unlabelled="ignore-dark"`` marks the image's compact
     dark blobs (:func:`~temdefects.loops.unlabelled.dark_candidates`) as ignore
     regions: labels that name one class leave the defects of the others unboxed.
+    ``unlabelled="label-dark"`` names the solid ones by shape instead
+    (:func:`~temdefects.loops.unlabelled.pseudo_labels`: dots and <100>
+    loops) and ignores the rest.
     """
     import json
 
@@ -197,8 +200,22 @@ def load_box_images(
         item = _item(stem, image, xyxy, [index.get(c, index[cls]) for c in d.classes], f)
         if unlabelled == "ignore-dark":
             item = replace(item, ignore=dark_candidates(image))
+        elif unlabelled == "label-dark":
+            item = _with_pseudo_labels(item, index)
         out.append(item)
     return out
+
+
+def _with_pseudo_labels(item: BoxImage, index: dict) -> BoxImage:
+    """``item`` with its solid unboxed blobs labelled by shape, its rings ignored."""
+    boxes, classes, ignore = pseudo_labels(*dark_blobs(item.image), item.boxes)
+    keep = [i for i, c in enumerate(classes) if c in index]
+    return replace(
+        item,
+        boxes=np.concatenate([item.boxes, boxes[keep]]).astype(np.float32),
+        labels=np.concatenate([item.labels, [index[classes[i]] for i in keep]]).astype(np.int64),
+        ignore=ignore.astype(np.float32),
+    )
 
 
 def transform_boxes(boxes: np.ndarray, size: int, k: int, flip: bool) -> np.ndarray:

@@ -107,10 +107,14 @@ def load_training_data(
             "input_size": det.input_size,
             "cls": data.box_class,
             "fmt": data.truth_format,
-            "unlabelled": data.unlabelled,
         }
-        wanted = train_names + val_names if train else val_names
-        items = load_box_images(data.images, data.boxes, wanted, **kw)
+        # pseudo-labels teach; validation scores against the real labels only
+        val_mode = "ignore-dark" if data.unlabelled == "label-dark" else data.unlabelled
+        items = load_box_images(data.images, data.boxes, val_names, **kw, unlabelled=val_mode)
+        if train:
+            items += load_box_images(
+                data.images, data.boxes, train_names, **kw, unlabelled=data.unlabelled
+            )
         held = set(val_names)
         real = [x for x in items if x.name not in held]
         val_real = [x for x in items if x.name in held]

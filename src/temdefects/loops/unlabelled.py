@@ -30,11 +30,13 @@ from temdefects.loops.evaluate import box_iou
 
 __all__ = [
     "IGNORE_LABEL",
+    "dark_blobs",
     "dark_candidates",
     "ignore_unlabelled",
     "image_candidates",
     "inside_fraction",
     "outside_ignore",
+    "pseudo_labels",
 ]
 
 IGNORE_LABEL = -1
@@ -42,6 +44,13 @@ IGNORE_LABEL = -1
 SMOOTH, BACKGROUND = 1.0, 20.0
 #: A blob has at least MIN_AREA px and fills at least MIN_FILL of its bounding box.
 MIN_AREA, MIN_FILL = 8, 0.3
+#: A blob is solid when its holes add less than 1 - SOLID to its area.
+SOLID = 0.9
+#: Pseudo-labels: a blob sharing OVERLAP of its own or a labelled box's area is
+#: that labelled defect; a solid blob of at most DOT_SIDE px (the middle of the
+#: generators' overlapping dot and <100> loop sizes at the 512 px working size)
+#: and aspect >= DOT_ASPECT is a dot, a larger or longer one a <100> loop.
+OVERLAP, DOT_SIDE, DOT_ASPECT = 0.3, 16, 0.7
 
 
 def dark_candidates(image: np.ndarray, *, k: float = 2.0, max_side: int = 80) -> np.ndarray:
@@ -62,6 +71,17 @@ def dark_candidates(image: np.ndarray, *, k: float = 2.0, max_side: int = 80) ->
     >>> dark_candidates(img).round().tolist()
     [[35.0, 15.0, 46.0, 26.0]]
     """
+    return dark_blobs(image, k=k, max_side=max_side)[0]
+
+
+def dark_blobs(
+    image: np.ndarray, *, k: float = 2.0, max_side: int = 80
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`dark_candidates` boxes, and per box whether the blob is solid.
+
+    A blob is solid when filling its holes adds less than ``1 - SOLID`` of its
+    area: a closed dark dot or ellipse, not an open ring.
+    """
     if image.ndim != 2:
         raise ValueError(f"expected a 2-D greyscale image, got shape {image.shape}")
     g = image.astype(np.float32)
@@ -69,16 +89,58 @@ def dark_candidates(image: np.ndarray, *, k: float = 2.0, max_side: int = 80) ->
     spread = 1.4826 * float(np.median(np.abs(r - np.median(r)))) + 1e-6
     mask = ndi.binary_opening(r > k * spread)
     lab, _ = ndi.label(mask)
-    out = []
+    out, solid = [], []
     for i, sl in enumerate(ndi.find_objects(lab)):
         if sl is None:
             continue
         h, w = sl[0].stop - sl[0].start, sl[1].stop - sl[1].start
-        area = int(np.count_nonzero(lab[sl] == i + 1))
+        region = lab[sl] == i + 1
+        area = int(np.count_nonzero(region))
         if area < MIN_AREA or area < MIN_FILL * h * w or max(h, w) > max_side:
             continue
         out.append([sl[1].start, sl[0].start, sl[1].stop, sl[0].stop])
-    return np.asarray(out, np.float32).reshape(-1, 4)
+        solid.append(area >= SOLID * np.count_nonzero(ndi.binary_fill_holes(region)))
+    return np.asarray(out, np.float32).reshape(-1, 4), np.asarray(solid, bool)
+
+
+def pseudo_labels(
+    blobs: np.ndarray, solid: np.ndarray, labelled: np.ndarray
+) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Shape classes for the unboxed blobs of a partly labelled image.
+
+    Blobs overlapping a labelled box (``OVERLAP`` of either box's area) are
+    dropped: they are the labelled defects. Of the rest, a solid blob becomes
+    a ``dot`` when it is round (aspect >= ``DOT_ASPECT``) and at most
+    ``DOT_SIDE`` px across, otherwise a ``loop100`` (Shen et al.'s closed solid
+    ellipse); a blob that is not solid (a ring) stays an ignore region.
+
+    Returns
+    -------
+    boxes : ndarray (N, 4), classes : list of N names, ignore : ndarray (M, 4)
+    """
+    b = torch.from_numpy(np.asarray(blobs, np.float32))
+    lab = torch.from_numpy(np.asarray(labelled, np.float32).reshape(-1, 4))
+    free = (inside_fraction(b, lab) < OVERLAP).numpy()
+    if len(lab) and len(b):
+        free &= _none_inside(lab, b)
+    side = np.maximum(blobs[:, 2] - blobs[:, 0], blobs[:, 3] - blobs[:, 1])
+    short = np.minimum(blobs[:, 2] - blobs[:, 0], blobs[:, 3] - blobs[:, 1])
+    aspect = short / np.maximum(side, 1e-6)
+    named = free & solid
+    classes = [
+        "dot" if (s <= DOT_SIDE and a >= DOT_ASPECT) else "loop100"
+        for s, a in zip(side[named], aspect[named], strict=True)
+    ]
+    return blobs[named], classes, blobs[free & ~solid]
+
+
+def _none_inside(labelled: torch.Tensor, blobs: torch.Tensor) -> np.ndarray:
+    """Per blob: no labelled box lies ``OVERLAP`` or more inside it."""
+    lt = torch.maximum(labelled[:, None, :2], blobs[None, :, :2])
+    rb = torch.minimum(labelled[:, None, 2:], blobs[None, :, 2:])
+    wh = (rb - lt).clamp(min=0)
+    area = ((labelled[:, 2] - labelled[:, 0]) * (labelled[:, 3] - labelled[:, 1])).clamp(min=1e-6)
+    return ((wh[..., 0] * wh[..., 1]) / area[:, None] < OVERLAP).all(0).numpy()
 
 
 def image_candidates(image: np.ndarray, working: int = 512) -> np.ndarray:
