@@ -213,12 +213,7 @@ def _labelled_class_only(pred, truth, shapes, cls, model) -> dict | None:
     if cls is None:
         return None
     kept = {k: d.select(np.array([c == cls for c in d.classes], bool)) for k, d in pred.items()}
-    ev = evaluate_loops(kept, truth, threshold=0.4, min_score=model.score_threshold, shapes=shapes)
-    d = ev.detection
-    return {
-        "class": cls,
-        **{k: round(float(getattr(d, k)), 4) for k in ("precision", "recall", "f1")},
-    }
+    return {"class": cls, **_scores(kept, truth, shapes, model)}
 
 
 def _unlabelled_blobs_ignored(pred, truth, shapes, ignore, model) -> dict | None:
@@ -232,7 +227,12 @@ def _unlabelled_blobs_ignored(pred, truth, shapes, ignore, model) -> dict | None
         return None
     empty = Defects.empty()
     kept = {k: outside_ignore(d, truth.get(k, empty), ignore[k], iou=0.4) for k, d in pred.items()}
-    ev = evaluate_loops(kept, truth, threshold=0.4, min_score=model.score_threshold, shapes=shapes)
+    return _scores(kept, truth, shapes, model)
+
+
+def _scores(pred, truth, shapes, model) -> dict:
+    """Precision, recall and F1 at IoU 0.4 and the model's score threshold."""
+    ev = evaluate_loops(pred, truth, threshold=0.4, min_score=model.score_threshold, shapes=shapes)
     return {k: round(float(getattr(ev.detection, k)), 4) for k in ("precision", "recall", "f1")}
 
 

@@ -122,7 +122,7 @@ def pseudo_labels(
     lab = torch.from_numpy(np.asarray(labelled, np.float32).reshape(-1, 4))
     free = (inside_fraction(b, lab) < OVERLAP).numpy()
     if len(lab) and len(b):
-        free &= _none_inside(lab, b)
+        free &= (_inside_matrix(lab, b).amax(0) < OVERLAP).numpy()  # no label inside a blob
     side = np.maximum(blobs[:, 2] - blobs[:, 0], blobs[:, 3] - blobs[:, 1])
     short = np.minimum(blobs[:, 2] - blobs[:, 0], blobs[:, 3] - blobs[:, 1])
     aspect = short / np.maximum(side, 1e-6)
@@ -132,15 +132,6 @@ def pseudo_labels(
         for s, a in zip(side[named], aspect[named], strict=True)
     ]
     return blobs[named], classes, blobs[free & ~solid]
-
-
-def _none_inside(labelled: torch.Tensor, blobs: torch.Tensor) -> np.ndarray:
-    """Per blob: no labelled box lies ``OVERLAP`` or more inside it."""
-    lt = torch.maximum(labelled[:, None, :2], blobs[None, :, :2])
-    rb = torch.minimum(labelled[:, None, 2:], blobs[None, :, 2:])
-    wh = (rb - lt).clamp(min=0)
-    area = ((labelled[:, 2] - labelled[:, 0]) * (labelled[:, 3] - labelled[:, 1])).clamp(min=1e-6)
-    return ((wh[..., 0] * wh[..., 1]) / area[:, None] < OVERLAP).all(0).numpy()
 
 
 def image_candidates(image: np.ndarray, working: int = 512) -> np.ndarray:
@@ -189,11 +180,16 @@ def inside_fraction(boxes: torch.Tensor, regions: torch.Tensor) -> torch.Tensor:
     """
     if regions.numel() == 0 or boxes.numel() == 0:
         return boxes.new_zeros(boxes.shape[0])
+    return _inside_matrix(boxes, regions).amax(1)
+
+
+def _inside_matrix(boxes: torch.Tensor, regions: torch.Tensor) -> torch.Tensor:
+    """(N, M) share of each box's area inside each region."""
     lt = torch.maximum(boxes[:, None, :2], regions[None, :, :2])
     rb = torch.minimum(boxes[:, None, 2:], regions[None, :, 2:])
     wh = (rb - lt).clamp(min=0)
     area = ((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])).clamp(min=1e-6)
-    return ((wh[..., 0] * wh[..., 1]) / area[:, None]).amax(1)
+    return (wh[..., 0] * wh[..., 1]) / area[:, None]
 
 
 def _split(boxes: torch.Tensor, labels: torch.Tensor):
