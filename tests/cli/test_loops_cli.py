@@ -217,6 +217,23 @@ def test_train_reports_and_refuses_bad_config(tiny_model, tmp_path, capsys):
     assert main([*bad, str(tmp_path / "m2"), "--device", "nonsense"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "device: expected auto, cpu, cuda or cuda:N" in err
+    with pytest.raises(SystemExit):  # argparse: one usage line and one error line
+        main([*bad, str(tmp_path / "m3"), "--unlabelled", "maybe"])
+    assert "invalid choice: 'maybe'" in capsys.readouterr().err
+
+
+def test_train_unlabelled_option_reaches_the_config():
+    from temdefects.cli.loops import UNLABELLED
+    from temdefects.cli.loops_run import _train_overrides
+    from temdefects.cli.parser import build_parser
+    from temdefects.loops.train_config import UNLABELLED as CONFIG_CHOICES
+
+    assert UNLABELLED == CONFIG_CHOICES
+
+    args = build_parser().parse_args(["loops", "train", "-o", "m", "--unlabelled", "label-dark"])
+    assert _train_overrides(args)["data"]["unlabelled"] == "label-dark"
+    args = build_parser().parse_args(["loops", "train", "-o", "m"])
+    assert "unlabelled" not in _train_overrides(args).get("data", {})
 
 
 def test_detect_writes_every_output_and_reports_bad_inputs(tiny_model, tmp_path, capsys):

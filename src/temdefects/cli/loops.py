@@ -22,6 +22,10 @@ from temdefects.cli.common import (
 )
 from temdefects.cli.synth_group import add_synth_parser, family_synth
 
+#: data.unlabelled choices (temdefects.loops.train_config.UNLABELLED, which imports torch:
+#: the parser stays light; a test keeps the two equal)
+UNLABELLED = ("negative", "ignore-dark", "label-dark")
+
 HELP = "dislocation loops and black dots: synthetic data, training, detection, evaluation"
 
 EVALUATE_EPILOG = """PRED holds one detection table <stem>.csv per image (columns class, x, y,
@@ -101,6 +105,14 @@ def _add_train(group) -> None:
     p.add_argument("--truth-format", choices=("auto", "boxes", "coco", "yolo", "imagej"))
     p.add_argument("--train-list", metavar="FILE", help="real training image names")
     p.add_argument("--test-list", metavar="FILE", help="held-out real image names (never read)")
+    p.add_argument(
+        "--unlabelled",
+        choices=UNLABELLED,
+        help="what the unboxed parts of the real images teach: negative (background, the "
+        "default), ignore-dark (compact dark blobs are neither defect nor background) or "
+        "label-dark (solid blobs become dots and <100> loops by shape); for labels that "
+        "box one class only",
+    )
     p.add_argument(
         "--init", metavar="DIR", help="model folder whose ResNet encoder starts the trunk"
     )

@@ -135,6 +135,7 @@ def _train_overrides(args) -> dict:
         "truth_format": args.truth_format,
         "train_list": args.train_list,
         "test_list": args.test_list,
+        "unlabelled": args.unlabelled,
         "crop": args.crop,
         "batch_size": args.batch_size,
     }
