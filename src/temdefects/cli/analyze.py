@@ -12,6 +12,7 @@ from pathlib import Path
 from temdefects.cli.common import (
     add_flatten_argument,
     add_inputs_and_output,
+    add_overwrite_resume,
     command_parser,
     finish_parser,
     positive_int,
@@ -134,11 +135,10 @@ def add_parser(sub) -> None:
         help="Dask scheduler whose workers analyse the frames: tcp://HOST:PORT, or local:N for "
         "a local cluster of N processes; results are written here, in order",
     )
-    p.add_argument("--overwrite", action="store_true", help="allow a non-empty output folder")
-    p.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue an interrupted run in OUT: frames it finished with the same model and "
+    add_overwrite_resume(
+        p,
+        overwrite="allow a non-empty output folder",
+        resume="continue an interrupted run in OUT: frames it finished with the same model and "
         "settings are kept, the others analysed",
     )
     finish_parser(p, run_command, overwrite=None)

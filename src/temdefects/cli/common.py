@@ -256,6 +256,20 @@ def add_inputs_and_output(p, *, inputs: str, output: str = "OUT") -> None:
     p.add_argument("-o", "--output", required=True, metavar=output, help="output folder")
 
 
+def add_overwrite_resume(group, *, overwrite: str, resume: str) -> None:
+    """``--overwrite`` and ``--resume`` of a command whose output folder a run may refill.
+
+    Parameters
+    ----------
+    group
+        Parser or argument group that receives both flags, in that order.
+    overwrite, resume
+        Help texts of the two flags.
+    """
+    group.add_argument("--overwrite", action="store_true", help=overwrite)
+    group.add_argument("--resume", action="store_true", help=resume)
+
+
 def finish_parser(
     p,
     run,

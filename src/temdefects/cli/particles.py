@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from temdefects.cli.common import (
     add_inputs_and_output,
+    add_overwrite_resume,
     add_precision_argument,
     command_parser,
     finish_parser,
@@ -75,11 +76,10 @@ def _add_train(group) -> None:
         "--test-fraction", metavar="F", type=unit_float, help="share of --data for testing"
     )
     io.add_argument("--config", metavar="FILE", help="YAML/JSON training configuration")
-    io.add_argument("--overwrite", action="store_true", help="replace an earlier run in MODEL_DIR")
-    io.add_argument(
-        "--resume",
-        action="store_true",
-        help="go on with the interrupted run in MODEL_DIR (same configuration and flags)",
+    add_overwrite_resume(
+        io,
+        overwrite="replace an earlier run in MODEL_DIR",
+        resume="go on with the interrupted run in MODEL_DIR (same configuration and flags)",
     )
     t = p.add_argument_group("training (default: the configuration's values)")
     t.add_argument(

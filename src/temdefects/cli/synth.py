@@ -6,7 +6,13 @@ import sys
 import time
 from pathlib import Path
 
-from temdefects.cli.common import add_size_argument, command_parser, positive_int, print_error
+from temdefects.cli.common import (
+    add_overwrite_resume,
+    add_size_argument,
+    command_parser,
+    positive_int,
+    print_error,
+)
 from temdefects.cli.synth_group import add_run_arguments
 
 HELP = "generate synthetic dislocation images, masks, centre lines and records"
@@ -24,15 +30,10 @@ def add_parser(sub) -> None:
     out = p.add_argument_group("output")
     out.add_argument("-o", "--output", metavar="DIR", help="output folder")
     out.add_argument("-n", "--count", type=positive_int, metavar="COUNT", help="number of images")
-    out.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="replace this generator's files in a non-empty folder (others are kept)",
-    )
-    out.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue an interrupted run in its folder (same config and seed)",
+    add_overwrite_resume(
+        out,
+        overwrite="replace this generator's files in a non-empty folder (others are kept)",
+        resume="continue an interrupted run in its folder (same config and seed)",
     )
     out.add_argument(
         "--preview",

@@ -7,7 +7,13 @@ import sys
 import time
 from pathlib import Path
 
-from temdefects.cli.common import add_size_argument, non_negative_int, positive_int, print_error
+from temdefects.cli.common import (
+    add_overwrite_resume,
+    add_size_argument,
+    non_negative_int,
+    positive_int,
+    print_error,
+)
 
 
 def add_synth_parser(sub, *, family: str, presets_hint: str) -> argparse.ArgumentParser:
@@ -23,15 +29,10 @@ def add_synth_parser(sub, *, family: str, presets_hint: str) -> argparse.Argumen
     p.add_argument("--config", metavar="FILE", help="YAML/JSON values replacing the preset's")
     add_size_argument(p)
     add_run_arguments(p)
-    p.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="replace this generator's files in a non-empty folder",
-    )
-    p.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue an interrupted run in its folder (same configuration and seed)",
+    add_overwrite_resume(
+        p,
+        overwrite="replace this generator's files in a non-empty folder",
+        resume="continue an interrupted run in its folder (same configuration and seed)",
     )
     p.add_argument("--preview", action="store_true", help="also write preview.png")
     p.add_argument("--dump-config", action="store_true", help="print the configuration and exit")

@@ -55,6 +55,28 @@ def image_rng(seed: int, index: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(entropy=int(seed), spawn_key=(int(index),)))
 
 
+def background_folder(
+    config, backgrounds: str | os.PathLike | None = None
+) -> str | os.PathLike | None:
+    """Folder of real background crops of a generator run.
+
+    Parameters
+    ----------
+    config
+        Configuration with a ``background`` section (dislocations or loops).
+    backgrounds
+        Folder given by the caller; kept when not None.
+
+    Returns
+    -------
+    str, os.PathLike or None
+        ``backgrounds``, else ``config.background.real.dir`` as a Path, else None.
+    """
+    if backgrounds is None and config.background.real.dir is not None:
+        return Path(config.background.real.dir)
+    return backgrounds
+
+
 def sample_scene(
     config: SynthConfig,
     rng: np.random.Generator,
@@ -67,7 +89,7 @@ def sample_scene(
     Parameters
     ----------
     config
-        Generator configuration.
+        Dislocation generator configuration.
     rng
         The image's generator (see :func:`image_rng`).
     backgrounds
@@ -232,8 +254,7 @@ def generate(
     config: SynthConfig, seed: int, index: int, *, backgrounds: str | os.PathLike | None = None
 ) -> Sample:
     """Sample and render image ``index`` of a run with ``seed``."""
-    if backgrounds is None and config.background.real.dir is not None:
-        backgrounds = Path(config.background.real.dir)
+    backgrounds = background_folder(config, backgrounds)
     curves: list = []
     scene = sample_scene(config, image_rng(seed, index), backgrounds=backgrounds, curves=curves)
     return render_scene(scene, backgrounds=backgrounds, curves=curves)

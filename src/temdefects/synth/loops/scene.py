@@ -14,7 +14,6 @@ to ``placement.attempts`` times until it overlaps earlier defects by at most
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 
@@ -23,7 +22,7 @@ from temdefects.synth.loops.config import CLASSES, LoopSynthConfig
 from temdefects.synth.loops.ellipse import footprint, half_extent
 from temdefects.synth.loops.render import SCENE_FORMAT, LoopSample, render_loop_scene
 from temdefects.synth.microstructure import sample_artifacts
-from temdefects.synth.scene import image_rng
+from temdefects.synth.scene import background_folder, image_rng
 
 
 def _diameter(rng_range, log: bool, scale: float, rng: np.random.Generator) -> float:
@@ -173,7 +172,7 @@ def sample_loop_scene(
     Parameters
     ----------
     config
-        Generator configuration.
+        Loop generator configuration.
     rng
         The image's generator (see :func:`~temdefects.synth.scene.image_rng`),
         or anything ``np.random.default_rng`` accepts.
@@ -242,7 +241,6 @@ def generate_loop(config: LoopSynthConfig, seed: int, index: int) -> LoopSample:
     >>> generate_loop(cfg, seed=0, index=0).image.shape
     (64, 64)
     """
-    folder = config.background.real.dir
-    backgrounds = Path(folder) if folder is not None else None
+    backgrounds = background_folder(config)
     scene = sample_loop_scene(config, image_rng(seed, index), backgrounds=backgrounds)
     return render_loop_scene(scene, backgrounds=backgrounds)

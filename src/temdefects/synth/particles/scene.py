@@ -179,7 +179,7 @@ def sample_particle_scene(
     Parameters
     ----------
     config
-        Generator configuration.
+        Particle generator configuration.
     rng
         The image's generator (see :func:`temdefects.synth.scene.image_rng`), a seed or None.
 
