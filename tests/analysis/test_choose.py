@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from temdefects.analysis.choose import (
+    CORNER_ANGLES,
     GRID,
     choose_postprocess,
     model_postprocess,
@@ -32,7 +33,8 @@ def test_strict_scores_and_the_choice():
     assert (high["labels"], high["matched"]) == (4, 2) and high["recall"] == 0.5
     assert low["matched"] == 4 and low["f1"] == 1.0
     best, rows = choose_postprocess(cached)
-    assert best.threshold == 0.3 and len(rows) == len(GRID)
+    assert best.threshold == 0.3 and len(rows) == len(GRID) + len(CORNER_ANGLES)
+    assert best.corner_angle == 180.0  # straight lines: cutting at corners gains nothing
     entry = record_entry(best, rows, "frames/")
     assert entry["threshold"] == 0.3 and entry["method"] == "trace" and "3 px" in entry["rule"]
     with pytest.raises(ValueError, match="no labelled line"):
@@ -57,3 +59,15 @@ def test_model_values_fill_only_what_the_user_left_out():
     given = {"threshold": None, "join_gap": 5.0, "min_size": 30, "min_length": None}
     # join_gap given wins; min_size is not a chosen key; min_length stays unset
     assert model_postprocess(record, given) == {"threshold": 0.3, "join_gap": 5.0, "min_size": 30}
+
+
+def test_a_line_that_turns_onto_another_chooses_the_corner_cut():
+    """An arc's skeleton that runs on along a trace (one L-shaped path, no
+    junction) matches its label only when cut at the corner."""
+    probs = np.zeros((1, 96, 96), np.float32)
+    probs[0, 19:22, 10:80] = 0.9  # the labelled line ...
+    probs[0, 19:90, 77:80] = 0.9  # ... turning at a right angle onto an unlabelled one
+    lines = [np.stack([np.arange(10, 78), np.full(68, 20)], 1).astype(float)]
+    best, rows = choose_postprocess([(probs, None, lines)])
+    assert best.corner_angle == CORNER_ANGLES[0]
+    assert max(r["f1"] for r in rows if r["corner_angle"] == 180.0) < rows[-1]["f1"] == 2 / 3

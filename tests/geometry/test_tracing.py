@@ -98,3 +98,25 @@ def test_a_ring_is_one_closed_path():
     cv2.circle(m, (50, 50), 30, 1, 3)
     (path,) = trace_lines(m.astype(bool))
     assert length(path) == pytest.approx(2 * np.pi * 30, rel=0.1)
+
+
+def test_corner_cut_splits_a_bent_path_and_leaves_smooth_arcs_whole():
+    from temdefects.geometry.tracing import split_at_corners
+
+    t = np.linspace(0, np.pi / 2, 200)
+    arc = np.stack([60 * np.cos(t), 60 * np.sin(t)], 1)  # 94 px quarter circle: ~10 deg / 10 px
+    assert len(split_at_corners(arc, 45)) == 1
+    vee = np.concatenate([[[x, x] for x in range(40)], [[40 + x, 40 - x] for x in range(40)]])
+    pieces = split_at_corners(vee.astype(float), 45)
+    assert [len(p) for p in pieces] == [40, 40]
+    assert np.array_equal(pieces[1][0], [40, 40])
+    with pytest.raises(ValueError, match="max_turn"):
+        split_at_corners(vee, 0)
+
+
+def test_trace_lines_cuts_an_l_shaped_line_only_when_asked():
+    m = np.zeros((80, 80), bool)
+    m[10:13, 5:60] = True
+    m[10:75, 57:60] = True
+    assert len(trace_lines(m, min_size=1)) == 1
+    assert sorted(len(c) > 40 for c in trace_lines(m, min_size=1, max_turn=45)) == [True, True]

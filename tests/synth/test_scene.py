@@ -180,3 +180,46 @@ def test_centre_lines_match_masks():
         pts = np.concatenate(lines)
         cols, rows = np.rint(pts[:, 0]).astype(int), np.rint(pts[:, 1]).astype(int)
         assert mask[rows, cols].mean() > 0.99
+
+
+def trace_config(**slip):
+    return quiet_config(
+        slip_traces={"probability": 1.0, "extra": [3, 3], "contrast": [-0.4, -0.3], **slip}
+    )
+
+
+def test_modulated_trace_varies_along_it_and_stays_out_of_the_masks():
+    scene = without(scene_for(trace_config(), seed=2), dislocations=set())
+    extra = scene["traces"][-1]  # a single extra trace
+    alone = {**scene, "traces": [extra]}
+    plain = render_scene(alone)
+    alone["traces"] = [{**extra, "modulation": [[0.9, 12.0, 0.0], [0.0, 50.0, 0.0]]}]
+    varied = render_scene(alone)
+    assert not varied.masks.any()
+    lightened = varied.image.astype(int) - plain.image.astype(int)
+    assert lightened.min() >= 0  # the waves only take darkening away ...
+    assert lightened.max() > 20  # ... and the gaps lose most of it
+    on_trace = plain.image < np.median(plain.image) - 30
+    assert (lightened[on_trace] <= 2).mean() > 0.1  # the crests keep it
+
+
+def test_doubled_trace_is_a_parallel_pair_at_the_drawn_gap():
+    scene = scene_for(trace_config(double_probability=1.0, double_gap=[6.0, 6.0]), seed=3)
+    extras = scene["traces"][-3:]
+    for trace in extras:
+        (ax, ay, bx, by), (cx, cy, dx, dy) = trace["lines"]
+        u = np.array([bx - ax, by - ay]) / np.hypot(bx - ax, by - ay)
+        assert np.allclose(u, np.array([dx - cx, dy - cy]) / np.hypot(dx - cx, dy - cy))
+        offset = np.array([cx - ax, cy - ay])
+        assert abs(offset[0] * u[1] - offset[1] * u[0]) == pytest.approx(6.0)
+
+
+def test_trace_options_draw_no_random_number_when_off():
+    """Presets without the options generate the same scenes as before them."""
+    off = scene_for(trace_config(), seed=5)
+    on = scene_for(trace_config(modulation_probability=1.0), seed=5)
+    assert all("modulation" not in t for t in off["traces"])
+    assert all(len(t["modulation"]) == 2 for t in on["traces"])
+    strip = [{k: v for k, v in t.items() if k != "modulation"} for t in on["traces"]]
+    assert strip == off["traces"] and on["dislocations"] == off["dislocations"]
+    assert all(len(t["lines"]) == 1 for t in off["traces"][-3:])

@@ -168,6 +168,7 @@ def test_learning_rate_schedule():
         "dislocations-twip-like",
         "dislocations-twip-like2",
         "dislocations-twip-like3",
+        "dislocations-twip-like4",
     ],
 )
 def test_committed_dislocation_configs_parse(name):

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +29,7 @@ from temdefects.metrics.curvematch import match_by_distance
 
 __all__ = [
     "CHOSEN_KEYS",
+    "CORNER_ANGLES",
     "GRID",
     "MATCH_DISTANCE",
     "choose_postprocess",
@@ -48,8 +49,11 @@ GRID = tuple(
     for g in (60.0, 20.0, 0.0)
     for t in (0.5, 0.3)
 )
+#: Tried on the best grid entry afterwards: traced curves cut where they turn by
+#: more than this many degrees within 10 px (kept only when it scores better).
+CORNER_ANGLES = (45.0,)
 #: Options a model record may set (the others keep the command's defaults).
-CHOSEN_KEYS = ("threshold", "join_gap", "min_length")
+CHOSEN_KEYS = ("threshold", "join_gap", "min_length", "corner_angle")
 MATCH_DISTANCE = 3.0  # px, the strict rule
 
 
@@ -91,6 +95,9 @@ def choose_postprocess(
 ) -> tuple[PostprocessOptions, list[dict]]:
     """The grid entry with the best strict F1 (ties: the earlier entry) and every row.
 
+    The winner (trace method) is then tried with each of :data:`CORNER_ANGLES`
+    and replaced when that scores a strictly better F1.
+
     Raises
     ------
     ValueError
@@ -100,7 +107,16 @@ def choose_postprocess(
         raise ValueError("choose_postprocess: the frames hold no labelled line")
     rows = [{**{k: getattr(o, k) for k in CHOSEN_KEYS}, **strict_scores(cached, o)} for o in grid]
     best = int(np.argmax([r["f1"] for r in rows]))
-    return grid[best], rows
+    chosen, score = grid[best], rows[best]["f1"]
+    if chosen.method == "trace":
+        for angle in CORNER_ANGLES:
+            option = replace(chosen, corner_angle=angle)
+            rows.append(
+                {**{k: getattr(option, k) for k in CHOSEN_KEYS}, **strict_scores(cached, option)}
+            )
+            if rows[-1]["f1"] > score:
+                chosen, score = option, rows[-1]["f1"]
+    return chosen, rows
 
 
 def model_postprocess(record: dict, given: dict) -> dict:
@@ -171,6 +187,8 @@ def describe_choice(entry: dict) -> str:
     text = f"threshold {entry['threshold']:g}, join gap {entry['join_gap']:g} px"
     if entry.get("min_length") is not None:
         text += f", shortest curve {entry['min_length']:g} px"
+    if entry.get("corner_angle", 180.0) < 180.0:
+        text += f", cut at turns over {entry['corner_angle']:g} degrees"
     return text
 
 

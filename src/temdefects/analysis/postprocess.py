@@ -4,15 +4,16 @@ Two methods (``PostprocessOptions.method``):
 
 ``trace`` (default, beyond the paper): the union of the masks (the maximum
 probability over channels, leaving out channels the objectness head scores
-below ``min_objectness``) is binarised at ``threshold`` and every line in it
-is traced through the skeleton (:func:`temdefects.geometry.trace_lines`:
-junctions cut the skeleton into branches, branches that continue each other
-across a junction or a gap of up to ``join_gap`` px within ``join_angle``
-degrees are chained). The network's instance channels are then used only for
-the score and the ``channel`` of each curve. Measured on generated m1/m2 test
-sets this finds dislocations several times more reliably than the paper's
-per-mask method with the shipped CPU model, whose channels often split one
-line or hold several (see the model card).
+below ``min_objectness``) is binarised at ``threshold`` and every line in it is
+traced through the skeleton (:func:`temdefects.geometry.trace_lines`: junctions
+cut the skeleton into branches, branches that continue each other across a
+junction or a gap of up to ``join_gap`` px within ``join_angle`` degrees are
+chained, and with ``corner_angle`` < 180 a chain is cut where it turns by more
+than that many degrees within 10 px). The network's instance channels are then
+used only for the score and the ``channel`` of each curve. Measured on
+generated m1/m2 test sets this finds dislocations several times more reliably
+than the paper's per-mask method with the shipped CPU model, whose channels
+often split one line or hold several (see the model card).
 
 ``masks`` (Govind et al., section 6.4): one curve per predicted mask.
 
@@ -103,6 +104,7 @@ class PostprocessOptions:
     drop_covered: float = 0.7
     cover_tolerance: float = 3.0
     edge_margin: float = 3.0
+    corner_angle: float = 180.0
 
     def __post_init__(self):
         if self.method not in METHODS:
@@ -138,6 +140,8 @@ class PostprocessOptions:
             raise ValueError(f"join_gap: must be a finite number >= 0, got {self.join_gap}")
         if not 0 <= self.join_angle <= 180:
             raise ValueError(f"join_angle: must be in [0, 180], got {self.join_angle}")
+        if not 0 < self.corner_angle <= 180:
+            raise ValueError(f"corner_angle: must be in (0, 180], got {self.corner_angle}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -294,7 +298,11 @@ def _traced(probs: np.ndarray, objectness, opt: PostprocessOptions) -> list[_Fou
     union = chosen.max(axis=0)
     binary = union > opt.threshold
     paths = trace_lines(
-        binary, min_size=opt.min_size, max_gap=opt.join_gap, max_angle=opt.join_angle
+        binary,
+        min_size=opt.min_size,
+        max_gap=opt.join_gap,
+        max_angle=opt.join_angle,
+        max_turn=opt.corner_angle,
     )
     if not paths:
         return []

@@ -89,6 +89,12 @@ def add_parser(sub) -> None:
         "model's chosen value, else 60 with trace, 15 with masks; 0: off)",
     )
     g.add_argument(
+        "--corner-angle",
+        type=float,
+        help="trace: cut curves where they turn by more than this many degrees within 10 px "
+        "(default: the model's chosen value, else 180: never)",
+    )
+    g.add_argument(
         "--drop-covered",
         type=float,
         default=0.7,
@@ -158,6 +164,7 @@ def _options(args, record: dict | None = None):
         "min_length": args.min_length,
         "min_objectness": args.min_objectness,
         "join_gap": args.join_gap,
+        "corner_angle": args.corner_angle,
         "drop_covered": args.drop_covered,
         "edge_margin": args.edge_margin,
     }

@@ -16,6 +16,11 @@ holds crossing and touching lines. Tracing separates them:
    chained with :func:`join_fragments`: at a crossing the straight
    continuations pair up, at a T the bar stays whole, and a line broken by
    a faint stretch is bridged.
+5. Optionally (``max_turn`` < 180), each chain is cut where it turns by more
+   than ``max_turn`` degrees within ``CORNER_WINDOW`` px
+   (:func:`split_at_corners`): a dislocation line bends smoothly, while a
+   path that passes from one line onto another (an arc ending on a slip
+   trace whose skeletons merge without a junction) makes a corner.
 
 Touching lines that run side by side for a while share one skeleton there;
 one of them keeps that stretch and the other is cut (a limitation of any
@@ -33,7 +38,10 @@ from temdefects.geometry.joining import join_fragments
 from temdefects.geometry.path import skeleton_graph
 from temdefects.geometry.skeleton import skeletonize_mask
 
-__all__ = ["skeleton_branches", "trace_lines"]
+__all__ = ["CORNER_WINDOW", "skeleton_branches", "split_at_corners", "trace_lines"]
+
+#: Path steps (about px) on each side of a point over which its turn is measured.
+CORNER_WINDOW = 10
 
 
 def skeleton_branches(
@@ -116,6 +124,68 @@ def _walk(neighbours: tuple[list[int], list[int]], start: int) -> np.ndarray:
         order.append(node)
 
 
+def split_at_corners(
+    path: np.ndarray, max_turn: float, *, window: int = CORNER_WINDOW
+) -> list[np.ndarray]:
+    """Cut an ordered pixel path where it turns by more than ``max_turn`` degrees.
+
+    The turn at point ``i`` is the angle between the chords ``i - window -> i``
+    and ``i -> i + window``; each run of points over ``max_turn`` is cut once,
+    at its sharpest point, which starts the next piece.
+
+    Parameters
+    ----------
+    path
+        ``(P, 2)`` ordered points.
+    max_turn
+        Degrees in (0, 180]; 180 never cuts.
+    window
+        Steps on each side of a point (>= 1).
+
+    Returns
+    -------
+    list of ``(Q, 2)`` pieces in path order (the whole path when it has no corner).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ell = np.array([[x, 0] for x in range(30)] + [[29, y] for y in range(1, 30)], float)
+    >>> [len(p) for p in split_at_corners(ell, 45)]
+    [29, 30]
+    >>> len(split_at_corners(ell, 180))
+    1
+    """
+    if not 0 < max_turn <= 180:
+        raise ValueError(f"max_turn: must be in (0, 180], got {max_turn}")
+    if window < 1:
+        raise ValueError(f"window: must be >= 1, got {window}")
+    pts = np.asarray(path, float)
+    if max_turn >= 180 or len(pts) <= 2 * window:
+        return [pts]
+    before = pts[window:-window] - pts[: -2 * window]
+    after = pts[2 * window :] - pts[window:-window]
+    turn = np.degrees(
+        np.abs(
+            np.angle(
+                np.exp(
+                    1j
+                    * (
+                        np.arctan2(after[:, 1], after[:, 0])
+                        - np.arctan2(before[:, 1], before[:, 0])
+                    )
+                )
+            )
+        )
+    )
+    over = turn > max_turn
+    cuts = []
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], over.astype(np.int8), [0]])))
+    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+        cuts.append(window + start + int(np.argmax(turn[start:stop])))
+    bounds = [0, *cuts, len(pts)]
+    return [pts[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b - a >= 2]
+
+
 def trace_lines(
     mask: np.ndarray,
     *,
@@ -125,6 +195,7 @@ def trace_lines(
     min_branch: int = 4,
     max_gap: float = 40.0,
     max_angle: float = 60.0,
+    max_turn: float = 180.0,
 ) -> list[np.ndarray]:
     """One ordered curve per line in a mask of many lines.
 
@@ -141,6 +212,9 @@ def trace_lines(
     max_gap, max_angle
         Branch ends this close (px) that point at each other within this angle
         (degrees) are one line; ``max_gap = 0`` keeps every branch separate.
+    max_turn
+        Traced lines are cut where they turn by more than this many degrees
+        (:func:`split_at_corners`); 180 (the default) never cuts.
 
     Returns
     -------
@@ -162,9 +236,13 @@ def trace_lines(
         min_branch=min_branch,
     )
     if max_gap <= 0 or len(branches) < 2:
-        return branches
-    chains = join_fragments(branches, max_gap=max_gap, max_angle=max_angle)
-    return [
-        np.concatenate([branches[k][::-1] if rev else branches[k] for k, rev in chain])
-        for chain in chains
-    ]
+        lines = branches
+    else:
+        chains = join_fragments(branches, max_gap=max_gap, max_angle=max_angle)
+        lines = [
+            np.concatenate([branches[k][::-1] if rev else branches[k] for k, rev in chain])
+            for chain in chains
+        ]
+    if max_turn >= 180:
+        return lines
+    return [piece for line in lines for piece in split_at_corners(line, max_turn)]

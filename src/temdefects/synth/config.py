@@ -224,6 +224,20 @@ class SlipTraceConfig:
         integer=True,
         doc="additional traces with no dislocations (distractors)",
     )
+    modulation_probability: float = prob_field(
+        0.0,
+        doc="chance that a trace's contrast varies along it (two waves; off: none drawn)",
+    )
+    modulation_depth: Range = rng_field(
+        0.3, 0.9, min=0, max=1, doc="how far each wave lightens a modulated trace (fraction)"
+    )
+    modulation_period: Range = rng_field(
+        8.0, 80.0, min=1, max=5000, doc="wavelength of each wave along a trace, px"
+    )
+    double_probability: float = prob_field(
+        0.0, doc="chance that an extra trace is a pair of parallel lines (off: none drawn)"
+    )
+    double_gap: Range = rng_field(3.0, 12.0, min=0.5, max=500, doc="gap of a doubled trace, px")
 
 
 @dataclass(frozen=True)

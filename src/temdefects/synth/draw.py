@@ -303,11 +303,20 @@ def signed_distance(line: list, xx: np.ndarray, yy: np.ndarray) -> np.ndarray:
     return (xx - np.float32(x0)) * np.float32(nx) + (yy - np.float32(y0)) * np.float32(ny)
 
 
-def draw_straight(image: np.ndarray, line: list, contrast: float, width: float) -> None:
+def draw_straight(
+    image: np.ndarray,
+    line: list,
+    contrast: float,
+    width: float,
+    modulation: list | None = None,
+) -> None:
     """Multiply ``image`` by ``1 + contrast * coverage`` of an anti-aliased straight line.
 
     Only the strip of pixels the line touches is computed: per column (or per
     row, for steep lines) the few pixels within ``width / 2 + 0.5`` of it.
+    ``modulation``, a list of ``[depth, period px, phase]`` waves
+    (:func:`bead_factor`), varies the contrast along the line, measured from
+    its first point.
     """
     h, w = image.shape
     x0, y0, x1, y1 = line
@@ -329,7 +338,12 @@ def draw_straight(image: np.ndarray, line: list, contrast: float, width: float) 
     cov = np.clip(reach - np.abs(a * along2 + b * across + c), 0.0, 1.0)
     ok = (across >= 0) & (across < n_across) & (cov > 0)
     rows, cols = (across[ok], along2[ok]) if abs(ny) >= abs(nx) else (along2[ok], across[ok])
-    image[rows, cols] *= (1.0 + contrast * cov[ok]).astype(np.float32)
+    strength = contrast * cov[ok]
+    if modulation:
+        arc = (cols - x0) * ny - (rows - y0) * nx  # distance along the line from (x0, y0)
+        for wave in modulation:
+            strength = strength * bead_factor(arc, wave)
+    image[rows, cols] *= (1.0 + strength).astype(np.float32)
 
 
 def draw_band(image: np.ndarray, lines: list, contrast: float, coords: tuple) -> None:

@@ -233,14 +233,31 @@ def sample_traces(
         else:
             angle = rng.uniform(0.0, 180.0)
         point = [rng.uniform(0, w), rng.uniform(0, h)]
+        lines = [line_through_image(point, angle, shape_hw)]
+        if cfg.double_probability > 0 and rng.random() < cfg.double_probability:
+            gap = cfg.double_gap.sample(rng)
+            normal = [-np.sin(np.radians(angle)), np.cos(np.radians(angle))]
+            shifted = np.add(point, np.multiply(gap, normal))
+            lines.append(line_through_image(shifted, angle, shape_hw))
         traces.append(
             {
-                "lines": [line_through_image(point, angle, shape_hw)],
+                "lines": lines,
                 "contrast": cfg.contrast.sample(rng),
                 "width": cfg.width.sample(rng),
                 "band": 0.0,
             }
         )
+    if cfg.modulation_probability > 0:  # drawn only when on: older presets replay unchanged
+        for trace in traces:
+            if rng.random() < cfg.modulation_probability:
+                trace["modulation"] = [
+                    [
+                        cfg.modulation_depth.sample(rng),
+                        cfg.modulation_period.sample(rng),
+                        float(rng.uniform(0.0, 2.0 * np.pi)),
+                    ]
+                    for _ in range(2)
+                ]
     return traces
 
 

@@ -213,7 +213,9 @@ def render_scene(
         if trace["band"] and len(trace["lines"]) == 2:
             draw.draw_band(image, trace["lines"], trace["band"], coords)
         for line in trace["lines"]:
-            draw.draw_straight(image, line, trace["contrast"], trace["width"])
+            draw.draw_straight(
+                image, line, trace["contrast"], trace["width"], trace.get("modulation")
+            )
     for particle in art["dirt"]:
         draw.draw_dirt(image, particle)
 
