@@ -223,3 +223,29 @@ def test_trace_options_draw_no_random_number_when_off():
     strip = [{k: v for k, v in t.items() if k != "modulation"} for t in on["traces"]]
     assert strip == off["traces"] and on["dislocations"] == off["dislocations"]
     assert all(len(t["lines"]) == 1 for t in off["traces"][-3:])
+
+
+def test_soft_trace_spreads_the_same_darkening_and_a_flank_brightens_beside_it():
+    scene = without(scene_for(trace_config(), seed=2), dislocations=set())
+    extra = {**scene["traces"][-1], "width": 2.0, "contrast": -0.4}
+    alone = {**scene, "traces": [extra]}
+    bare = render_scene({**scene, "traces": []}).image.astype(float)
+    sharp = render_scene(alone).image.astype(float) - bare
+    alone["traces"] = [{**extra, "blur": 1.5}]
+    soft = render_scene(alone).image.astype(float) - bare
+    assert soft.min() > sharp.min() + 10  # shallower ...
+    assert np.count_nonzero(soft < -2) > 1.5 * np.count_nonzero(sharp < -2)  # ... and wider
+    assert soft.sum() == pytest.approx(sharp.sum(), rel=0.1)  # about the same darkening
+    alone["traces"] = [{**extra, "flank": 0.5}]
+    flanked = render_scene(alone).image.astype(float) - bare
+    assert sharp.max() <= 1 and flanked.max() > 15  # a bright line beside the dark one
+    assert flanked.min() == pytest.approx(sharp.min(), abs=1)
+
+
+def test_blur_and_flank_draw_no_random_number_when_off():
+    off = scene_for(trace_config(), seed=6)
+    on = scene_for(trace_config(blur=[1.0, 2.0], flank_probability=1.0), seed=6)
+    assert all("blur" not in t and "flank" not in t for t in off["traces"])
+    assert all(1.0 <= t["blur"] <= 2.0 and 0.2 <= abs(t["flank"]) <= 0.8 for t in on["traces"])
+    strip = [{k: v for k, v in t.items() if k not in ("blur", "flank")} for t in on["traces"]]
+    assert strip == off["traces"]

@@ -169,6 +169,7 @@ def test_learning_rate_schedule():
         "dislocations-twip-like2",
         "dislocations-twip-like3",
         "dislocations-twip-like4",
+        "dislocations-twip-like5",
     ],
 )
 def test_committed_dislocation_configs_parse(name):

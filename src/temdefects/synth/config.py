@@ -238,6 +238,15 @@ class SlipTraceConfig:
         0.0, doc="chance that an extra trace is a pair of parallel lines (off: none drawn)"
     )
     double_gap: Range = rng_field(3.0, 12.0, min=0.5, max=500, doc="gap of a doubled trace, px")
+    blur: Range = rng_field(
+        0.0, 0.0, min=0, max=50, doc="std of a trace's soft edges, px (0: sharp; none drawn)"
+    )
+    flank_probability: float = prob_field(
+        0.0, doc="chance that a trace has a line of opposite contrast beside it (surface step)"
+    )
+    flank_contrast: Range = rng_field(
+        0.2, 0.8, min=0, max=2, doc="strength of the flank relative to the trace, opposite sign"
+    )
 
 
 @dataclass(frozen=True)

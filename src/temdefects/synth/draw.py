@@ -309,6 +309,7 @@ def draw_straight(
     contrast: float,
     width: float,
     modulation: list | None = None,
+    blur: float = 0.0,
 ) -> None:
     """Multiply ``image`` by ``1 + contrast * coverage`` of an anti-aliased straight line.
 
@@ -316,14 +317,15 @@ def draw_straight(
     row, for steep lines) the few pixels within ``width / 2 + 0.5`` of it.
     ``modulation``, a list of ``[depth, period px, phase]`` waves
     (:func:`bead_factor`), varies the contrast along the line, measured from
-    its first point.
+    its first point. ``blur`` > 0 softens the edges: the line's box profile
+    convolved with a Gaussian of that std (px).
     """
     h, w = image.shape
     x0, y0, x1, y1 = line
     length = float(np.hypot(x1 - x0, y1 - y0))
     nx, ny = -(y1 - y0) / length, (x1 - x0) / length
     c = -(nx * x0 + ny * y0)  # signed distance = nx * x + ny * y + c
-    reach = width / 2 + 0.5  # coverage is 0 beyond
+    reach = width / 2 + 0.5 + 3.0 * blur  # coverage is 0 (or negligible) beyond
     if abs(ny) >= abs(nx):  # mostly horizontal: a few rows per column
         along, n_across, a, b = np.arange(w), h, nx, ny
     else:
@@ -335,7 +337,13 @@ def draw_straight(
         + np.arange(int(np.ceil(2 * half)) + 2)[None, :]
     )
     along2 = np.broadcast_to(along[:, None], across.shape)
-    cov = np.clip(reach - np.abs(a * along2 + b * across + c), 0.0, 1.0)
+    dist = np.abs(a * along2 + b * across + c)
+    if blur > 0:
+        half, scale = width / 2, np.sqrt(2.0) * blur
+        cov = 0.5 * (erf((half - dist) / scale) + erf((half + dist) / scale))
+        cov[dist > reach] = 0.0
+    else:
+        cov = np.clip(reach - dist, 0.0, 1.0)
     ok = (across >= 0) & (across < n_across) & (cov > 0)
     rows, cols = (across[ok], along2[ok]) if abs(ny) >= abs(nx) else (along2[ok], across[ok])
     strength = contrast * cov[ok]

@@ -247,7 +247,14 @@ def sample_traces(
                 "band": 0.0,
             }
         )
-    if cfg.modulation_probability > 0:  # drawn only when on: older presets replay unchanged
+    if cfg.blur.hi > 0:  # each drawn only when on: older presets replay unchanged
+        for trace in traces:
+            trace["blur"] = cfg.blur.sample(rng)
+    if cfg.flank_probability > 0:
+        for trace in traces:
+            if rng.random() < cfg.flank_probability:
+                trace["flank"] = float(np.sign(rng.random() - 0.5)) * cfg.flank_contrast.sample(rng)
+    if cfg.modulation_probability > 0:
         for trace in traces:
             if rng.random() < cfg.modulation_probability:
                 trace["modulation"] = [

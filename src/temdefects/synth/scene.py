@@ -190,6 +190,22 @@ def draw_line(
     )
 
 
+def draw_trace_line(image: np.ndarray, line: list, trace: dict) -> None:
+    """One line of a slip trace, with its soft edges and opposite-contrast flank if any."""
+    blur, modulation = trace.get("blur", 0.0), trace.get("modulation")
+    draw.draw_straight(image, line, trace["contrast"], trace["width"], modulation, blur)
+    if trace.get("flank"):
+        x0, y0, x1, y1 = line
+        length = float(np.hypot(x1 - x0, y1 - y0))
+        shift = trace["width"] + 2.0 * blur  # beside the line, on the side the sign picks
+        nx, ny = -(y1 - y0) / length * shift, (x1 - x0) / length * shift
+        if trace["flank"] < 0:
+            nx, ny = -nx, -ny
+        side = [x0 + nx, y0 + ny, x1 + nx, y1 + ny]
+        flank = -abs(trace["flank"]) * trace["contrast"]
+        draw.draw_straight(image, side, flank, trace["width"], modulation, blur)
+
+
 def render_scene(
     scene: dict, *, backgrounds: str | os.PathLike | None = None, curves: list | None = None
 ) -> Sample:
@@ -213,9 +229,7 @@ def render_scene(
         if trace["band"] and len(trace["lines"]) == 2:
             draw.draw_band(image, trace["lines"], trace["band"], coords)
         for line in trace["lines"]:
-            draw.draw_straight(
-                image, line, trace["contrast"], trace["width"], trace.get("modulation")
-            )
+            draw_trace_line(image, line, trace)
     for particle in art["dirt"]:
         draw.draw_dirt(image, particle)
 
