@@ -51,6 +51,7 @@ from temdefects.analysis.pipeline import (
     model_flatten,
     model_scale,
 )
+from temdefects.builtin_models import model_argument
 from temdefects.geometry import longest_path, skeletonize_mask
 from temdefects.io.frames import iter_frames
 from temdefects.io.labels import strokes_to_masks
@@ -157,7 +158,9 @@ def draw_labels(image: np.ndarray, labels: list, found: set) -> np.ndarray:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", help="model folder (default: the installed model)")
+    ap.add_argument(
+        "--model", type=model_argument, help="model folder or built-in name (default: default)"
+    )
     ap.add_argument("-o", "--output", required=True, help="folder for overlays and results")
     ap.add_argument("--frames", help="python slice of the twip frames, e.g. 10: or ::6")
     ap.add_argument("--tolerance", type=float, default=5.0)

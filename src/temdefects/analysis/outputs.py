@@ -35,8 +35,11 @@ def run_settings(options, pixel_size: float | None) -> dict:
     """The settings every frame record of a run stores (post-processing values filled in)."""
     from dataclasses import asdict
 
+    postprocess = asdict(options.postprocess)
+    if postprocess["corner_angle"] == 180.0:  # off: left out, as contrast below
+        del postprocess["corner_angle"]
     return {
-        **asdict(options.postprocess),
+        **postprocess,
         "max_side": options.max_side,
         "scale": options.scale,
         "flatten": options.flatten,

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from temdefects.builtin_models import model_argument
 from temdefects.cli.common import (
     add_flatten_argument,
     add_precision_argument,
@@ -67,9 +68,10 @@ def add_parser(sub) -> None:
     )
     t.add_argument(
         "--init",
-        metavar="DIR",
-        help="start from this model folder's network and weights (e.g. the shipped "
-        "synthetic model) instead of a plain U-Net from a random start",
+        metavar="DIR|NAME",
+        type=model_argument,
+        help="start from this model folder's network and weights (or a built-in's: default, "
+        "insitu) instead of a plain U-Net from a random start",
     )
     add_precision_argument(t)
     t.add_argument("--seed", type=int, default=0, help="seed (default 0)")

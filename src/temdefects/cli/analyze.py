@@ -9,6 +9,7 @@ from collections import deque
 from concurrent.futures import Future
 from pathlib import Path
 
+from temdefects.builtin_models import MODEL_HELP, model_argument
 from temdefects.cli.common import (
     add_flatten_argument,
     add_inputs_and_output,
@@ -43,7 +44,7 @@ OWN = ("dislocations.csv", "summary.json", "json", "overlays", "labelme", "rois"
 def add_parser(sub) -> None:
     p = command_parser(sub, "analyze", help=HELP, epilog=EPILOG)
     add_inputs_and_output(p, inputs="files, folders or glob patterns")
-    p.add_argument("--model", metavar="DIR", help="model folder (default: the installed model)")
+    p.add_argument("--model", metavar="DIR|NAME", type=model_argument, help=MODEL_HELP)
     p.add_argument(
         "--pixel-size",
         type=float,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from temdefects.builtin_models import model_argument
 from temdefects.cli.common import (
     add_flatten_argument,
     check_flatten_option,
@@ -32,7 +33,14 @@ _SHOWN_FAILURES = 5
 def add_parser(sub) -> None:
     p = command_parser(sub, "evaluate", help=HELP, epilog=EPILOG)
     io = p.add_argument_group("inputs and output")
-    io.add_argument("--model", nargs="+", required=True, metavar="DIR", help="model folders (rows)")
+    io.add_argument(
+        "--model",
+        nargs="+",
+        required=True,
+        metavar="DIR|NAME",
+        type=model_argument,
+        help="model folders or built-in names (rows)",
+    )
     io.add_argument(
         "--data",
         nargs="+",

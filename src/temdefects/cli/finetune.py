@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from temdefects.builtin_models import MODEL_HELP, model_argument
 from temdefects.cli.common import command_parser, finish_parser
 from temdefects.io import jsonfile as strict_json
 
@@ -19,7 +20,13 @@ chosen on the training frames themselves (then it is simply the best fit).
 
 def add_parser(sub) -> None:
     p = command_parser(sub, "finetune", help=HELP, epilog=EPILOG)
-    p.add_argument("--model", required=True, metavar="DIR", help="model folder to start from")
+    p.add_argument(
+        "--model",
+        required=True,
+        metavar="DIR|NAME",
+        type=model_argument,
+        help=f"{MODEL_HELP}, to start from",
+    )
     p.add_argument(
         "--data",
         required=True,

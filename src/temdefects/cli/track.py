@@ -8,6 +8,7 @@ import re
 import sys
 from pathlib import Path
 
+from temdefects.builtin_models import MODEL_HELP, model_argument
 from temdefects.cli.common import (
     add_flatten_argument,
     check_flatten_option,
@@ -120,7 +121,7 @@ def add_parser(sub) -> None:
         help="drop tracks found in fewer frames (default 1)",
     )
     a = p.add_argument_group("analysis (video, stack or frames input)")
-    a.add_argument("--model", metavar="DIR", help="model folder (default: the installed model)")
+    a.add_argument("--model", metavar="DIR|NAME", type=model_argument, help=MODEL_HELP)
     a.add_argument(
         "--pixel-size", type=float, metavar="NM", help="nm per px (overrides the metadata)"
     )

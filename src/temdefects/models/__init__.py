@@ -7,17 +7,26 @@ probabilities for numpy images.
 """
 
 from temdefects.models.config import ARCHITECTURES, ModelConfig
-from temdefects.models.folder import default_model_path, load, read_config, save_model
+from temdefects.models.folder import (
+    BUILTIN_MODELS,
+    default_model_path,
+    load,
+    model_path,
+    read_config,
+    save_model,
+)
 from temdefects.models.net import DislocationNet, build_model
 from temdefects.models.predict import predict
 
 __all__ = [
     "ARCHITECTURES",
+    "BUILTIN_MODELS",
     "DislocationNet",
     "ModelConfig",
     "build_model",
     "default_model_path",
     "load",
+    "model_path",
     "predict",
     "read_config",
     "save_model",

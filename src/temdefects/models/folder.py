@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 
 from temdefects import __version__
+from temdefects.builtin_models import BUILTIN_MODELS, default_model_path, model_path
 from temdefects.errors import ConfigError, InputFileError
 from temdefects.io import jsonfile as strict_json
 from temdefects.io.atomic import atomic_write_bytes, atomic_write_text
@@ -23,6 +24,15 @@ from temdefects.models.net import DislocationNet
 
 FORMAT = "temdefects.model/1"
 CONFIG, WEIGHTS, METRICS = "config.json", "model.safetensors", "metrics.json"
+__all__ = [
+    "BUILTIN_MODELS",
+    "default_model_path",
+    "load",
+    "model_path",
+    "read_config",
+    "save_model",
+    "update_config",
+]
 
 
 def save_model(
@@ -85,11 +95,6 @@ def update_config(folder: str | os.PathLike, **entries) -> dict:
     record.update(entries)
     atomic_write_text(Path(folder) / CONFIG, strict_json.dumps(record, indent=1) + "\n")
     return record
-
-
-def default_model_path() -> Path:
-    """Folder of the model shipped with the package."""
-    return Path(__file__).resolve().parent / "default"
 
 
 def load(
