@@ -6,7 +6,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from temdefects.analysis.choose import GRID
+from temdefects.analysis.choose import CORNER_ANGLES, GRID
 from temdefects.cli.main import main
 from temdefects.models import build_model, load, save_model
 from temdefects.synth.files import read_sample
@@ -147,7 +147,8 @@ def test_finetune_starts_from_the_base_model_and_records_it(labelled, tmp_path, 
     assert any(changed)
     # the post-processing was chosen on the frames and stored; analyze uses it
     chosen = tuned.record["postprocess"]
-    assert len(chosen["grid"]) == len(GRID) and chosen["chosen_on"] == str(data.resolve())
+    assert len(chosen["grid"]) == len(GRID) + len(CORNER_ANGLES)
+    assert chosen["chosen_on"] == str(data.resolve())
     assert (chosen["threshold"], chosen["join_gap"]) in {
         (r["threshold"], r["join_gap"]) for r in chosen["grid"]
     }

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from temdefects.analysis.choose import GRID
+from temdefects.analysis.choose import CORNER_ANGLES, GRID
 from temdefects.errors import ConfigError, TemdefectsError
 from temdefects.models import load
 from temdefects.synth.config import load_config
@@ -224,7 +224,8 @@ def test_train_command_chooses_postprocessing_of_union_models_on_its_test_split(
     assert "post-processing chosen on" in out and "union Dice" in out
     entry = load(tmp_path / "u").record["postprocess"]
     assert entry["chosen_on"] == str(small_set.resolve())
-    assert {"threshold", "join_gap", "grid"} <= set(entry) and len(entry["grid"]) == len(GRID)
+    assert {"threshold", "join_gap", "grid"} <= set(entry)
+    assert len(entry["grid"]) == len(GRID) + len(CORNER_ANGLES)
 
     matched = tmp_path / "matched.yaml"
     matched.write_text(json.dumps(config_for(small_set, epochs=1).to_dict()))
