@@ -170,6 +170,7 @@ def test_learning_rate_schedule():
         "dislocations-twip-like3",
         "dislocations-twip-like4",
         "dislocations-twip-like5",
+        "dislocations-twip-like5b",
     ],
 )
 def test_committed_dislocation_configs_parse(name):
