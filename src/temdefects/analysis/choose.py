@@ -105,15 +105,17 @@ def choose_postprocess(
     """
     if not sum(len(labels) for _, _, labels in cached):
         raise ValueError("choose_postprocess: the frames hold no labelled line")
-    rows = [{**{k: getattr(o, k) for k in CHOSEN_KEYS}, **strict_scores(cached, o)} for o in grid]
+
+    def row(option: PostprocessOptions) -> dict:
+        return {**{k: getattr(option, k) for k in CHOSEN_KEYS}, **strict_scores(cached, option)}
+
+    rows = [row(o) for o in grid]
     best = int(np.argmax([r["f1"] for r in rows]))
     chosen, score = grid[best], rows[best]["f1"]
     if chosen.method == "trace":
         for angle in CORNER_ANGLES:
             option = replace(chosen, corner_angle=angle)
-            rows.append(
-                {**{k: getattr(option, k) for k in CHOSEN_KEYS}, **strict_scores(cached, option)}
-            )
+            rows.append(row(option))
             if rows[-1]["f1"] > score:
                 chosen, score = option, rows[-1]["f1"]
     return chosen, rows

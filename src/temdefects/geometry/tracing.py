@@ -164,19 +164,9 @@ def split_at_corners(
         return [pts]
     before = pts[window:-window] - pts[: -2 * window]
     after = pts[2 * window :] - pts[window:-window]
-    turn = np.degrees(
-        np.abs(
-            np.angle(
-                np.exp(
-                    1j
-                    * (
-                        np.arctan2(after[:, 1], after[:, 0])
-                        - np.arctan2(before[:, 1], before[:, 0])
-                    )
-                )
-            )
-        )
-    )
+    cross = before[:, 0] * after[:, 1] - before[:, 1] * after[:, 0]
+    dot = (before * after).sum(axis=1)
+    turn = np.degrees(np.abs(np.arctan2(cross, dot)))  # angle between the chords, 0-180
     over = turn > max_turn
     cuts = []
     edges = np.flatnonzero(np.diff(np.concatenate([[0], over.astype(np.int8), [0]])))
