@@ -103,6 +103,8 @@ def test_refuses_a_folder_with_other_files(tmp_path, inputs, model_dir, capsys):
         (["--min-length", "nan"], "--min-length:"),
         (["--join-gap", "nan"], "--join-gap:"),
         (["--join-gap", "inf"], "--join-gap:"),
+        (["--corner-angle", "0"], "--corner-angle:"),
+        (["--corner-angle", "200"], "--corner-angle:"),
         (["--flatten", "nan"], "--flatten:"),
     ],
 )
