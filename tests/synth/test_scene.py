@@ -249,3 +249,52 @@ def test_blur_and_flank_draw_no_random_number_when_off():
     assert all(1.0 <= t["blur"] <= 2.0 and 0.2 <= abs(t["flank"]) <= 0.8 for t in on["traces"])
     strip = [{k: v for k, v in t.items() if k not in ("blur", "flank")} for t in on["traces"]]
     assert strip == off["traces"]
+
+
+def test_bend_contour_darkens_a_band_with_its_lines_but_not_the_masks():
+    scene = scene_for(flat_config(), seed=1)
+    plain = render_scene(scene)
+    art = {
+        **scene["artifacts"],
+        "bend_contours": [
+            {"centre": [64.0, -2000.0], "radius": 2064.0, "width": 8.0, "depth": 0.5}
+        ],
+    }  # a band along row 64, nearly straight
+    dark = render_scene({**scene, "artifacts": art})
+    assert np.array_equal(dark.masks, plain.masks)
+    ratio = dark.image.astype(float) / np.maximum(plain.image.astype(float), 1.0)
+    assert np.median(ratio[62:67]) == pytest.approx(0.5, abs=0.05)
+    assert np.median(ratio[:20]) == pytest.approx(1.0, abs=0.02)
+    on_line = plain.masks.any(axis=0)[62:67]
+    assert on_line.sum() > 50  # lines cross the band; inside it they lose contrast with it
+    depth_plain = np.median(plain.image[62:67]) - plain.image[62:67][on_line].mean()
+    depth_dark = np.median(dark.image[62:67]) - dark.image[62:67][on_line].mean()
+    assert depth_dark < 0.7 * depth_plain
+
+
+def test_jpeg_compression_changes_the_image_a_little_and_replays():
+    scene = scene_for(flat_config(), seed=2)
+    plain = render_scene(scene)
+    packed = {**scene, "artifacts": {**scene["artifacts"], "jpeg_quality": 20}}
+    first, again = render_scene(packed), render_scene(json.loads(json.dumps(packed)))
+    assert np.array_equal(first.image, again.image)
+    assert np.array_equal(first.masks, plain.masks)
+    diff = np.abs(first.image.astype(int) - plain.image.astype(int))
+    assert 0 < diff.mean() < 10
+
+
+def test_bend_contours_and_jpeg_draw_no_random_number_when_off():
+    off = scene_for(trace_config(), seed=7)
+    on = scene_for(trace_config_with_artifacts(bend_contours=[2, 2], jpeg_probability=1.0), seed=7)
+    assert "bend_contours" not in off["artifacts"] and "jpeg_quality" not in off["artifacts"]
+    assert (
+        len(on["artifacts"]["bend_contours"]) == 2 and 30 <= on["artifacts"]["jpeg_quality"] <= 90
+    )
+    assert on["traces"] == off["traces"] and on["dislocations"] == off["dislocations"]
+
+
+def trace_config_with_artifacts(**artifacts):
+    return quiet_config(
+        slip_traces={"probability": 1.0, "extra": [3, 3], "contrast": [-0.4, -0.3]},
+        artifacts=artifacts,
+    )

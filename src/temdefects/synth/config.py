@@ -267,6 +267,19 @@ class ArtifactConfig:
     vignetting_strength: Range = rng_field(
         0.1, 0.6, min=0, max=1, doc="darkening at the image corners"
     )
+    bend_contours: Range = rng_field(
+        0, 0, min=0, max=100, integer=True, doc="broad dark curved bands per image (bend contours)"
+    )
+    bend_contour_width: Range = rng_field(
+        15.0, 80.0, min=1, max=10000, doc="std of a bend contour's darkening across it, px"
+    )
+    bend_contour_depth: Range = rng_field(
+        0.2, 0.6, min=0, max=0.95, doc="darkening at a bend contour's centre (lines included)"
+    )
+    jpeg_probability: float = prob_field(0.0, doc="chance that the image is JPEG-compressed")
+    jpeg_quality: Range = rng_field(
+        30, 90, min=5, max=100, integer=True, doc="JPEG quality of a compressed image"
+    )
 
 
 @dataclass(frozen=True)

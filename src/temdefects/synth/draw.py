@@ -412,6 +412,55 @@ def vignette(image: np.ndarray, v: dict, coords: tuple) -> None:
     image *= r
 
 
+def bend_contour(image: np.ndarray, band: dict, coords: tuple) -> None:
+    """Darken a band along a circle: ``1 - depth * exp(-d**2 / (2 width**2))``.
+
+    ``d`` is the distance from the circle of ``radius`` around ``centre``. Applied
+    after the lines are drawn, it lowers their contrast inside the band, as a
+    bend contour or a thicker area does in a real frame.
+    """
+    xx, yy = coords
+    cx, cy = band["centre"]
+    d = np.hypot(xx - np.float32(cx), yy - np.float32(cy))
+    d -= np.float32(band["radius"])
+    d /= np.float32(band["width"])
+    d *= d
+    d *= np.float32(-0.5)
+    np.exp(d, out=d)
+    d *= np.float32(band["depth"])
+    np.subtract(1.0, d, out=d)
+    image *= d
+
+
+def shade(image: np.ndarray, artifacts: dict, coords: tuple | None) -> None:
+    """A scene's bend contours, then its vignetting, in place (after the defects)."""
+    for band in artifacts.get("bend_contours", []):
+        bend_contour(image, band, coords)
+    if artifacts["vignetting"]:
+        vignette(image, artifacts["vignetting"], coords)
+
+
+def needs_coords(artifacts: dict) -> bool:
+    """Whether :func:`shade` or a grain boundary needs :func:`pixel_coords`."""
+    return bool(
+        artifacts["grain_boundary"] or artifacts["vignetting"] or artifacts.get("bend_contours")
+    )
+
+
+def compressed(image: np.ndarray, artifacts: dict) -> np.ndarray:
+    """The final uint8 image, JPEG-compressed when the scene says so."""
+    quality = artifacts.get("jpeg_quality")
+    return jpeg(image, quality) if quality else image
+
+
+def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
+    """``image`` (uint8) compressed to JPEG at ``quality`` and decoded again."""
+    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:
+        raise RuntimeError("JPEG encoding failed")
+    return cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+
+
 def add_noise(image: np.ndarray, noise: dict) -> np.ndarray:
     """Add Gaussian noise of std ``sigma`` (after smoothing with ``blur`` px)."""
     rng = np.random.default_rng(noise["seed"])

@@ -269,7 +269,7 @@ def sample_traces(
 
 
 def sample_artifacts(cfg, shape_hw: tuple[int, int], rng: np.random.Generator) -> dict:
-    """Dirt particles, an optional grain boundary and optional vignetting."""
+    """Dirt particles, an optional grain boundary, vignetting, bend contours and JPEG."""
     h, w = shape_hw
     dirt = []
     for _ in range(cfg.dirt.sample(rng)):
@@ -300,4 +300,28 @@ def sample_artifacts(cfg, shape_hw: tuple[int, int], rng: np.random.Generator) -
             "strength": cfg.vignetting_strength.sample(rng),
             "power": rng.uniform(2.0, 4.0),
         }
-    return {"dirt": dirt, "grain_boundary": gb, "vignetting": vignetting}
+    out = {"dirt": dirt, "grain_boundary": gb, "vignetting": vignetting}
+    # Each drawn only when on, so that older presets replay unchanged.
+    if cfg.bend_contours.hi > 0:
+        out["bend_contours"] = [
+            _bend_contour(cfg, shape_hw, rng) for _ in range(cfg.bend_contours.sample(rng))
+        ]
+    if cfg.jpeg_probability > 0 and rng.random() < cfg.jpeg_probability:
+        out["jpeg_quality"] = int(cfg.jpeg_quality.sample(rng))
+    return out
+
+
+def _bend_contour(cfg, shape_hw: tuple[int, int], rng: np.random.Generator) -> dict:
+    """A broad dark band along a circle arc of large radius through the image."""
+    h, w = shape_hw
+    diagonal = float(np.hypot(h, w))
+    radius = diagonal * rng.uniform(0.4, 3.0)
+    through = np.array([rng.uniform(0, w), rng.uniform(0, h)])
+    angle = rng.uniform(0.0, 2.0 * np.pi)
+    centre = through + radius * np.array([np.cos(angle), np.sin(angle)])
+    return {
+        "centre": [float(centre[0]), float(centre[1])],
+        "radius": radius,
+        "width": cfg.bend_contour_width.sample(rng),
+        "depth": cfg.bend_contour_depth.sample(rng),
+    }

@@ -218,10 +218,8 @@ def render_scene(
     shape = tuple(scene["shape"])
     image = render_background(scene, backgrounds=backgrounds)
     art = scene["artifacts"]
-    # Full-image pixel coordinates, only when a half-plane, a band or vignetting needs them.
-    needs_coords = (
-        art["grain_boundary"] or art["vignetting"] or any(t["band"] for t in scene["traces"])
-    )
+    # Full-image pixel coordinates, only when a half-plane, a band or shading needs them.
+    needs_coords = draw.needs_coords(art) or any(t["band"] for t in scene["traces"])
     coords = draw.pixel_coords(shape) if needs_coords else None
     if art["grain_boundary"]:
         draw.draw_grain_boundary(image, art["grain_boundary"], coords)
@@ -253,8 +251,7 @@ def render_scene(
         )
         lines.append([resample(seg, 1.0) for seg in visible_segments(curve, shape)])
 
-    if art["vignetting"]:
-        draw.vignette(image, art["vignetting"], coords)
+    draw.shade(image, art, coords)
     if dw["noise"]:
         image = draw.add_noise(image, dw["noise"])
     # In place (image is this function's own array): the same float32 steps as
@@ -262,7 +259,7 @@ def render_scene(
     np.clip(image, 0.0, 1.0, out=image)
     image *= np.float32(255.0)
     image += np.float32(0.5)
-    out = image.astype(np.uint8)
+    out = draw.compressed(image.astype(np.uint8), art)
     return Sample(image=out, masks=masks, lines=lines, scene=scene)
 
 

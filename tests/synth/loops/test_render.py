@@ -123,3 +123,17 @@ def test_bad_scenes_are_refused():
         render_loop_scene({**scene, "format": "other/1"})
     with pytest.raises(ConfigError, match=r"defects\[0\]"):
         render_loop_scene(flat_scene([defect(cx=500.0, cy=500.0)]))
+
+
+def test_bend_contour_and_jpeg_shade_loop_images_but_not_their_labels():
+    scene = flat_scene([defect()])
+    plain = render_loop_scene(scene)
+    art = {
+        **scene["artifacts"],
+        "bend_contours": [{"centre": [32.0, -900.0], "radius": 932.0, "width": 6.0, "depth": 0.4}],
+        "jpeg_quality": 30,
+    }
+    shaded = render_loop_scene({**scene, "artifacts": art})
+    assert np.array_equal(shaded.masks, plain.masks) and shaded.labels == plain.labels
+    rows = shaded.image.astype(float).mean(axis=1) / plain.image.astype(float).mean(axis=1)
+    assert rows[30:34].mean() < 0.75 and rows[:4].mean() > 0.95  # dark along row 32

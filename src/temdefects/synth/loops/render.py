@@ -193,9 +193,7 @@ def render_loop_scene(scene: dict, *, backgrounds: str | os.PathLike | None = No
     # from float64, so a replay is exact whatever the BLAS threading.
     image = render_background(scene, backgrounds=backgrounds)
     art = scene["artifacts"]
-    coords = None
-    if art["grain_boundary"] or art["vignetting"]:
-        coords = draw.pixel_coords(shape)
+    coords = draw.pixel_coords(shape) if draw.needs_coords(art) else None
     if art["grain_boundary"]:
         draw.draw_grain_boundary(image, art["grain_boundary"], coords)
     for particle in art["dirt"]:
@@ -224,11 +222,11 @@ def render_loop_scene(scene: dict, *, backgrounds: str | os.PathLike | None = No
                 "mask": k,
             }
         )
-    if art["vignetting"]:
-        draw.vignette(image, art["vignetting"], coords)
+    draw.shade(image, art, coords)
     if scene.get("invert", False):  # HAADF-like: bright defects on a dark background
         image = np.float32(1.0) - np.clip(image, 0.0, 1.0)
     if scene["noise"]:
         image = draw.add_noise(image, scene["noise"])
     out = (np.clip(image, 0.0, 1.0) * np.float32(255.0) + np.float32(0.5)).astype(np.uint8)
+    out = draw.compressed(out, art)
     return LoopSample(image=out, labels=labels, masks=masks, scene=scene)
