@@ -1,12 +1,18 @@
-"""Dislocation models shipped with the package, and the names ``--model`` takes.
+"""Models shipped with the package, and the names ``--model`` takes.
 
 Kept free of heavy imports: the command line resolves a name while it parses.
+The dislocation models' names live here; the particle models
+(:mod:`temdefects.particles.pipeline`) and the loop model
+(:mod:`temdefects.loops.model`) find their folders with the same helpers.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Container
 from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
 
 #: Built-in name -> folder under ``temdefects/models/``.
 BUILTIN_MODELS = {"default": "default", "insitu": "insitu"}
@@ -17,13 +23,37 @@ MODEL_HELP = (
 )
 
 
+def shipped_model_path(room: str, folder: str) -> Path:
+    """Folder ``temdefects/<room>/<folder>`` of a model shipped with the package.
+
+    >>> shipped_model_path("models", "insitu").parts[-3:]
+    ('temdefects', 'models', 'insitu')
+    """
+    return _PACKAGE / room / folder
+
+
+def resolve_model_path(
+    path: str | os.PathLike | None, builtins: Container[str], shipped: Callable[..., Path]
+) -> Path:
+    """The folder ``path`` names: a folder, a name in ``builtins``, or None (the default).
+
+    ``shipped()`` gives the default folder, ``shipped(name)`` a built-in's.
+    A folder of that name in the working directory wins over the built-in.
+    """
+    if path is None:
+        return shipped()
+    if str(path) in builtins and not Path(path).is_dir():
+        return shipped(str(path))
+    return Path(path)
+
+
 def default_model_path(name: str = "default") -> Path:
     """Folder of a model shipped with the package (:data:`BUILTIN_MODELS`).
 
     >>> default_model_path().name, default_model_path("insitu").name
     ('default', 'insitu')
     """
-    return Path(__file__).resolve().parent / "models" / BUILTIN_MODELS[name]
+    return shipped_model_path("models", BUILTIN_MODELS[name])
 
 
 def model_path(path: str | os.PathLike | None) -> Path:
@@ -34,11 +64,7 @@ def model_path(path: str | os.PathLike | None) -> Path:
     >>> model_path("insitu") == default_model_path("insitu"), str(model_path("runs/x"))
     (True, 'runs/x')
     """
-    if path is None:
-        return default_model_path()
-    if str(path) in BUILTIN_MODELS and not Path(path).is_dir():
-        return default_model_path(str(path))
-    return Path(path)
+    return resolve_model_path(path, BUILTIN_MODELS, default_model_path)
 
 
 def model_argument(value: str) -> str:

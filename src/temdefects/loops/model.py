@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 
 from temdefects import __version__
+from temdefects.builtin_models import shipped_model_path
 from temdefects.errors import InputFileError
 from temdefects.io import jsonfile as strict_json
 from temdefects.io.atomic import atomic_write_bytes, atomic_write_text
@@ -38,7 +39,7 @@ class LoopModel:
 
 def default_loop_model_path() -> Path:
     """The model shipped with the package (``temdefects/loops/default``)."""
-    return Path(__file__).resolve().parent / "default"
+    return shipped_model_path("loops", "default")
 
 
 def save_loop_model(

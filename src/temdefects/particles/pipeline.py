@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage as ndi
 
+from temdefects.builtin_models import resolve_model_path, shipped_model_path
 from temdefects.errors import ConfigError, InputFileError
 from temdefects.particles.config import FeatureConfig, InstanceConfig
 
@@ -96,7 +97,7 @@ def default_particle_model_path(name: str = "hrtem") -> Path:
     >>> default_particle_model_path().name, default_particle_model_path("haadf").name
     ('default', 'haadf')
     """
-    return Path(__file__).resolve().parent / BUILTIN_PARTICLE_MODELS[name]
+    return shipped_model_path("particles", BUILTIN_PARTICLE_MODELS[name])
 
 
 def particle_model_path(path: str | os.PathLike | None) -> Path:
@@ -104,11 +105,7 @@ def particle_model_path(path: str | os.PathLike | None) -> Path:
 
     A folder of that name in the working directory wins over the built-in.
     """
-    if path is None:
-        return default_particle_model_path()
-    if str(path) in BUILTIN_PARTICLE_MODELS and not Path(path).is_dir():
-        return default_particle_model_path(str(path))
-    return Path(path)
+    return resolve_model_path(path, BUILTIN_PARTICLE_MODELS, default_particle_model_path)
 
 
 def load_particle_model(

@@ -295,11 +295,20 @@ def pixel_coords(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     return xx, yy
 
 
+def line_normal(x0: float, y0: float, x1: float, y1: float) -> tuple[float, float]:
+    """Unit normal of the segment from ``(x0, y0)`` to ``(x1, y1)``: its direction turned +90 deg.
+
+    >>> line_normal(0.0, 0.0, 2.0, 0.0)
+    (-0.0, 1.0)
+    """
+    length = float(np.hypot(x1 - x0, y1 - y0))
+    return -(y1 - y0) / length, (x1 - x0) / length
+
+
 def signed_distance(line: list, xx: np.ndarray, yy: np.ndarray) -> np.ndarray:
     """Signed distance of pixels to the infinite line through ``[x0, y0, x1, y1]``."""
     x0, y0, x1, y1 = line
-    length = np.hypot(x1 - x0, y1 - y0)
-    nx, ny = -(y1 - y0) / length, (x1 - x0) / length
+    nx, ny = line_normal(x0, y0, x1, y1)
     return (xx - np.float32(x0)) * np.float32(nx) + (yy - np.float32(y0)) * np.float32(ny)
 
 
@@ -322,8 +331,7 @@ def draw_straight(
     """
     h, w = image.shape
     x0, y0, x1, y1 = line
-    length = float(np.hypot(x1 - x0, y1 - y0))
-    nx, ny = -(y1 - y0) / length, (x1 - x0) / length
+    nx, ny = line_normal(x0, y0, x1, y1)
     c = -(nx * x0 + ny * y0)  # signed distance = nx * x + ny * y + c
     reach = width / 2 + 0.5 + 3.0 * blur  # coverage is 0 (or negligible) beyond
     if abs(ny) >= abs(nx):  # mostly horizontal: a few rows per column

@@ -196,9 +196,9 @@ def draw_trace_line(image: np.ndarray, line: list, trace: dict) -> None:
     draw.draw_straight(image, line, trace["contrast"], trace["width"], modulation, blur)
     if trace.get("flank"):
         x0, y0, x1, y1 = line
-        length = float(np.hypot(x1 - x0, y1 - y0))
         shift = trace["width"] + 2.0 * blur  # beside the line, on the side the sign picks
-        nx, ny = -(y1 - y0) / length * shift, (x1 - x0) / length * shift
+        nx, ny = draw.line_normal(x0, y0, x1, y1)
+        nx, ny = nx * shift, ny * shift
         if trace["flank"] < 0:
             nx, ny = -nx, -ny
         side = [x0 + nx, y0 + ny, x1 + nx, y1 + ny]
