@@ -24,10 +24,10 @@ def test_insitu_folder_is_complete_small_and_reproducible():
     record = json.loads((FOLDER / "config.json").read_text())
     assert record["model"]["n_masks"] == 1
     assert record["input"]["flatten"] == 0  # trained on generated frames as drawn
-    assert record["postprocess"]["chosen_on"].endswith("twip-like5/testset")  # synthetic only
-    assert record["training"]["train_config"]["name"] == "dislocations-twip-like5"
+    assert record["postprocess"]["chosen_on"].endswith("twip-like5b/testset")  # synthetic only
+    assert record["training"]["train_config"]["name"] == "dislocations-twip-like5b"
     card = (FOLDER / "README.md").read_text()
-    for config in ("configs/dislocations-twip-like5.yaml", "configs/synth-twip-like5.yaml"):
+    for config in ("configs/dislocations-twip-like5b.yaml", "configs/synth-twip-like5.yaml"):
         assert config in card and (ROOT / config).is_file()
 
 
