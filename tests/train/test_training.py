@@ -171,6 +171,7 @@ def test_learning_rate_schedule():
         "dislocations-twip-like4",
         "dislocations-twip-like5",
         "dislocations-twip-like5b",
+        "dislocations-twip-like5c",
         "dislocations-twip-like6",
     ],
 )
