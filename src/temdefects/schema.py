@@ -64,12 +64,45 @@ def num_field(
     min: float | None = None,
     max: float | None = None,
     integer: bool = False,
+    exclusive_min: bool = False,
     doc: str = "",
 ):
-    """A scalar number field with bounds."""
+    """A scalar number field with bounds (``exclusive_min``: strictly above ``min``)."""
     return field(
         default=default,
-        metadata={"kind": "number", "min": min, "max": max, "integer": integer, "doc": doc},
+        metadata={
+            "kind": "number",
+            "min": min,
+            "max": max,
+            "integer": integer,
+            "exclusive_min": exclusive_min,
+            "doc": doc,
+        },
+    )
+
+
+def nums_field(
+    default: Sequence[float],
+    *,
+    min: float | None = None,
+    max: float | None = None,
+    integer: bool = False,
+    exclusive_min: bool = False,
+    length: int | None = None,
+    doc: str = "",
+):
+    """A non-empty list of bounded numbers (exactly ``length`` of them when given)."""
+    return field(
+        default=tuple(default),
+        metadata={
+            "kind": "numbers",
+            "min": min,
+            "max": max,
+            "integer": integer,
+            "exclusive_min": exclusive_min,
+            "length": length,
+            "doc": doc,
+        },
     )
 
 
@@ -125,6 +158,8 @@ def _check_bounds(value: float, meta: Mapping, path: str) -> None:
     lo, hi = meta.get("min"), meta.get("max")
     if not math.isfinite(value):
         raise ConfigError(f"{path}: must be a finite number, got {value!r}")
+    if lo is not None and meta.get("exclusive_min") and value <= lo:
+        raise ConfigError(f"{path}: must be > {lo}, got {value!r}")
     if lo is not None and value < lo:
         raise ConfigError(f"{path}: must be >= {lo}, got {value!r}")
     if hi is not None and value > hi:
@@ -162,6 +197,17 @@ def _parse_value(value: Any, meta: Mapping, path: str) -> Any:
         return Range(lo, hi, bool(meta.get("integer")))
     if kind == "number":
         return _parse_number(value, meta, path)
+    if kind == "numbers":
+        n = meta.get("length")
+        if (
+            isinstance(value, str)
+            or not isinstance(value, Sequence)
+            or not value
+            or (n is not None and len(value) != n)
+        ):
+            want = f"a list of {n} numbers" if n else "a non-empty list of numbers"
+            raise ConfigError(f"{path}: expected {want}, got {value!r}")
+        return tuple(_parse_number(v, meta, f"{path}[{i}]") for i, v in enumerate(value))
     if kind == "bool":
         if not isinstance(value, bool):
             raise ConfigError(f"{path}: expected true or false, got {value!r}")
@@ -236,6 +282,39 @@ def parse_section(cls, data: Any, path: str):
     return obj
 
 
+def check_fields(obj: Any, path: str) -> None:
+    """Check the fields of a built frozen dataclass ``obj`` as :func:`parse_section` would.
+
+    For configurations that code also builds directly (``DetectorConfig(nms=0.4)``):
+    call it from ``__post_init__`` so both ways meet the same declarations.
+    Values are normalised in place as parsing does (lists to tuples, numbers
+    to ``float`` or ``int``); sections are left to their own classes.
+
+    Examples
+    --------
+    >>> from dataclasses import dataclass
+    >>> @dataclass(frozen=True)
+    ... class Box:
+    ...     side: float = num_field(1.0, min=0.0)
+    ...     def __post_init__(self):
+    ...         check_fields(self, "box")
+    >>> Box(side=2).side
+    2.0
+    >>> Box(side=-1)
+    Traceback (most recent call last):
+    ...
+    temdefects.errors.ConfigError: box.side: must be >= 0.0, got -1.0
+    """
+    for f in fields(obj):
+        if f.metadata.get("kind") in (None, "section"):
+            continue
+        value = getattr(obj, f.name)
+        if isinstance(value, Range):
+            value = value.to_json()
+        where = f"{path}.{f.name}" if path else f.name
+        object.__setattr__(obj, f.name, _parse_value(value, f.metadata, where))
+
+
 def to_plain(obj: Any) -> Any:
     """Convert a configuration object to JSON/YAML-compatible plain data."""
     if isinstance(obj, Range):
@@ -274,11 +353,13 @@ def describe(cls, prefix: str = "") -> list[tuple[str, str, str]]:
 __all__ = [
     "Range",
     "bool_field",
+    "check_fields",
     "choice_field",
     "choices_field",
     "deep_merge",
     "describe",
     "num_field",
+    "nums_field",
     "parse_section",
     "prob_field",
     "rng_field",

@@ -23,7 +23,7 @@ from temdefects.loops.train_data import BoxImage, crop_sample, transform_boxes
 def test_config_round_trip_and_errors():
     cfg = DetectorConfig(input_size=256, channels="raw")
     assert detector_config_from_dict(cfg.to_dict()) == cfg
-    with pytest.raises(ConfigError, match="unknown key"):
+    with pytest.raises(ConfigError, match="detector.depth: unknown parameter"):
         detector_config_from_dict({"depth": 3})
     with pytest.raises(ConfigError, match="backbone"):
         DetectorConfig(backbone="vgg99")

@@ -57,7 +57,7 @@ def test_config_errors_name_the_field():
         loop_train_config({"data": {"boxes": "b"}})
     with pytest.raises(ConfigError, match="data.crop"):
         loop_train_config({"data": {"synth": ["a"], "crop": 8}})
-    with pytest.raises(ConfigError, match="detector: unknown key"):
+    with pytest.raises(ConfigError, match="detector.depth: unknown parameter"):
         loop_train_config({"data": {"synth": ["a"]}, "detector": {"depth": 1}})
     with pytest.raises(ConfigError, match="seed"):
         loop_train_config({"data": {"synth": ["a"]}, "seed": -1})

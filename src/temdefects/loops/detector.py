@@ -16,7 +16,7 @@ the training size are detected in tiles. Boxes are mapped back to the input's px
 from __future__ import annotations
 
 import types
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -24,7 +24,17 @@ import torch
 from torch import nn
 
 from temdefects.errors import ConfigError
-from temdefects.schema import to_plain
+from temdefects.schema import (
+    bool_field,
+    check_fields,
+    choice_field,
+    num_field,
+    nums_field,
+    parse_section,
+    prob_field,
+    strs_field,
+    to_plain,
+)
 from temdefects.synth.loops.config import CLASSES
 
 __all__ = [
@@ -47,120 +57,110 @@ CLAHE_TILE = 64  # px per CLAHE tile side
 INFERENCE_SETTINGS = ("scale", "nms", "detections_per_image", "nested", "class_agnostic")
 
 
+_TRUNKS = {
+    "resnet18": [64, 128, 256, 512],
+    "resnet34": [64, 128, 256, 512],
+    "resnet50": [256, 512, 1024, 2048],
+}
+
+
 @dataclass(frozen=True)
 class DetectorConfig:
     """Architecture and input settings of a loop detector (stored with the weights).
 
-    Attributes
-    ----------
-    backbone : {"resnet18", "resnet34", "resnet50"}
-        torchvision ResNet trunk, random initialisation.
-    fpn_channels : int
-        Channels of every feature-pyramid level.
-    representation : int
-        Width of the two fully connected layers of the box head.
-    anchor_sizes : tuple of int
-        One anchor size (px) per pyramid level, strides 4, 8, 16, 32, 64.
-    aspect_ratios : tuple of float
-        Anchor height/width ratios at every level.
-    input_size : int
-        Longer side (px) images are resized to before detection; 0 = native.
-    channels : {"raw-clahe-blur", "raw"}
-        The paper's three channels, or the raw image three times.
-    classes : tuple of str
-        Class names of the detector's outputs 1..K (0 is background).
-    detections_per_image : int
-        Most boxes kept per image after non-maximum suppression.
-    nms : float
-        IoU of the non-maximum suppression.
-    nested : float
-        A box of which at least this fraction (of the smaller box's area) is
-        shared with a higher-scoring box is dropped: one blob boxed twice, once
-        whole and once by its core, counts once (0: off).
-    class_agnostic : bool
-        One box per proposal instead of one per class: its score is the
-        probability that it is a defect of any class (1 - p(background)), its
-        class the most likely one, and non-maximum suppression runs across
-        classes. Faster R-CNN's per-class boxes split an ambiguous defect
-        (a small loop or a large dot) into two or three boxes with part of
-        the probability each; the agnostic score keeps it whole.
-    scale : {"longer-side", "auto"}
-        Working scale when none is asked for: longer side to ``input_size``,
-        or chosen from each image (:mod:`temdefects.loops.tiling`).
+    Each field declares its kind, bounds and meaning (:mod:`temdefects.schema`);
+    they are checked both when the section is parsed from a mapping
+    (:func:`detector_config_from_dict`) and when code builds one directly.
     """
 
-    backbone: str = "resnet18"
-    fpn_channels: int = 128
-    representation: int = 512
-    anchor_sizes: tuple = (8, 16, 32, 64, 128)
-    aspect_ratios: tuple = (0.5, 1.0, 2.0)
-    input_size: int = 512
-    channels: str = "raw-clahe-blur"
-    classes: tuple = field(default=CLASSES)
-    detections_per_image: int = 300
-    nms: float = 0.5
-    scale: str = "longer-side"
-    nested: float = 0.0
-    class_agnostic: bool = False
+    backbone: str = choice_field(
+        "resnet18", tuple(_TRUNKS), doc="torchvision ResNet trunk, random initialisation"
+    )
+    fpn_channels: int = num_field(
+        128, min=8, integer=True, doc="channels of every feature-pyramid level"
+    )
+    representation: int = num_field(
+        512, min=8, integer=True, doc="width of the two fully connected layers of the box head"
+    )
+    anchor_sizes: tuple = nums_field(
+        (8, 16, 32, 64, 128),
+        min=1,
+        integer=True,
+        length=5,
+        doc="one anchor size (px) per pyramid level, strides 4, 8, 16, 32, 64",
+    )
+    aspect_ratios: tuple = nums_field(
+        (0.5, 1.0, 2.0),
+        min=0.0,
+        exclusive_min=True,
+        doc="anchor height/width ratios at every level",
+    )
+    input_size: int = num_field(
+        512,
+        min=0,
+        integer=True,
+        doc="longer side (px) images are resized to before detection: 0 (native) or >= 64",
+    )
+    channels: str = choice_field(
+        "raw-clahe-blur", CHANNELS, doc="the paper's three channels, or the raw image three times"
+    )
+    classes: tuple = strs_field(
+        CLASSES,
+        doc=f"class names of the outputs 1..K (0 is background), out of {', '.join(CLASSES)}",
+    )
+    detections_per_image: int = num_field(
+        300, min=1, integer=True, doc="most boxes kept per image after non-maximum suppression"
+    )
+    nms: float = num_field(
+        0.5, min=0.0, max=1.0, exclusive_min=True, doc="IoU of the non-maximum suppression"
+    )
+    scale: str = choice_field(
+        "longer-side",
+        SCALES,
+        doc="working scale when none is asked for: longer side to input_size, or chosen "
+        "from each image (temdefects.loops.tiling)",
+    )
+    nested: float = prob_field(
+        0.0,
+        doc="a box of which at least this fraction (of the smaller box's area) is shared "
+        "with a higher-scoring box is dropped: one blob boxed twice, once whole and once "
+        "by its core, counts once (0: off)",
+    )
+    class_agnostic: bool = bool_field(
+        False,
+        doc="one box per proposal instead of one per class: its score is the probability "
+        "that it is a defect of any class (1 - p(background)), its class the most likely "
+        "one, and non-maximum suppression runs across classes. Faster R-CNN's per-class "
+        "boxes split an ambiguous defect (a small loop or a large dot) into two or three "
+        "boxes with part of the probability each; the agnostic score keeps it whole",
+    )
 
     def __post_init__(self) -> None:
-        if self.backbone not in _TRUNKS:
-            raise ConfigError(
-                f"detector.backbone: expected one of {', '.join(_TRUNKS)}, got {self.backbone!r}"
-            )
-        if self.channels not in CHANNELS:
-            raise ConfigError(
-                f"detector.channels: expected one of {', '.join(CHANNELS)}, got {self.channels!r}"
-            )
-        if len(self.anchor_sizes) != 5 or min(self.anchor_sizes) <= 0:
-            raise ConfigError("detector.anchor_sizes: expected 5 positive sizes (one per level)")
-        if not self.aspect_ratios or min(self.aspect_ratios) <= 0:
-            raise ConfigError("detector.aspect_ratios: expected positive ratios")
-        if self.input_size < 0 or (0 < self.input_size < 64):
+        check_fields(self, "detector")
+        # what the field declarations cannot say
+        if 0 < self.input_size < 64:
             raise ConfigError(f"detector.input_size: expected 0 or >= 64, got {self.input_size}")
         for name in self.classes:
             if name not in CLASSES:
                 raise ConfigError(f"detector.classes: unknown class {name!r}")
-        if self.fpn_channels < 8 or self.representation < 8 or self.detections_per_image < 1:
-            raise ConfigError("detector: fpn_channels, representation and detections too small")
-        if self.scale not in SCALES:
-            raise ConfigError(
-                f"detector.scale: expected one of {', '.join(SCALES)}, got {self.scale!r}"
-            )
-        if not 0 < self.nms <= 1:
-            raise ConfigError(f"detector.nms: expected an IoU in (0, 1], got {self.nms}")
-        if not 0 <= self.nested <= 1:
-            raise ConfigError(f"detector.nested: expected a fraction in [0, 1], got {self.nested}")
-        if not isinstance(self.class_agnostic, bool):
-            raise ConfigError(
-                f"detector.class_agnostic: expected true or false, got {self.class_agnostic!r}"
-            )
 
     def to_dict(self) -> dict:
         return to_plain(self)
 
 
 def detector_config_from_dict(data: dict | None) -> DetectorConfig:
-    """A :class:`DetectorConfig` from a mapping; unknown keys are an error."""
-    data = dict(data or {})
-    known = {f.name for f in fields(DetectorConfig)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ConfigError(f"detector: unknown key(s) {', '.join(unknown)}")
-    for key in ("anchor_sizes", "aspect_ratios", "classes"):
-        if key in data:
-            data[key] = tuple(data[key])
-    try:
-        return DetectorConfig(**data)
-    except TypeError as exc:
-        raise ConfigError(f"detector: {exc}") from None
+    """A :class:`DetectorConfig` from a (partial) mapping; errors name the dotted field.
 
-
-_TRUNKS = {
-    "resnet18": [64, 128, 256, 512],
-    "resnet34": [64, 128, 256, 512],
-    "resnet50": [256, 512, 1024, 2048],
-}
+    Examples
+    --------
+    >>> detector_config_from_dict({"nms": 0.4, "anchor_sizes": [4, 8, 16, 32, 64]}).anchor_sizes
+    (4, 8, 16, 32, 64)
+    >>> detector_config_from_dict({"nms": 0})
+    Traceback (most recent call last):
+    ...
+    temdefects.errors.ConfigError: detector.nms: must be > 0.0, got 0.0
+    """
+    return parse_section(DetectorConfig, data, "detector")
 
 
 def build_detector(config: DetectorConfig | dict | None = None) -> nn.Module:

@@ -1,8 +1,8 @@
 """Typed configuration of ``temdefects loops train``.
 
-Data and optimiser sections are frozen dataclasses parsed by
-:mod:`temdefects.schema` (errors name the dotted field); the ``detector``
-section is a :class:`temdefects.loops.detector.DetectorConfig`. The resolved
+Frozen dataclasses parsed by :mod:`temdefects.schema` (errors name the
+dotted field); the ``detector`` section is a
+:class:`temdefects.loops.detector.DetectorConfig`. The resolved
 configuration is stored in the model folder, so a model folder says how it
 was made.
 """
@@ -12,14 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from temdefects.errors import ConfigError
-from temdefects.loops.detector import DetectorConfig, detector_config_from_dict
+from temdefects.loops.detector import DetectorConfig
 from temdefects.schema import (
     Range,
     choice_field,
-    deep_merge,
     num_field,
     parse_section,
     rng_field,
+    section_field,
     str_field,
     strs_field,
     to_plain,
@@ -117,25 +117,37 @@ class LoopOptimConfig:
 class LoopTrainConfig:
     """Everything that rebuilds a loop detector."""
 
-    name: str = "loops"
-    seed: int = 0
-    device: str = "cpu"
-    init: str | None = None
-    detector: DetectorConfig = DetectorConfig()
-    data: LoopDataConfig = LoopDataConfig()
-    optim: LoopOptimConfig = LoopOptimConfig()
+    name: str = str_field("loops", nullable=False, doc="label of the run")
+    seed: int = num_field(
+        0,
+        min=0,
+        max=2**62,
+        integer=True,
+        doc="seed of every random step; it also draws the validation share of the real list",
+    )
+    device: str = str_field("cpu", nullable=False, doc="cpu, cuda, cuda:N or auto")
+    init: str | None = str_field(
+        None,
+        doc="loop model folder to fine-tune (same detector architecture), another temdefects "
+        "model folder whose ResNet encoder starts the trunk, or null (random start)",
+    )
+    detector: DetectorConfig = section_field(DetectorConfig)
+    data: LoopDataConfig = section_field(LoopDataConfig)
+    optim: LoopOptimConfig = section_field(LoopOptimConfig)
 
     def to_dict(self) -> dict:
         return to_plain(self)
+
+    def validate(self, path: str) -> None:
+        # the default data section names no images, so it is checked even when left out
+        self.data.validate(f"{path}.data" if path else "data")
 
 
 def loop_train_config(data: dict | None = None) -> LoopTrainConfig:
     """Parse a (partial) mapping over the defaults; errors name the dotted field.
 
-    ``init`` names a loop model folder to fine-tune (same detector settings),
-    another temdefects model folder whose ResNet encoder starts the
-    detector's trunk (this project's own pre-training, e.g. the dislocation
-    model), or None for a random start.
+    Missing keys keep their defaults, unknown keys are errors, and the ``data``
+    section must name generated folders and/or real boxes even when left out.
 
     Examples
     --------
@@ -147,28 +159,4 @@ def loop_train_config(data: dict | None = None) -> LoopTrainConfig:
     ...
     temdefects.errors.ConfigError: optim.lr: must be >= 1e-08, got 0.0
     """
-    merged = deep_merge(LoopTrainConfig().to_dict(), data or {})
-    known = {"name", "seed", "device", "init", "detector", "data", "optim"}
-    unknown = sorted(set(merged) - known)
-    if unknown:
-        raise ConfigError(
-            f"{unknown[0]}: unknown parameter (known here: {', '.join(sorted(known))})"
-        )
-    seed = merged["seed"]
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ConfigError(f"seed: expected an integer >= 0, got {seed!r}")
-    for key in ("name", "device"):
-        if not isinstance(merged[key], str) or not merged[key]:
-            raise ConfigError(f"{key}: expected a non-empty string, got {merged[key]!r}")
-    if merged["init"] is not None and not isinstance(merged["init"], str):
-        raise ConfigError(f"init: expected a model folder or null, got {merged['init']!r}")
-    optim = parse_section(LoopOptimConfig, merged["optim"], "optim")
-    return LoopTrainConfig(
-        name=merged["name"],
-        seed=seed,
-        device=merged["device"],
-        init=merged["init"],
-        detector=detector_config_from_dict(merged["detector"]),
-        data=parse_section(LoopDataConfig, merged["data"], "data"),
-        optim=optim,
-    )
+    return parse_section(LoopTrainConfig, data, "")
