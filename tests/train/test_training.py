@@ -173,6 +173,7 @@ def test_learning_rate_schedule():
         "dislocations-twip-like5b",
         "dislocations-twip-like5c",
         "dislocations-twip-like6",
+        "dislocations-twip-like6b",
     ],
 )
 def test_committed_dislocation_configs_parse(name):
