@@ -64,7 +64,11 @@ REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "disloc
 
 
 def stroke_paths(label_path: Path) -> list:
-    label = cv2.imread(str(label_path), cv2.IMREAD_GRAYSCALE)
+    return label_paths(cv2.imread(str(label_path), cv2.IMREAD_GRAYSCALE))
+
+
+def label_paths(label: np.ndarray) -> list:
+    """One ordered skeleton path per hand stroke of a stroke image (dark strokes)."""
     paths = []
     for mask in strokes_to_masks(label, dark=True, min_size=10):
         path = longest_path(skeletonize_mask(mask))

@@ -36,8 +36,7 @@ import cv2
 import numpy as np
 from scipy import ndimage as ndi
 
-from temdefects.geometry import longest_path, skeletonize_mask
-from temdefects.io.labels import strokes_to_masks
+from realdata_dislocations import label_paths
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "dislocations"
 
@@ -56,8 +55,7 @@ OFFSETS = np.arange(-8, 9)
 def best_offsets(lc: np.ndarray, label: np.ndarray) -> list:
     """Per stroke, the normal offset (px) with the darkest mean local contrast."""
     out = []
-    for mask in strokes_to_masks(label, dark=True, min_size=10):
-        path = longest_path(skeletonize_mask(mask)).astype(np.float64)
+    for path in label_paths(label):
         if len(path) < 10:
             continue
         tangent = np.gradient(path, axis=0)
