@@ -157,8 +157,15 @@ def adapted(
     reuse: bool,
     bf16: bool = False,
     network: dict | None = None,
+    refit: bool = False,
 ) -> dict:
-    """Fine-tuned and from-scratch models on the train slices; returns their folders."""
+    """Fine-tuned and from-scratch models on the train slices; returns their folders.
+
+    With ``refit`` the from-scratch model and a second fine-tuned one are
+    trained again on all 45 train slices for the epochs chosen on the 9
+    held-out ones (``finetune_particle_model(refit=True)``); the plain
+    fine-tuned model stays beside them for comparison.
+    """
     from temdefects.particles.config import particle_train_config
     from temdefects.particles.finetune import (
         finetune_particle_model,
@@ -184,10 +191,14 @@ def adapted(
         }
     )
     folders = {}
-    variants = [("finetuned", False, None), ("scratch", True, None)]
+    variants = [("finetuned", False, None, False)]
+    if refit:
+        variants.append(("finetuned-refit", False, None, True))
+    variants.append(("scratch-refit" if refit else "scratch", True, None, refit))
     if network:  # a larger network from random weights, beside the two
-        variants.append(("scratch-" + "-".join(f"{v}" for v in network.values()), True, network))
-    for name, scratch, net in variants:
+        name = "scratch-" + "-".join(f"{v}" for v in network.values())
+        variants.append((name, True, network, refit))
+    for name, scratch, net, again in variants:
         folder = out / f"model-{name}"
         if reuse and (folder / "model.safetensors").is_file():
             choice = retune_model_folder(folder, held)["instances"]
@@ -204,12 +215,15 @@ def adapted(
             scratch=scratch,
             network=net,
             overwrite=True,
+            refit=again,
             log=lambda s: None,
         )
         seg = metrics["segmentation"]
+        note = f"; refit on {metrics['refit']['images']} slices" if "refit" in metrics else ""
         print(
             f"{name}: {time.perf_counter() - start:.0f} s, held-out train-slice Dice "
-            f"{seg['test_dice']:.3f} at epoch {seg['epoch']}; instances {metrics['instances']}"
+            f"{seg['test_dice']:.3f} at epoch {seg['epoch']}{note}; instances "
+            f"{metrics['instances']}"
         )
         folders[name] = folder
     return folders
@@ -251,6 +265,11 @@ def main() -> int:
         help='also train this network from random weights, e.g. \'{"encoder": "resnet18", '
         '"decoder_base": 16}\'',
     )
+    ap.add_argument(
+        "--refit",
+        action="store_true",
+        help="also refit the adapted models on all train slices for their chosen epochs",
+    )
     add_precision_argument(ap)
     args = ap.parse_args()
     root = Path(args.root)
@@ -279,6 +298,7 @@ def main() -> int:
                 args.reuse,
                 cpu_bf16(args.precision),
                 args.scratch_network,
+                args.refit,
             )
             variants.update({k: load_particle_model(v) for k, v in folders.items()})
         for tag, m in variants.items():

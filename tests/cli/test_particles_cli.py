@@ -239,11 +239,13 @@ def test_finetune_from_images_and_masks(trained, tmp_path, capsys):
     out = tmp_path / "tuned"
     args = ["particles", "finetune", "--images", str(images), "--masks", str(masks)]
     args += ["--value", "2", "-o", str(out), "--model", str(model), "--epochs", "2"]
-    args += ["--crop", "64", "--batch-size", "4", "--precision", "bf16", "-q"]
+    args += ["--crop", "64", "--batch-size", "4", "--precision", "bf16", "--refit", "-q"]
     with one_torch_thread():
         code = main(args)
     assert code == 0, capsys.readouterr().err
-    assert "fine-tuned on 4 images (name pairing)" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "fine-tuned on 4 images (name pairing)" in printed
+    assert "then refit on all 5 images" in printed
     record = json.loads((out / "config.json").read_text())["training"]
     assert record["train_config"]["optim"]["cpu_bf16"] is True
     assert record["finetune"]["value"] == 2 and record["finetune"]["train_images"] == 4

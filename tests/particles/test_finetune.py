@@ -93,6 +93,24 @@ def test_finetune_writes_a_model_that_analyses(tmp_path, tiny_folder, tiny_model
         finetune_particle_model(base, train, test, cfg, out, log=lambda s: None)
 
 
+def test_refit_trains_again_on_all_pairs_for_the_chosen_epochs(tmp_path, tiny_folder, tiny_model):
+    images, masks = write_user_set(tmp_path / "u", tiny_folder)
+    p = read_user_pairs(images, masks, value=2).pairs
+    train, test = ArrayPairs(p.images[:4], p.labels[:4]), ArrayPairs(p.images[4:], p.labels[4:])
+    base = load_particle_model(tiny_model[0])
+    out = tmp_path / "refit"
+    cfg = tiny_train_config(optim={"epochs": 2})
+    metrics = finetune_particle_model(base, train, test, cfg, out, refit=True, log=lambda s: None)
+    epochs = metrics["segmentation"]["epoch"]
+    assert metrics["refit"] == {"epochs": epochs, "images": 5}
+    rows = (out / "log-refit.csv").read_text().splitlines()
+    assert len(rows) == epochs + 1  # header + one row per refit epoch
+    record = json.loads((out / "config.json").read_text())["training"]
+    assert record["finetune"]["refit"] == metrics["refit"] and record["best_epoch"] == epochs
+    assert json.loads((out / "metrics.json").read_text())["refit"] == metrics["refit"]
+    load_particle_model(out)
+
+
 def test_a_different_network_from_random_weights(tmp_path, tiny_folder, tiny_model):
     images, masks = write_user_set(tmp_path / "u", tiny_folder)
     p = read_user_pairs(images, masks, value=2).pairs

@@ -51,6 +51,15 @@ def test_training_a_few_steps_lowers_the_loss(tiny_folder, tmp_path):
     assert again.step_losses == losses[:2]  # seeded: the same start and the same crops
 
 
+def test_keep_last_returns_the_last_epoch(tiny_folder):
+    train, test = split_names(tiny_folder, test_fraction=0.2, test_folder=None)
+    cfg = tiny_train_config(optim={"max_steps": 2})
+    run = train_segmenter(cfg, train, test, log=lambda s: None, keep="last")
+    assert run.best["epoch"] == len(run.log) == 2
+    with pytest.raises(ValueError, match="keep must be"):
+        train_segmenter(cfg, train, test, log=lambda s: None, keep="first")
+
+
 def _weights(model):
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 

@@ -118,7 +118,8 @@ FINETUNE_EPILOG = """\
 Images and masks pair by file stem, or by sorted order when the names differ
 (each pair is checked: the particles must differ in brightness from the rest).
 The last --test-fraction of the pairs (or --val-images/--val-masks) choose the
-best epoch by Dice. The new model folder keeps the base model's classifier.
+best epoch by Dice. With --refit the model is then trained again on all pairs
+for that many epochs. The new model folder keeps the base model's classifier.
 
 example:
   temdefects particles finetune --images mine/img --masks mine/mask --value 2 -o models/mine
@@ -146,6 +147,11 @@ def _add_finetune(group) -> None:
     p.add_argument("-o", "--output", required=True, metavar="MODEL_DIR", help="new model folder")
     p.add_argument("--model", metavar="DIR|NAME", help=f"{MODEL_HELP}, to start from")
     p.add_argument("--scratch", action="store_true", help="start from random weights instead")
+    p.add_argument(
+        "--refit",
+        action="store_true",
+        help="after the held-out share has chosen the epochs, train again on all pairs",
+    )
     p.add_argument(
         "--pixel-size", type=positive_float, metavar="NM", help="nm per px of these images"
     )

@@ -127,13 +127,17 @@ def run_finetune(args) -> int:
         record=record,
         overwrite=args.overwrite,
         progress=not args.quiet,
+        refit=args.refit,
         log=lambda line: None if args.quiet else print(line, file=sys.stderr),
     )
     seg = metrics["segmentation"]
+    refit = metrics.get("refit")
     print(
         f"fine-tuned on {len(train)} images ({user.paired_by} pairing) in "
         f"{time.perf_counter() - start:.0f} s: held-out Dice {seg['test_dice']:.3f} "
-        f"(epoch {seg['epoch']}); model in {args.output}"
+        f"(epoch {seg['epoch']})"
+        + (f", then refit on all {refit['images']} images" if refit else "")
+        + f"; model in {args.output}"
     )
     return 0
 

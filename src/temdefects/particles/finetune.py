@@ -291,6 +291,7 @@ def finetune_particle_model(
     record: dict | None = None,
     overwrite: bool = False,
     progress: bool = False,
+    refit: bool = False,
     log: Callable[[str], None] = print,
 ) -> dict:
     """Train ``base``'s segmenter further on ``train``, choose the epoch on ``test``, save.
@@ -316,12 +317,20 @@ def finetune_particle_model(
         size are resampled to it; None: never resample.
     record
         Extra entries for the record (files, pairing).
+    refit
+        After the epoch and the instance settings are chosen on ``test``, train
+        once more from the same start on ``train`` and ``test`` together, for
+        that many epochs (the learning rate schedule ends there), and keep
+        the last weights: every labelled pair then teaches the model. The
+        held-out Dice reported stays the first run's; the refit's own log is
+        ``log-refit.csv`` (its Dice on ``test`` is not a held-out score).
 
     Returns
     -------
     dict
         ``{"segmentation": {"test_dice", "epoch"}, "instances": ...}``, also
-        written to ``metrics.json``.
+        written to ``metrics.json``; with ``refit`` also ``"refit": {"epochs",
+        "images"}``.
     """
     import copy
 
@@ -342,9 +351,18 @@ def finetune_particle_model(
     instances, areas = labelled_instances(train, base.instances)
     check_output_folder(out, overwrite)
     out.mkdir(parents=True, exist_ok=True)
-    start_model = None if scratch else copy.deepcopy(base.segmenter).train()
+
+    def start_model():
+        return None if scratch else copy.deepcopy(base.segmenter).train()
+
     seg = train_segmenter(
-        config, train, test, log_path=out / "log.csv", progress=progress, log=log, model=start_model
+        config,
+        train,
+        test,
+        log_path=out / "log.csv",
+        progress=progress,
+        log=log,
+        model=start_model(),
     )
     base_record = dict(base.segmenter.record.get("training", {}))
     new_record = {
@@ -370,11 +388,28 @@ def finetune_particle_model(
     new_record["instances"] = to_plain(instances)
     new_record["finetune"]["instance_choice"] = table
     segmentation = {"test_dice": seg.best["test_dice"], "epoch": seg.best["epoch"]}
-    save_model(out, seg.model, record=new_record, metrics={"segmentation": segmentation})
+    extra = {}
+    if refit:
+        epochs = int(seg.best["epoch"])
+        both = ArrayPairs(train.images + test.images, train.labels + test.labels)
+        seg = train_segmenter(
+            replace(config, optim=replace(config.optim, epochs=epochs)),
+            both,
+            test,
+            log_path=out / "log-refit.csv",
+            progress=progress,
+            log=log,
+            model=start_model(),
+            keep="last",
+        )
+        extra["refit"] = {"epochs": epochs, "images": len(both)}
+        new_record["finetune"]["refit"] = extra["refit"]
+        new_record.update({k: v for k, v in seg.run_record().items() if k != "temdefects_version"})
+    save_model(out, seg.model, record=new_record, metrics={"segmentation": segmentation, **extra})
     for name in CLASSIFIER_FILES:
         if (base.path / name).is_file():
             shutil.copyfile(base.path / name, out / name)
-    metrics = {"segmentation": segmentation, "instances": to_plain(instances)}
+    metrics = {"segmentation": segmentation, "instances": to_plain(instances), **extra}
     atomic_write_text(out / "metrics.json", strict_json.dumps(metrics, indent=1) + "\n")
     return metrics
 

@@ -186,6 +186,7 @@ def train_segmenter(
     checkpoint: str | os.PathLike | None = None,
     resume: bool = False,
     checkpoint_every: int = 25,
+    keep: str = "best",
 ) -> SegmentRun:
     """Train the binary segmenter on ``train`` images, keeping the best epoch on ``test``.
 
@@ -211,6 +212,11 @@ def train_segmenter(
         and after every epoch; None: none.
     resume
         Go on from ``checkpoint`` (same configuration, data and start model).
+    keep
+        ``"best"``: the weights of the epoch with the best ``test`` Dice;
+        ``"last"``: those of the last epoch (when ``test`` is part of
+        ``train``, as in a refit on all of a user's pairs, and so cannot
+        choose). ``test`` Dice is still logged every epoch.
 
     Returns
     -------
@@ -224,6 +230,8 @@ def train_segmenter(
     from temdefects.train.checkpoint import save_training
     from temdefects.train.loop import resolve_device
 
+    if keep not in ("best", "last"):
+        raise ValueError(f"train_segmenter: keep must be 'best' or 'last', got {keep!r}")
     dev = resolve_device(config.device)
     oc, dc, lc = config.optim, config.data, config.loss
     bf16 = oc.cpu_bf16 and dev.type == "cpu"
@@ -329,7 +337,7 @@ def train_segmenter(
                     "seconds": f"{time.perf_counter() - start:.1f}",
                 }
             )
-            if dice > state["best"]["test_dice"]:
+            if keep == "last" or dice > state["best"]["test_dice"]:
                 state["best"] = {"epoch": epoch + 1, "step": step, "test_dice": dice}
                 state["best_state"] = {k: v.detach().clone() for k, v in model.state_dict().items()}
             state["epoch"], state["batches_done"] = epoch + 1, 0
