@@ -201,8 +201,11 @@ def adapted(
     for name, scratch, net, again in variants:
         folder = out / f"model-{name}"
         if reuse and (folder / "model.safetensors").is_file():
-            choice = retune_model_folder(folder, held)["instances"]
-            print(f"{name}: reused; instances chosen on the held-out train slices: {choice}")
+            if again:  # a refit model learnt the held-out slices: keep its earlier choice
+                print(f"{name}: reused, with the instance settings chosen before its refit")
+            else:
+                choice = retune_model_folder(folder, held)["instances"]
+                print(f"{name}: reused; instances chosen on the held-out train slices: {choice}")
             folders[name] = folder
             continue
         start = time.perf_counter()
