@@ -1,7 +1,11 @@
+import json
+
+import numpy as np
 import pytest
 
 from temdefects.io import atomic
-from temdefects.io.atomic import atomic_write_bytes, atomic_write_text
+from temdefects.io import jsonfile as strict_json
+from temdefects.io.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
 
 
 def test_replaces_whole_file_and_leaves_no_temporary(tmp_path):
@@ -36,3 +40,18 @@ def test_remove_temporaries_touches_only_temporaries(tmp_path):
         p.write_text("x")
     assert atomic.remove_temporaries(tmp_path, ("sub", "missing")) == 2
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["c", "keep.tmp", "sub"]
+
+
+@pytest.mark.parametrize("indent", [1, 2, None])
+def test_write_json_round_trips_with_the_bytes_of_the_old_expression(tmp_path, indent):
+    obj = {"a": [1, 2.5, float("nan")], "b": {"c": "d"}, "e": np.float32(0.25)}
+    path = atomic_write_json(tmp_path / "a.json", obj, indent=indent)
+    expected = strict_json.dumps(obj, indent=indent) + "\n"
+    assert path.read_bytes() == expected.encode("utf-8")
+    assert json.loads(path.read_text()) == {"a": [1, 2.5, None], "b": {"c": "d"}, "e": 0.25}
+    assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
+
+
+def test_write_json_default_indent_is_one(tmp_path):
+    path = atomic_write_json(tmp_path / "a.json", {"x": 1})
+    assert path.read_text() == '{\n "x": 1\n}\n'

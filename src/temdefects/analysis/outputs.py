@@ -9,8 +9,7 @@ import cv2
 import numpy as np
 
 from temdefects import __version__
-from temdefects.io import jsonfile as strict_json
-from temdefects.io.atomic import atomic_write_csv, atomic_write_text
+from temdefects.io.atomic import atomic_write_csv, atomic_write_json
 from temdefects.io.images import write_png
 
 FORMAT = "temdefects.dislocations/1"
@@ -196,9 +195,7 @@ def write_frame(out: Path, result, *, model: str | None, settings: dict) -> dict
     record = frame_record(result, model=model, settings=settings)
     for sub in ("json", "overlays", "labelme", "rois"):
         (out / sub).mkdir(parents=True, exist_ok=True)
-    atomic_write_text(
-        out / "json" / f"{result.name}.json", strict_json.dumps(record, indent=1) + "\n"
-    )
+    atomic_write_json(out / "json" / f"{result.name}.json", record)
     write_png(out / "overlays" / f"{result.name}.png", overlay(result))
     curves = [d.points for d in result.dislocations]
     write_labelme(

@@ -22,7 +22,6 @@ from temdefects.cli.common import (
     record_flatten,
     record_scale,
 )
-from temdefects.io import jsonfile as strict_json
 
 HELP = "find every dislocation in images, stacks or videos and write curves, tables, overlays"
 
@@ -217,7 +216,7 @@ def run_command(args) -> int:
     from temdefects.cli.common import expand_reporting
     from temdefects.errors import InputFileError, TemdefectsError
     from temdefects.io.atomic import (
-        atomic_write_text,
+        atomic_write_json,
         remove_if_empty,
         remove_temporaries,
         temporary_target,
@@ -332,21 +331,17 @@ def run_command(args) -> int:
         remove_if_empty(out)
         return 1
     write_table(out / "dislocations.csv", rows)
-    atomic_write_text(
+    atomic_write_json(
         out / "summary.json",
-        strict_json.dumps(
-            {
-                "model": model_name,
-                "settings": settings,
-                "inputs": report,
-                "frames": frames,
-                "dislocations": len(rows),
-                "failed": failed,
-                "seconds": round(elapsed, 2),
-            },
-            indent=1,
-        )
-        + "\n",
+        {
+            "model": model_name,
+            "settings": settings,
+            "inputs": report,
+            "frames": frames,
+            "dislocations": len(rows),
+            "failed": failed,
+            "seconds": round(elapsed, 2),
+        },
     )
     print(
         f"analyzed {frames} frames from {len(report) - failed} of {len(report)} inputs: "

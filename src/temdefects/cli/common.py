@@ -214,11 +214,10 @@ def write_run_summary(out, summary: dict, start: float) -> None:
     """
     import time
 
-    from temdefects.io import jsonfile as strict_json
-    from temdefects.io.atomic import atomic_write_text
+    from temdefects.io.atomic import atomic_write_json
 
     summary = {**summary, "seconds": round(time.perf_counter() - start, 2)}
-    atomic_write_text(out / "summary.json", strict_json.dumps(summary, indent=1) + "\n")
+    atomic_write_json(out / "summary.json", summary)
 
 
 def unique_name(name: str, taken: set) -> str:

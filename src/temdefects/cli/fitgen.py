@@ -146,8 +146,7 @@ def run_command(args) -> int:
     from temdefects import __version__
     from temdefects.errors import InputFileError, TemdefectsError
     from temdefects.geometry import longest_path, skeletonize_mask
-    from temdefects.io import jsonfile as strict_json
-    from temdefects.io.atomic import atomic_write_text
+    from temdefects.io.atomic import atomic_write_json, atomic_write_text
     from temdefects.io.images import read_raw
     from temdefects.io.labels import strokes_to_masks
     from temdefects.synth.config import load_config
@@ -215,7 +214,7 @@ def run_command(args) -> int:
         "distributions": sets,
         "per_frame": frames,
     }
-    atomic_write_text(out.with_suffix(".json"), strict_json.dumps(summary, indent=1) + "\n")
+    atomic_write_json(out.with_suffix(".json"), summary)
     if crops is not None:
         crops.finish()
     if args.plot:

@@ -9,10 +9,9 @@ from pathlib import Path
 
 from temdefects.cli.common import start_batch, unique_name, write_run_summary
 from temdefects.errors import InputFileError
-from temdefects.io import jsonfile as strict_json
 from temdefects.io.atomic import (
     atomic_write_bytes,
-    atomic_write_text,
+    atomic_write_json,
     remove_if_empty,
 )
 from temdefects.loops.evaluate import evaluate_loops
@@ -240,7 +239,7 @@ def run_detect(args) -> int:
         _warn("images have different pixel sizes: summary in px (give --pixel-size)")
     rows = class_statistics(found, shapes=shapes, pixel_size=pixel_size, source="pred")
     write_summary_csv(out / "summary.csv", rows)
-    atomic_write_text(out / "detections.json", strict_json.dumps(coco_detections(coco)) + "\n")
+    atomic_write_json(out / "detections.json", coco_detections(coco), indent=None)
     failed = sum(e["status"] == "failed" for e in report)
     counts = Counter(c for d in found.values() for c in d.classes)
     summary = {

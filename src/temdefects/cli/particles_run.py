@@ -9,8 +9,7 @@ from pathlib import Path
 
 from temdefects.cli.common import start_batch, unique_name, write_run_summary
 from temdefects.errors import InputFileError, TemdefectsError
-from temdefects.io import jsonfile as strict_json
-from temdefects.io.atomic import atomic_write_text, remove_if_empty
+from temdefects.io.atomic import atomic_write_json, atomic_write_text, remove_if_empty
 from temdefects.io.atomic import check_output_folder as _check_output
 
 PROG = "temdefects particles"
@@ -259,7 +258,7 @@ def run_evaluate(args) -> int:
         **summary,
     }
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "summary.json", strict_json.dumps(summary, indent=1) + "\n")
+    atomic_write_json(out / "summary.json", summary)
     atomic_write_text(out / "per_image.csv", _csv(rows, PER_IMAGE_COLUMNS))
     cls = summary["classes"]
     matrix = [

@@ -1,6 +1,6 @@
 """Readers and writers: images, masks, records; atomic writes everywhere."""
 
-from temdefects.io.atomic import atomic_write_bytes, atomic_write_text
+from temdefects.io.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
 from temdefects.io.frames import (
     SUPPORTED_SUFFIXES,
     Frame,
@@ -18,6 +18,7 @@ __all__ = [
     "Frame",
     "LabelmeDoc",
     "atomic_write_bytes",
+    "atomic_write_json",
     "atomic_write_text",
     "count_frames",
     "encode_png",

@@ -55,6 +55,24 @@ def atomic_write_text(path: str | os.PathLike, text: str, *, fsync: bool = True)
     return atomic_write_bytes(path, text.encode("utf-8"), fsync=fsync)
 
 
+def atomic_write_json(path: str | os.PathLike, obj, *, indent: int | None = 1) -> Path:
+    """Strict JSON of ``obj`` plus a final newline, written atomically to ``path``.
+
+    The text is ``jsonfile.dumps(obj, indent=indent) + "\\n"`` (non-finite floats
+    as ``null``, see :mod:`temdefects.io.jsonfile`); ``indent=None`` writes one line.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     atomic_write_json(Path(tmp) / "a.json", {"x": float("nan")}).read_text()
+    '{\\n "x": null\\n}\\n'
+    """
+    from temdefects.io import jsonfile as strict_json
+
+    return atomic_write_text(path, strict_json.dumps(obj, indent=indent) + "\n")
+
+
 def check_output_folder(out: str | os.PathLike, overwrite: bool) -> Path:
     """Refuse an output path that is a file, or a non-empty folder unless ``overwrite``.
 

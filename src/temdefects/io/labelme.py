@@ -18,9 +18,8 @@ import cv2
 import numpy as np
 
 from temdefects.errors import InputFileError
-from temdefects.io import jsonfile as strict_json
 from temdefects.io._curves import check_curve
-from temdefects.io.atomic import atomic_write_text
+from temdefects.io.atomic import atomic_write_json
 
 LABELME_VERSION = "5.5.0"
 SHAPE_TYPES = ("linestrip", "line", "polygon", "rectangle", "circle", "point")
@@ -131,7 +130,7 @@ def write_labelme(
         "imageWidth": width,
         **extra,
     }
-    return atomic_write_text(path, strict_json.dumps(doc, indent=2) + "\n")
+    return atomic_write_json(path, doc, indent=2)
 
 
 def _check_shape(shape: object) -> tuple[int, int]:

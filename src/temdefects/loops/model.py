@@ -17,8 +17,7 @@ import torch
 from temdefects import __version__
 from temdefects.builtin_models import shipped_model_path
 from temdefects.errors import InputFileError
-from temdefects.io import jsonfile as strict_json
-from temdefects.io.atomic import atomic_write_bytes, atomic_write_text
+from temdefects.io.atomic import atomic_write_bytes, atomic_write_json
 from temdefects.loops.detector import DetectorConfig, build_detector, detector_config_from_dict
 
 __all__ = ["FORMAT", "LoopModel", "default_loop_model_path", "load_loop_model", "save_loop_model"]
@@ -68,9 +67,9 @@ def save_loop_model(
         "score_threshold": float(score_threshold),
         "training": record or {},
     }
-    atomic_write_text(folder / CONFIG, strict_json.dumps(doc, indent=1) + "\n")
+    atomic_write_json(folder / CONFIG, doc)
     if metrics is not None:
-        atomic_write_text(folder / METRICS, strict_json.dumps(metrics, indent=1) + "\n")
+        atomic_write_json(folder / METRICS, metrics)
     return folder
 
 

@@ -22,8 +22,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from temdefects.io import jsonfile as strict_json
-from temdefects.io.atomic import atomic_write_bytes, atomic_write_text
+from temdefects.io.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
 from temdefects.loops.evaluate import LoopEvaluation
 from temdefects.loops.table import write_summary_csv
 
@@ -91,7 +90,7 @@ def write_evaluation(out: str | os.PathLike, evaluation: LoopEvaluation) -> list
     data = evaluation.to_dict()
     score_keys = ["n_pred", "n_true", "tp", "fp", "fn", "precision", "recall", "f1"]
     paths = [
-        atomic_write_text(out / "evaluation.json", strict_json.dumps(data, indent=1) + "\n"),
+        atomic_write_json(out / "evaluation.json", data),
         write_rows(out / "pr_table.csv", data["pr_table"], ["score", "iou", *score_keys]),
         write_rows(out / "per_image.csv", data["per_image"], ["image", *score_keys]),
     ]

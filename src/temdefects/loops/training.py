@@ -24,8 +24,7 @@ import torch
 
 from temdefects import __version__
 from temdefects.errors import ConfigError, TemdefectsError
-from temdefects.io import jsonfile as strict_json
-from temdefects.io.atomic import atomic_write_text, check_output_folder
+from temdefects.io.atomic import atomic_write_json, check_output_folder
 from temdefects.loops.defects import Defects
 from temdefects.loops.detector import INFERENCE_SETTINGS, build_detector, run_detector
 from temdefects.loops.evaluate import SCORE_THRESHOLDS, pr_table
@@ -365,5 +364,5 @@ def _train(config: LoopTrainConfig, out: Path, *, progress: bool) -> dict:
             )
     metrics = json.loads((out / "metrics.json").read_text())
     metrics["log"] = log
-    atomic_write_text(out / "metrics.json", strict_json.dumps(metrics, indent=1) + "\n")
+    atomic_write_json(out / "metrics.json", metrics)
     return metrics

@@ -16,8 +16,7 @@ import torch
 from temdefects import __version__
 from temdefects.builtin_models import BUILTIN_MODELS, default_model_path, model_path
 from temdefects.errors import ConfigError, InputFileError
-from temdefects.io import jsonfile as strict_json
-from temdefects.io.atomic import atomic_write_bytes, atomic_write_text
+from temdefects.io.atomic import atomic_write_bytes, atomic_write_json
 from temdefects.io.records import read_json_record
 from temdefects.models.config import ModelConfig
 from temdefects.models.net import DislocationNet
@@ -67,9 +66,9 @@ def save_model(
         "model": model.config.to_dict(),
         "training": record or {},
     }
-    atomic_write_text(folder / CONFIG, strict_json.dumps(config, indent=1) + "\n")
+    atomic_write_json(folder / CONFIG, config)
     if metrics is not None:
-        atomic_write_text(folder / METRICS, strict_json.dumps(metrics, indent=1) + "\n")
+        atomic_write_json(folder / METRICS, metrics)
     return folder
 
 
@@ -88,12 +87,11 @@ def read_config(folder: str | os.PathLike) -> dict:
 
 def update_config(folder: str | os.PathLike, **entries) -> dict:
     """Set top-level ``entries`` of a model folder's record (atomically); returns the record."""
-    from temdefects.io import jsonfile as strict_json
-    from temdefects.io.atomic import atomic_write_text
+    from temdefects.io.atomic import atomic_write_json
 
     record = read_config(folder)
     record.update(entries)
-    atomic_write_text(Path(folder) / CONFIG, strict_json.dumps(record, indent=1) + "\n")
+    atomic_write_json(Path(folder) / CONFIG, record)
     return record
 
 

@@ -29,8 +29,7 @@ import numpy as np
 
 from temdefects import __version__
 from temdefects.errors import InputFileError, TemdefectsError
-from temdefects.io import jsonfile as strict_json
-from temdefects.io.atomic import atomic_write_bytes, atomic_write_text
+from temdefects.io.atomic import atomic_write_bytes, atomic_write_json
 from temdefects.io.records import read_json_record
 from temdefects.particles.config import ClassifierConfig
 
@@ -246,7 +245,7 @@ def save_classifier(
         "metrics": classifier.metrics,
         "training": classifier.record,
     }
-    atomic_write_text(folder / META_FILE, strict_json.dumps(meta, indent=1) + "\n")
+    atomic_write_json(folder / META_FILE, meta)
     return folder
 
 

@@ -261,8 +261,7 @@ def choose_instances(
 
 def retune_model_folder(folder: str | os.PathLike, held: ArrayPairs) -> dict:
     """Choose a fine-tuned model's instance settings on ``held`` and store them in its record."""
-    from temdefects.io import jsonfile as strict_json
-    from temdefects.io.atomic import atomic_write_text
+    from temdefects.io.atomic import atomic_write_json
     from temdefects.particles.pipeline import load_particle_model
     from temdefects.schema import to_plain
 
@@ -274,7 +273,7 @@ def retune_model_folder(folder: str | os.PathLike, held: ArrayPairs) -> dict:
     chosen, table = choose_instances(model.segmenter, held, model.instances, p1)
     record["instances"] = to_plain(chosen)
     record.setdefault("finetune", {})["instance_choice"] = table
-    atomic_write_text(folder / "config.json", strict_json.dumps(config, indent=1) + "\n")
+    atomic_write_json(folder / "config.json", config)
     return {"instances": to_plain(chosen), "candidates": table}
 
 
@@ -334,8 +333,7 @@ def finetune_particle_model(
     """
     import copy
 
-    from temdefects.io import jsonfile as strict_json
-    from temdefects.io.atomic import atomic_write_text, check_output_folder
+    from temdefects.io.atomic import atomic_write_json, check_output_folder
     from temdefects.models import save_model
     from temdefects.models.config import ModelConfig
     from temdefects.particles.segment import train_segmenter
@@ -410,7 +408,7 @@ def finetune_particle_model(
         if (base.path / name).is_file():
             shutil.copyfile(base.path / name, out / name)
     metrics = {"segmentation": segmentation, "instances": to_plain(instances), **extra}
-    atomic_write_text(out / "metrics.json", strict_json.dumps(metrics, indent=1) + "\n")
+    atomic_write_json(out / "metrics.json", metrics)
     return metrics
 
 

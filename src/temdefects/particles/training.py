@@ -33,8 +33,12 @@ import numpy as np
 import yaml
 
 from temdefects.errors import TemdefectsError
-from temdefects.io import jsonfile as strict_json
-from temdefects.io.atomic import atomic_write_text, check_output_folder, remove_if_empty
+from temdefects.io.atomic import (
+    atomic_write_json,
+    atomic_write_text,
+    check_output_folder,
+    remove_if_empty,
+)
 from temdefects.particles.config import InstanceConfig, ParticleTrainConfig
 from temdefects.schema import to_plain
 from temdefects.train.checkpoint import require_checkpoint
@@ -228,7 +232,7 @@ def train_particle_model(
         log(f"{kind}: test accuracy {acc:.3f}" if acc is not None else f"{kind}: no test set")
     log(f"selected: {results['selected']}")
     metrics = {"segmentation": segmentation, "classification": results}
-    atomic_write_text(out / "metrics.json", strict_json.dumps(metrics, indent=1) + "\n")
+    atomic_write_json(out / "metrics.json", metrics)
     (out / CHECKPOINT).unlink(missing_ok=True)
     remove_if_empty((out / CHECKPOINT).parent)
     return metrics

@@ -143,7 +143,6 @@ def write_crops(out: Path, source: Path, image: np.ndarray, crops: list) -> list
 
 def write_crop_index(out: Path, doc: dict) -> None:
     """``crops.json``: the run's settings and the index of its crops (atomic)."""
-    from temdefects.io import jsonfile as strict_json
-    from temdefects.io.atomic import atomic_write_text
+    from temdefects.io.atomic import atomic_write_json
 
-    atomic_write_text(out / "crops.json", strict_json.dumps(doc, indent=1) + "\n")
+    atomic_write_json(out / "crops.json", doc)

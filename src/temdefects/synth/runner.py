@@ -32,8 +32,7 @@ from tqdm import tqdm
 
 from temdefects import __version__
 from temdefects.errors import InputFileError, TemdefectsError
-from temdefects.io import jsonfile as strict_json
-from temdefects.io.atomic import atomic_write_text, remove_temporaries
+from temdefects.io.atomic import atomic_write_json, remove_temporaries
 from temdefects.parallel import executor
 from temdefects.synth.files import stem
 
@@ -157,7 +156,7 @@ def write_manifest(folder: Path, manifest: dict, *, resume: bool) -> dict:
     if resume and path.is_file():
         old = json.loads(path.read_text("utf-8"))
         manifest["count"] = max(int(old.get("count", 0)), int(manifest["count"]))
-    atomic_write_text(path, strict_json.dumps(manifest, indent=1) + "\n")
+    atomic_write_json(path, manifest)
     return manifest
 
 

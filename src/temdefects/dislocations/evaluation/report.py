@@ -24,8 +24,7 @@ import numpy as np
 from temdefects import __version__
 from temdefects.dislocations.evaluation.plots import boxplot_png, matrix_png
 from temdefects.dislocations.evaluation.run import EvalResult
-from temdefects.io import jsonfile as strict_json
-from temdefects.io.atomic import atomic_write_bytes, atomic_write_text
+from temdefects.io.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
 
 __all__ = [
     "MATRIX_TABLES",
@@ -144,9 +143,7 @@ def write_pair(out: str | os.PathLike, result: EvalResult) -> Path:
     folder = pair_folder(out, result)
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write_text(folder / "per_image.csv", per_image_csv(result))
-    atomic_write_text(
-        folder / "summary.json", strict_json.dumps(summary_dict(result), indent=1) + "\n"
-    )
+    atomic_write_json(folder / "summary.json", summary_dict(result))
     title = f"{result.model_name} on {result.data_name} ({len(result.rows)} images)"
     atomic_write_bytes(folder / "boxplot.png", boxplot_png(result.rows, title=title))
     return folder
