@@ -30,9 +30,13 @@ import cv2
 import numpy as np
 import torch
 
-from temdefects.analysis.outputs import write_frame
-from temdefects.analysis.pipeline import DEFAULT_FLATTEN, FrameResult, model_input
-from temdefects.analysis.postprocess import PAPER_OPTIONS, PostprocessOptions, postprocess
+from temdefects.dislocations.analysis.outputs import write_frame
+from temdefects.dislocations.analysis.pipeline import DEFAULT_FLATTEN, FrameResult, model_input
+from temdefects.dislocations.analysis.postprocess import (
+    PAPER_OPTIONS,
+    PostprocessOptions,
+    postprocess,
+)
 from temdefects.models import build_model, load, predict
 from temdefects.synth.config import load_config
 from temdefects.synth.dataset import single_threaded

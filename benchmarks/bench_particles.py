@@ -27,8 +27,8 @@ import cv2
 import numpy as np
 import torch
 
-from temdefects.analysis.pipeline import prepare_image
 from temdefects.io import read_grey
+from temdefects.io.images import prepare_image
 from temdefects.models import ModelConfig, build_model, predict
 from temdefects.particles import analyze_particles, load_particle_model
 from temdefects.particles.outputs import write_result

@@ -6,10 +6,10 @@ dislocation escaping, a random-walk drift and fresh noise per frame), and
 tracked two ways:
 
 * **tracking alone**: the true centre lines (ids hidden) go to
-  ``temdefects.analysis.tracking.track``;
+  ``temdefects.dislocations.analysis.tracking.track``;
 * **whole pipeline**: every frame through the shipped model (``analyze_image``
   with the defaults), drift measured by phase correlation
-  (``temdefects.analysis.drift``), curves stabilised, tracked, and moved back
+  (``temdefects.dislocations.analysis.drift``), curves stabilised, tracked, and moved back
   into each frame's coordinates.
 
 Scores by ``motmetrics`` (``temdefects.metrics.tracking``), a curve matching
@@ -29,9 +29,9 @@ import time
 import numpy as np
 import torch
 
-from temdefects.analysis.drift import estimate_drift
-from temdefects.analysis.pipeline import analyze_image
-from temdefects.analysis.tracking import track
+from temdefects.dislocations.analysis.drift import estimate_drift
+from temdefects.dislocations.analysis.pipeline import analyze_image
+from temdefects.dislocations.analysis.tracking import track
 from temdefects.metrics.tracking import frames_of_tracks, tracking_scores
 from temdefects.models import load
 from temdefects.synth.config import load_config

@@ -24,8 +24,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from temdefects.analysis.pipeline import DEFAULT_FLATTEN, model_input
-from temdefects.analysis.postprocess import PAPER_OPTIONS, PostprocessOptions, postprocess
+from temdefects.dislocations.analysis.pipeline import DEFAULT_FLATTEN, model_input
+from temdefects.dislocations.analysis.postprocess import (
+    PAPER_OPTIONS,
+    PostprocessOptions,
+    postprocess,
+)
 from temdefects.metrics import match_by_coverage
 from temdefects.metrics.curvematch import match_by_distance
 from temdefects.models import load, predict

@@ -78,12 +78,12 @@ import numpy as np
 import torch
 
 from realdata_dislocations import REALDATA, stroke_paths
-from temdefects.analysis import PostprocessOptions
-from temdefects.analysis.choose import choose_postprocess, record_options
-from temdefects.analysis.pipeline import DEFAULT_FLATTEN, model_flatten, model_input
-from temdefects.analysis.postprocess import postprocess
 from temdefects.cli.adapt import adapt_config
 from temdefects.cli.common import add_precision_argument
+from temdefects.dislocations.analysis import PostprocessOptions
+from temdefects.dislocations.analysis.choose import choose_postprocess, record_options
+from temdefects.dislocations.analysis.pipeline import DEFAULT_FLATTEN, model_flatten, model_input
+from temdefects.dislocations.analysis.postprocess import postprocess
 from temdefects.io.frames import iter_frames
 from temdefects.io.labels import strokes_to_masks
 from temdefects.metrics import match_by_coverage
@@ -249,7 +249,7 @@ def score(cached: list, post: PostprocessOptions) -> dict:
 
 def chosen_postprocess(train_cached: list) -> PostprocessOptions:
     """The grid entry with the best strict F1 on the labelled training frames (as
-    ``temdefects finetune`` chooses it, :mod:`temdefects.analysis.choose`)."""
+    ``temdefects finetune`` chooses it, :mod:`temdefects.dislocations.analysis.choose`)."""
     return choose_postprocess(train_cached)[0]
 
 

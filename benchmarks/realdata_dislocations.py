@@ -42,16 +42,16 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from temdefects.analysis import AnalysisOptions, PostprocessOptions, analyze_image
-from temdefects.analysis.choose import CHOSEN_KEYS, model_postprocess
-from temdefects.analysis.outputs import overlay
-from temdefects.analysis.pipeline import (
+from temdefects.builtin_models import model_argument
+from temdefects.dislocations.analysis import AnalysisOptions, PostprocessOptions, analyze_image
+from temdefects.dislocations.analysis.choose import CHOSEN_KEYS, model_postprocess
+from temdefects.dislocations.analysis.outputs import overlay
+from temdefects.dislocations.analysis.pipeline import (
     DEFAULT_FLATTEN,
     model_contrast,
     model_flatten,
     model_scale,
 )
-from temdefects.builtin_models import model_argument
 from temdefects.geometry import longest_path, skeletonize_mask
 from temdefects.io.frames import iter_frames
 from temdefects.io.labels import strokes_to_masks

@@ -15,7 +15,7 @@ labelled frames are among them, pixel for pixel.
 Both are scored on the held-out labelled frames under the strict rule (a curve
 and a stroke pair up when the larger of the two mean nearest-point distances
 is at most 3 px, one-to-one; ``temdefects.metrics.curvematch``), with the
-post-processing chosen on the 10 training frames (``analysis.choose``), and on
+post-processing chosen on the 10 training frames (``dislocations.analysis.choose``), and on
 the *independent* held-out frames: those whose strokes are not a copy of a
 training frame's strokes (IoU < 0.5 after a 1 px dilation). Many ``twip-8um``
 label images are copies of each other (frames 0-130 share one set of strokes,
@@ -39,8 +39,8 @@ import cv2
 import numpy as np
 import torch
 
-from temdefects.analysis.choose import choose_postprocess, strict_scores
-from temdefects.analysis.pipeline import DEFAULT_FLATTEN, model_input
+from temdefects.dislocations.analysis.choose import choose_postprocess, strict_scores
+from temdefects.dislocations.analysis.pipeline import DEFAULT_FLATTEN, model_input
 from temdefects.dislocations.losses.union import union_loss
 from temdefects.io.labels import strokes_to_masks
 from temdefects.models.net import build_model

@@ -112,7 +112,7 @@ def test_adapt_resumes_a_finished_or_interrupted_run(labelled, tmp_path, capsys)
 def test_local_contrast_is_learnt_stored_and_used_by_analyze(labelled, tmp_path):
     import cv2
 
-    from temdefects.analysis.pipeline import model_input
+    from temdefects.dislocations.analysis.pipeline import model_input
 
     model = tmp_path / "model"
     assert main(adapt_args(labelled, model, "--device", "cpu", "--contrast", "local")) == 0
@@ -165,7 +165,7 @@ def test_bad_contrast_in_a_model_record_is_one_error_line(labelled, tmp_path, ca
 def test_scale_is_learnt_stored_and_used_by_analyze(labelled, tmp_path, capsys):
     import cv2
 
-    from temdefects.analysis.pipeline import model_input, resampled
+    from temdefects.dislocations.analysis.pipeline import model_input, resampled
 
     model = tmp_path / "model"
     assert main(adapt_args(labelled, model, "--device", "cpu", "--scale", "2")) == 0

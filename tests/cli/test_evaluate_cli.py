@@ -123,8 +123,8 @@ def test_bad_flatten_is_one_line(tmp_path, inputs, capsys):
 @pytest.mark.parametrize("command", ["analyze", "evaluate", "adapt"])
 def test_flatten_default_is_the_analysis_default(command):
     """The model record decides (adapt: --init's), 30 px without one."""
-    from temdefects.analysis.pipeline import DEFAULT_FLATTEN, model_flatten
     from temdefects.cli.parser import build_parser
+    from temdefects.dislocations.analysis.pipeline import DEFAULT_FLATTEN, model_flatten
 
     parser = build_parser()
     needed = {

@@ -6,8 +6,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from temdefects.analysis.choose import CORNER_ANGLES, GRID
 from temdefects.cli.main import main
+from temdefects.dislocations.analysis.choose import CORNER_ANGLES, GRID
 from temdefects.models import build_model, load, save_model
 from temdefects.synth.files import read_sample
 

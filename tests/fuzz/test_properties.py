@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from temdefects.analysis.postprocess import PostprocessOptions
+from temdefects.dislocations.analysis.postprocess import PostprocessOptions
 from temdefects.errors import InputFileError
 from temdefects.io import jsonfile
 from temdefects.io.frames import iter_frames

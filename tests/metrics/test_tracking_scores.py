@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from temdefects.analysis.tracking import track
+from temdefects.dislocations.analysis.tracking import track
 from temdefects.synth.config import load_config
 from temdefects.synth.sequence import MotionConfig, generate_sequence
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from temdefects.analysis.choose import CORNER_ANGLES, GRID
+from temdefects.dislocations.analysis.choose import CORNER_ANGLES, GRID
 from temdefects.errors import ConfigError, TemdefectsError
 from temdefects.models import load
 from temdefects.synth.config import load_config

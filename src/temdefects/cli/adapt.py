@@ -148,7 +148,7 @@ def _resolve_flatten(args) -> None:
 
 
 def run_command(args) -> int:
-    from temdefects.analysis.choose import describe_choice, store_postprocess
+    from temdefects.dislocations.analysis.choose import describe_choice, store_postprocess
     from temdefects.errors import TemdefectsError
     from temdefects.models.folder import update_config
     from temdefects.synth.files import list_samples

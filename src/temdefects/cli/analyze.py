@@ -152,8 +152,8 @@ def add_parser(sub) -> None:
 
 def _options(args, record: dict | None = None):
     """Analysis options from the command line; a model record fills what was not given."""
-    from temdefects.analysis import AnalysisOptions, PostprocessOptions
-    from temdefects.analysis.choose import model_postprocess
+    from temdefects.dislocations.analysis import AnalysisOptions, PostprocessOptions
+    from temdefects.dislocations.analysis.choose import model_postprocess
     from temdefects.errors import TemdefectsError
 
     given = {
@@ -204,16 +204,16 @@ def run_command(args) -> int:
 
     from tqdm import tqdm
 
-    from temdefects.analysis import analyze_image
-    from temdefects.analysis.outputs import (
+    from temdefects.cli.common import expand_reporting
+    from temdefects.dislocations.analysis import analyze_image
+    from temdefects.dislocations.analysis.outputs import (
         finished_frame,
         record_rows,
         run_settings,
         write_frame,
         write_table,
     )
-    from temdefects.analysis.remote import analyze_task
-    from temdefects.cli.common import expand_reporting
+    from temdefects.dislocations.analysis.remote import analyze_task
     from temdefects.errors import InputFileError, TemdefectsError
     from temdefects.io.atomic import (
         atomic_write_json,

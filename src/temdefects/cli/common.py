@@ -53,14 +53,14 @@ def positive_float(text: str) -> float:
     return value
 
 
-#: analysis.pipeline.DEFAULT_FLATTEN, kept here so parsers need not import the
+#: dislocations.analysis.pipeline.DEFAULT_FLATTEN, kept here so parsers need not import the
 #: analysis stack (tests/cli/test_evaluate_cli.py checks that they agree).
 FLATTEN_DEFAULT = 30.0
 
 
 def check_flatten_option(value: float | None) -> float | None:
     """``--flatten``'s value (None: not given), or a TemdefectsError naming the option."""
-    from temdefects.analysis.pipeline import check_flatten
+    from temdefects.dislocations.analysis.pipeline import check_flatten
     from temdefects.errors import TemdefectsError
 
     if value is None:
@@ -135,15 +135,17 @@ def _from_record(read, record: dict, given):
 
 def record_contrast(record: dict, given: str | None) -> str:
     """``--contrast`` if given, else the model record's; a bad record value is one
-    TemdefectsError line naming the record (:func:`analysis.pipeline.model_contrast`)."""
-    from temdefects.analysis.pipeline import model_contrast
+    TemdefectsError line naming the record
+    (:func:`dislocations.analysis.pipeline.model_contrast`)."""
+    from temdefects.dislocations.analysis.pipeline import model_contrast
 
     return _from_record(model_contrast, record, given)
 
 
 def record_flatten(record: dict, given: float | None) -> float:
-    """``--flatten`` if given, else the model record's (:func:`analysis.pipeline.model_flatten`)."""
-    from temdefects.analysis.pipeline import model_flatten
+    """``--flatten`` if given, else the model record's
+    (:func:`dislocations.analysis.pipeline.model_flatten`)."""
+    from temdefects.dislocations.analysis.pipeline import model_flatten
 
     if given is not None:  # a bad value names the option, not the record
         return float(check_flatten_option(given))
@@ -151,8 +153,9 @@ def record_flatten(record: dict, given: float | None) -> float:
 
 
 def record_scale(record: dict, given: float | None) -> float:
-    """``--scale`` if given, else the model record's (:func:`analysis.pipeline.model_scale`)."""
-    from temdefects.analysis.pipeline import model_scale
+    """``--scale`` if given, else the model record's
+    (:func:`dislocations.analysis.pipeline.model_scale`)."""
+    from temdefects.dislocations.analysis.pipeline import model_scale
 
     return _from_record(model_scale, record, given)
 

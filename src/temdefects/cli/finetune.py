@@ -127,7 +127,7 @@ def finetune_config(args, base_record: dict) -> dict:
 
 
 def run_command(args) -> int:
-    from temdefects.analysis.choose import describe_choice, store_postprocess
+    from temdefects.dislocations.analysis.choose import describe_choice, store_postprocess
     from temdefects.errors import TemdefectsError
     from temdefects.models import read_config
     from temdefects.models.folder import update_config

@@ -136,8 +136,12 @@ def add_parser(sub) -> None:
 def run_command(args) -> int:
     import numpy as np
 
-    from temdefects.analysis.spacing import mean_spacing, neighbour_spacing, pair_distance
-    from temdefects.analysis.track_io import (
+    from temdefects.dislocations.analysis.spacing import (
+        mean_spacing,
+        neighbour_spacing,
+        pair_distance,
+    )
+    from temdefects.dislocations.analysis.track_io import (
         NotFrameRecord,
         fmt_number,
         frame_files,
@@ -147,9 +151,13 @@ def run_command(args) -> int:
         tracks_json,
         write_csv,
     )
-    from temdefects.analysis.track_plots import distance_png, spacing_png, trajectories_png
-    from temdefects.analysis.tracking import track
-    from temdefects.analysis.video import is_analysis_folder
+    from temdefects.dislocations.analysis.track_plots import (
+        distance_png,
+        spacing_png,
+        trajectories_png,
+    )
+    from temdefects.dislocations.analysis.tracking import track
+    from temdefects.dislocations.analysis.video import is_analysis_folder
     from temdefects.errors import InputFileError
     from temdefects.io.atomic import atomic_write_bytes, atomic_write_text, check_output_folder
 
@@ -161,7 +169,7 @@ def run_command(args) -> int:
     source = Path(args.results)
     from_results = is_analysis_folder(source) or source.suffix.lower() == ".json"
     if not from_results:
-        from temdefects.analysis.video import sequence_files
+        from temdefects.dislocations.analysis.video import sequence_files
 
         files = sequence_files(source)  # a bad input fails before the model loads
     out = check_output_folder(args.output, args.overwrite)
@@ -265,7 +273,7 @@ def run_command(args) -> int:
         ],
     )
     if sources:
-        from temdefects.analysis.video import write_annotated_video
+        from temdefects.dislocations.analysis.video import write_annotated_video
 
         write_annotated_video(out / "annotated.mp4", result, frames, sources, fps=args.fps)
 
@@ -287,10 +295,10 @@ def _analyze(args, source: Path, out: Path) -> tuple[list[dict], int]:
     """Analyse a video, stack or folder of frames into ``out/analysis``; records and errors."""
     from tqdm import tqdm
 
-    from temdefects.analysis import AnalysisOptions, PostprocessOptions
-    from temdefects.analysis.choose import CHOSEN_KEYS, model_postprocess
-    from temdefects.analysis.outputs import run_settings
-    from temdefects.analysis.video import analyze_sequence
+    from temdefects.dislocations.analysis import AnalysisOptions, PostprocessOptions
+    from temdefects.dislocations.analysis.choose import CHOSEN_KEYS, model_postprocess
+    from temdefects.dislocations.analysis.outputs import run_settings
+    from temdefects.dislocations.analysis.video import analyze_sequence
     from temdefects.errors import InputFileError
     from temdefects.models import load
 

@@ -77,7 +77,7 @@ def _choose_postprocess(config, out: Path) -> None:
     Only the test images of the run are read (the same ones its best epoch was
     chosen on), so a model trained on synthetic data stays zero-shot.
     """
-    from temdefects.analysis.choose import describe_choice, store_postprocess
+    from temdefects.dislocations.analysis.choose import describe_choice, store_postprocess
     from temdefects.train.loop import run_test_split
 
     folder, names = run_test_split(config, out)

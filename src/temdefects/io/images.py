@@ -2,6 +2,8 @@
 
 Multi-format readers for microscopy files (DM3/DM4, EMD, SER, MRC, videos)
 build on :func:`read_grey`; this module covers the common raster formats.
+:func:`prepare_image` is the percentile normalisation that the dislocation,
+loop and particle pipelines all start from.
 """
 
 from __future__ import annotations
@@ -95,6 +97,17 @@ def to_unit_float(arr: np.ndarray, *, name: str = "image") -> np.ndarray:
             return np.zeros_like(arr)
         return (arr - lo) / (hi - lo)
     raise InputFileError(f"{name}: unsupported pixel type {arr.dtype}")
+
+
+def prepare_image(image: np.ndarray) -> np.ndarray:
+    """Float32 in [0, 1] after clipping to the 0.5/99.5 percentiles."""
+    image = np.asarray(image, np.float32)
+    if image.ndim != 2:
+        raise ValueError(f"expected a 2D image, got shape {image.shape}")
+    lo, hi = np.percentile(image, [0.5, 99.5])
+    if hi <= lo:
+        return np.zeros(image.shape, np.float32)
+    return np.clip((image - lo) / np.float32(hi - lo), 0.0, 1.0)
 
 
 # For noisy images: the Average filter with Huffman-only deflate encodes a 512x512

@@ -257,7 +257,7 @@ def detector_input(image: np.ndarray, channels: str = "raw-clahe-blur") -> np.nd
     """
     if channels not in CHANNELS:
         raise ValueError(f"channels: expected one of {', '.join(CHANNELS)}, got {channels!r}")
-    from temdefects.analysis.pipeline import prepare_image
+    from temdefects.io.images import prepare_image
 
     u = prepare_image(image)
     if channels == "raw":

@@ -19,7 +19,7 @@ def loop_overlay(image: np.ndarray, defects: Defects) -> np.ndarray:
     """
     import cv2
 
-    from temdefects.analysis.pipeline import prepare_image
+    from temdefects.io.images import prepare_image
 
     grey = (prepare_image(image) * 255 + 0.5).astype(np.uint8)
     out = cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)

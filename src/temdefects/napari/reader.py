@@ -153,7 +153,7 @@ def _frames(records: list[dict], tracks: dict | None, folder: Path) -> list:
 
 
 def _records(folder: Path) -> list[dict]:
-    from temdefects.analysis.track_io import natural_key
+    from temdefects.dislocations.analysis.track_io import natural_key
 
     recs = [r for p in sorted((folder / "json").glob("*.json")) if (r := _json(p))]
     return sorted(recs, key=lambda r: (natural_key(str(r.get("source", ""))), r.get("frame", 0)))

@@ -36,8 +36,8 @@ def _image(image) -> np.ndarray:
 def analyze_dislocations(image: ImageData, model: Path | None = None) -> list:
     """Dislocations of the image as path Shapes (``temdefects analyze`` defaults: the
     model record's post-processing and input settings)."""
-    from temdefects.analysis.choose import record_options
-    from temdefects.analysis.pipeline import analyze_image
+    from temdefects.dislocations.analysis.choose import record_options
+    from temdefects.dislocations.analysis.pipeline import analyze_image
     from temdefects.models import load
 
     net = load(model or None)

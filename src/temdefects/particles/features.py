@@ -1,7 +1,7 @@
 """Per-particle features for the fault classifier (after Groschner et al. 2021).
 
 Every feature is computed from the particle's mask and its crop of the image
-(float in [0, 1], e.g. after :func:`temdefects.analysis.pipeline.prepare_image`).
+(float in [0, 1], e.g. after :func:`temdefects.io.images.prepare_image`).
 Shape and intensity:
 
 ``area_px``              pixels of the mask

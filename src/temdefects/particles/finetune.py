@@ -118,8 +118,7 @@ def read_user_pairs(
         Missing folders, unreadable files, shapes that differ, or a pair that
         fails the check (the message names the files).
     """
-    from temdefects.analysis.pipeline import prepare_image
-    from temdefects.io.images import read_raw
+    from temdefects.io.images import prepare_image, read_raw
 
     files, how = pair_files(Path(images), Path(masks))
     ims, lbs, contrast = [], [], []

@@ -1,7 +1,7 @@
 """One image through the particle pipeline: segment, split, measure, classify.
 
 1. The image is clipped to its 0.5/99.5 percentiles and scaled to [0, 1]
-   (:func:`temdefects.analysis.pipeline.prepare_image`).
+   (:func:`temdefects.io.images.prepare_image`).
 2. When its pixel size is known and the model's training data state theirs,
    an image outside that range is resampled to its nearest end (``rescale``),
    so particles and fringes have the sizes in px the model learnt.
@@ -223,7 +223,7 @@ def analyze_particles(
     """
     import cv2
 
-    from temdefects.analysis.pipeline import prepare_image
+    from temdefects.io.images import prepare_image
     from temdefects.models import predict
     from temdefects.particles.features import label_features
     from temdefects.particles.instances import label_particles

@@ -3,7 +3,7 @@
 Data are folders written by ``temdefects particles synth`` (``NNNNNN.png`` +
 ``NNNNNN.npz`` labels) or images and masks in memory
 (:mod:`temdefects.particles.pairs`): the target is ``labels > 0``. Every image is scaled as
-at inference (:func:`temdefects.analysis.pipeline.prepare_image`), then cropped
+at inference (:func:`temdefects.io.images.prepare_image`), then cropped
 and augmented with a generator seeded by ``(seed, epoch, index)``, so a run is
 the same for any number of data workers. After every epoch the Dice on the
 test split is measured; the weights of the best epoch are kept. With a
@@ -40,7 +40,7 @@ def read_pair(folder: str | os.PathLike, name: str) -> tuple[np.ndarray, np.ndar
     """Image float32 in [0, 1] (percentile-clipped) and label image int32 of one sample."""
     import cv2
 
-    from temdefects.analysis.pipeline import prepare_image
+    from temdefects.io.images import prepare_image
     from temdefects.synth.particles.files import read_labels
 
     folder = Path(folder)

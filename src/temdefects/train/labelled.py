@@ -42,7 +42,7 @@ def _grey_u8(
     image: np.ndarray, flatten: float = 0.0, contrast: str = "global", scale: float = 1.0
 ) -> np.ndarray:
     """The frame as 8-bit grey, flattened and resampled as ``analyze`` feeds it."""
-    from temdefects.analysis.pipeline import model_input, resampled
+    from temdefects.dislocations.analysis.pipeline import model_input, resampled
 
     work = resampled(model_input(image, flatten, contrast)[1], scale)
     return (work * 255 + 0.5).astype(np.uint8)
@@ -136,11 +136,11 @@ def write_labelled(
     ``flatten`` (px) writes the frames background-flattened as ``temdefects
     analyze --flatten`` feeds them to the model, so that a model fine-tuned on
     them sees at training what it sees at analysis (0: the frames as they are);
-    ``contrast`` likewise (:func:`temdefects.analysis.pipeline.flatten_background`).
+    ``contrast`` likewise (:func:`temdefects.dislocations.analysis.pipeline.flatten_background`).
     ``scale`` resamples frame and masks (after flattening, as ``analyze --scale``
     does), so that lines a few px apart reach the network further apart.
     """
-    from temdefects.analysis.pipeline import resampled, resampled_shape
+    from temdefects.dislocations.analysis.pipeline import resampled, resampled_shape
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -115,8 +115,8 @@ def test_perfect_predictions_score_one_across_mixed_sizes(tmp_path, monkeypatch,
 def test_curves_are_what_the_analysis_reports_drawn_at_the_data_mask_width(
     tmp_path, monkeypatch, model
 ):
-    from temdefects.analysis.pipeline import DEFAULT_FLATTEN, model_input
-    from temdefects.analysis.postprocess import postprocess
+    from temdefects.dislocations.analysis.pipeline import DEFAULT_FLATTEN, model_input
+    from temdefects.dislocations.analysis.postprocess import postprocess
 
     data = make_dataset(tmp_path / "d", count=3, seed=4, size=(128, 128))
     truth = {}

@@ -9,7 +9,7 @@ Two things can be scored (``instances``):
 
 ``"curves"`` (default): what ``temdefects analyze`` reports. The image is
 prepared as the analysis prepares it, the masks are post-processed into
-curves (:func:`temdefects.analysis.postprocess`), and each curve is drawn
+curves (:func:`temdefects.dislocations.analysis.postprocess`), and each curve is drawn
 back as a mask of the data's own mask width (the record's
 ``scene.drawing.mask_width``), so it is compared with the true masks by the
 same metrics.
@@ -30,13 +30,13 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from temdefects.analysis.pipeline import (
+from temdefects.dislocations.analysis.pipeline import (
     DEFAULT_FLATTEN,
     check_contrast,
     check_flatten,
     model_input,
 )
-from temdefects.analysis.postprocess import PostprocessOptions, postprocess
+from temdefects.dislocations.analysis.postprocess import PostprocessOptions, postprocess
 from temdefects.errors import ConfigError, InputFileError, TemdefectsError
 from temdefects.metrics import aggregate, evaluate_image
 from temdefects.models import load, predict
@@ -268,7 +268,7 @@ def evaluate_model(
         not used (the drawn curves are scored as drawn).
     flatten : float
         Background flattening of ``"curves"`` in px, as in the analysis
-        (:func:`temdefects.analysis.pipeline.flatten_background`; 0: off).
+        (:func:`temdefects.dislocations.analysis.pipeline.flatten_background`; 0: off).
         ``"masks"`` (the paper's protocol) feeds the images as they are.
     contrast : {"global", "local"}
         The input contrast of ``"curves"``, as in the analysis (a model

@@ -6,7 +6,7 @@ A worker loads each model folder once and keeps it for the frames that follow
 
 from __future__ import annotations
 
-from temdefects.analysis.pipeline import AnalysisOptions, FrameResult, analyze_image
+from temdefects.dislocations.analysis.pipeline import AnalysisOptions, FrameResult, analyze_image
 
 __all__ = ["analyze_task"]
 
@@ -25,7 +25,7 @@ def _model(path: str):
 
 
 def analyze_task(model_path: str, image, options: AnalysisOptions, **frame) -> FrameResult:
-    """:func:`~temdefects.analysis.pipeline.analyze_image` with the model at ``model_path``.
+    """:func:`~.pipeline.analyze_image` with the model at ``model_path``.
 
     ``frame`` holds ``name``, ``source``, ``index`` and ``pixel_size``.
     """

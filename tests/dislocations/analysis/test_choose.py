@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from temdefects.analysis.choose import (
+from temdefects.dislocations.analysis.choose import (
     CORNER_ANGLES,
     GRID,
     choose_postprocess,
@@ -11,7 +11,7 @@ from temdefects.analysis.choose import (
     record_entry,
     strict_scores,
 )
-from temdefects.analysis.postprocess import PostprocessOptions
+from temdefects.dislocations.analysis.postprocess import PostprocessOptions
 
 
 def _frame():

@@ -1,7 +1,11 @@
 """Analysis of real micrographs: predict -> instances -> curves -> tables, plots, exports."""
 
-from temdefects.analysis.pipeline import AnalysisOptions, FrameResult, analyze_image
-from temdefects.analysis.postprocess import Dislocation, PostprocessOptions, postprocess
+from temdefects.dislocations.analysis.pipeline import AnalysisOptions, FrameResult, analyze_image
+from temdefects.dislocations.analysis.postprocess import (
+    Dislocation,
+    PostprocessOptions,
+    postprocess,
+)
 
 __all__ = [
     "AnalysisOptions",

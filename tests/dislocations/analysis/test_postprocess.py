@@ -2,7 +2,7 @@ import cv2
 import numpy as np
 import pytest
 
-from temdefects.analysis.postprocess import PostprocessOptions, edge_share, postprocess
+from temdefects.dislocations.analysis.postprocess import PostprocessOptions, edge_share, postprocess
 
 
 def line_mask(p0, p1, shape=(128, 128), width=5):

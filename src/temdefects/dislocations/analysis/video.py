@@ -4,7 +4,7 @@
 ...) or an ordered folder of frames one frame at a time, analyses each frame
 as ``temdefects analyze`` does (writing the same per-frame files into an
 ``analysis/`` folder), measures the drift of each frame against the previous
-one (:mod:`temdefects.analysis.drift`) and returns the frame records that
+one (:mod:`temdefects.dislocations.analysis.drift`) and returns the frame records that
 tracking reads, their curves moved into stabilised (frame-0) coordinates.
 :func:`write_annotated_video` draws the tracked curves and ids over the frames
 into an MP4.
@@ -19,10 +19,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from temdefects.analysis.drift import DriftTracker
-from temdefects.analysis.outputs import write_frame
-from temdefects.analysis.pipeline import AnalysisOptions, analyze_image
-from temdefects.analysis.track_io import natural_key, parse_frame_record
+from temdefects.dislocations.analysis.drift import DriftTracker
+from temdefects.dislocations.analysis.outputs import write_frame
+from temdefects.dislocations.analysis.pipeline import AnalysisOptions, analyze_image
+from temdefects.dislocations.analysis.track_io import natural_key, parse_frame_record
 from temdefects.errors import InputFileError
 from temdefects.io.frames import MIN_SIDE, SUPPORTED_SUFFIXES, iter_frames
 
@@ -106,7 +106,7 @@ def analyze_sequence(
     Returns
     -------
     frames : list of dict
-        One per analysed frame (:func:`~temdefects.analysis.track_io.parse_frame_record`),
+        One per analysed frame (:func:`~.track_io.parse_frame_record`),
         curves in stabilised coordinates, ``drift`` set.
     drift : ndarray (N, 2)
         ``(dx, dy)`` px per frame relative to the first.

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from temdefects.analysis.postprocess import PostprocessOptions, postprocess
+from temdefects.dislocations.analysis.postprocess import PostprocessOptions, postprocess
 from temdefects.metrics.curvematch import match_by_distance
 
 __all__ = [
@@ -151,7 +151,7 @@ def model_postprocess(record: dict, given: dict) -> dict:
 
 
 def record_options(record: dict):
-    """The :class:`~temdefects.analysis.pipeline.AnalysisOptions` a model's record implies.
+    """The :class:`~.pipeline.AnalysisOptions` a model's record implies.
 
     What ``temdefects analyze`` runs when no option is typed: the post-processing
     chosen for the model, and its input flattening, contrast and scale (the
@@ -164,7 +164,7 @@ def record_options(record: dict):
     >>> opt.postprocess.threshold, opt.flatten, opt.contrast, opt.scale
     (0.3, 0.0, 'global', 1.0)
     """
-    from temdefects.analysis.pipeline import (
+    from temdefects.dislocations.analysis.pipeline import (
         AnalysisOptions,
         model_contrast,
         model_flatten,

@@ -39,7 +39,12 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
-from temdefects.analysis.postprocess import Dislocation, PostprocessOptions, postprocess
+from temdefects.dislocations.analysis.postprocess import (
+    Dislocation,
+    PostprocessOptions,
+    postprocess,
+)
+from temdefects.io.images import prepare_image
 
 #: Default std (px) of the background removed before inference (see the module docstring).
 DEFAULT_FLATTEN = 30.0
@@ -183,17 +188,6 @@ def resampled(image: np.ndarray, factor: float) -> np.ndarray:
         return cv2.resize(image.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
     interp = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
     return np.clip(cv2.resize(image, size, interpolation=interp), 0.0, 1.0)
-
-
-def prepare_image(image: np.ndarray) -> np.ndarray:
-    """Float32 in [0, 1] after clipping to the 0.5/99.5 percentiles."""
-    image = np.asarray(image, np.float32)
-    if image.ndim != 2:
-        raise ValueError(f"expected a 2D image, got shape {image.shape}")
-    lo, hi = np.percentile(image, [0.5, 99.5])
-    if hi <= lo:
-        return np.zeros(image.shape, np.float32)
-    return np.clip((image - lo) / np.float32(hi - lo), 0.0, 1.0)
 
 
 def flatten_background(unit: np.ndarray, sigma: float, contrast: str = "global") -> np.ndarray:

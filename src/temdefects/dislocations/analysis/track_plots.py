@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from temdefects.analysis.spacing import Spacing
-from temdefects.analysis.tracking import TrackResult
+from temdefects.dislocations.analysis.spacing import Spacing
+from temdefects.dislocations.analysis.tracking import TrackResult
 
 __all__ = ["distance_png", "spacing_png", "trajectories_png"]
 

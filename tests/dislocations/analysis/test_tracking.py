@@ -3,9 +3,9 @@ import math
 import numpy as np
 import pytest
 
-from temdefects.analysis.spacing import mean_spacing, neighbour_spacing, pair_distance
-from temdefects.analysis.track_plots import distance_png, spacing_png, trajectories_png
-from temdefects.analysis.tracking import motion, track
+from temdefects.dislocations.analysis.spacing import mean_spacing, neighbour_spacing, pair_distance
+from temdefects.dislocations.analysis.track_plots import distance_png, spacing_png, trajectories_png
+from temdefects.dislocations.analysis.tracking import motion, track
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -14,7 +14,7 @@ from typing import Literal
 
 import numpy as np
 
-from temdefects.analysis.tracking import TrackResult
+from temdefects.dislocations.analysis.tracking import TrackResult
 from temdefects.geometry import curve_distance_matrix, mean_distance
 
 __all__ = ["Spacing", "mean_spacing", "neighbour_spacing", "pair_distance"]
@@ -48,7 +48,7 @@ def neighbour_spacing(
     Parameters
     ----------
     result : TrackResult
-        Output of :func:`temdefects.analysis.tracking.track`.
+        Output of :func:`temdefects.dislocations.analysis.tracking.track`.
     to : {"segments", "points"}
         Passed to :func:`temdefects.geometry.curve_distance_matrix`.
 
@@ -61,7 +61,7 @@ def neighbour_spacing(
     Examples
     --------
     >>> import numpy as np
-    >>> from temdefects.analysis.tracking import track
+    >>> from temdefects.dislocations.analysis.tracking import track
     >>> x = np.linspace(0, 40, 50)
     >>> line = np.column_stack([x, np.zeros(50)])
     >>> rows = neighbour_spacing(track([[line, line + [0, 10], line + [0, 25]]]))

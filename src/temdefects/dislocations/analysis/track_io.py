@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from temdefects import __version__
-from temdefects.analysis.outputs import FORMAT
-from temdefects.analysis.tracking import motion
+from temdefects.dislocations.analysis.outputs import FORMAT
+from temdefects.dislocations.analysis.tracking import motion
 from temdefects.errors import InputFileError, TemdefectsError
 from temdefects.io import jsonfile as strict_json
 from temdefects.io.atomic import atomic_write_csv

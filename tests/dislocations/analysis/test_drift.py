@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from temdefects.analysis.drift import DriftTracker, estimate_drift
+from temdefects.dislocations.analysis.drift import DriftTracker, estimate_drift
 
 
 def _sequence(drift, shape=(200, 260), seed=0):

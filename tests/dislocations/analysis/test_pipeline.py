@@ -2,13 +2,13 @@ import numpy as np
 import pytest
 import torch
 
-from temdefects.analysis.pipeline import (
+from temdefects.dislocations.analysis.pipeline import (
     AnalysisOptions,
     analyze_image,
     flatten_background,
     model_input,
-    prepare_image,
 )
+from temdefects.io.images import prepare_image
 
 
 class Oracle(torch.nn.Module):
