@@ -89,6 +89,35 @@ def test_auto_factor_rules():
     assert auto_factor(1.0, np.full(10, 3.0)) == 1.0  # never upsampled past native
 
 
+def test_auto_measures_again_after_each_finer_pass(monkeypatch):
+    # A 2048 px frame whose coarse pass sees only 4 large blobs (48 px, 12 px at 1/4):
+    # magnified to 1/2, it also sees 100 defects of 16 px, now 8 px each: still small,
+    # so a third pass runs at native resolution, where they are 16 px, and stops.
+    import temdefects.loops.detector as detector
+
+    factors = []
+
+    def fake(model, config, image, f, device):
+        factors.append(f)
+        sides = [48.0] * 4 + ([16.0] * 100 if f > 0.3 else [])
+        xyxy = np.array([[0.0, 0.0, s, s] for s in sides])
+        return xyxy, np.zeros(len(sides), int), np.full(len(sides), 0.9)
+
+    monkeypatch.setattr(detector, "_detect_at", fake)
+    config = DetectorConfig(classes=("dot",))
+    boxes, _, _ = run_detector(None, config, np.zeros((2048, 2048)), factor="auto")
+    assert factors == pytest.approx([0.25, 0.5, 1.0]) and len(boxes) == 104
+
+    def large(model, config, image, f, device):  # 80 px: 20 px at 1/4, large enough
+        factors.append(f)
+        return np.array([[0.0, 0.0, 80.0, 80.0]] * 4), np.zeros(4, int), np.full(4, 0.9)
+
+    factors.clear()
+    monkeypatch.setattr(detector, "_detect_at", large)
+    run_detector(None, config, np.zeros((2048, 2048)), factor="auto")
+    assert factors == [0.25]
+
+
 @pytest.mark.slow
 def test_run_detector_auto_goes_native_for_small_defects():
     # 2048 px image with 6 px blobs: invisible after shrinking 4x, found in native tiles

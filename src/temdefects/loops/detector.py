@@ -376,7 +376,8 @@ def run_detector(
         Resampling before detection; default the model's ``input_size`` rule
         (longer side to ``input_size``). ``"auto"`` chooses it from the image
         (:func:`temdefects.loops.tiling.auto_factor`): a coarse pass, then a
-        finer tiled one when the defects found are small or few.
+        finer tiled one when the defects found are small or few, measured
+        again at that scale, up to ``AUTO_PASSES`` passes in all.
     decide_score : float
         Score from which a coarse-pass box counts for the ``"auto"`` choice.
 
@@ -388,7 +389,7 @@ def run_detector(
         Index into ``config.classes``.
     scores : ndarray (N,) float64
     """
-    from temdefects.loops.tiling import auto_factor
+    from temdefects.loops.tiling import AUTO_PASSES, auto_factor
 
     image = np.asarray(image)
     if image.ndim != 2 or min(image.shape) < 8:
@@ -397,14 +398,18 @@ def run_detector(
     if isinstance(factor, str):
         if factor != "auto":
             raise ValueError(f"factor: expected a number or 'auto', got {factor!r}")
-        xyxy, labels, scores = _detect_at(model, config, image, coarse, device)
-        sure = scores >= decide_score
-        side = np.sqrt(
-            np.clip(xyxy[sure, 2] - xyxy[sure, 0], 0, None)
-            * np.clip(xyxy[sure, 3] - xyxy[sure, 1], 0, None)
-        )
-        f = auto_factor(coarse, side * coarse, native=max(1.0, coarse))
-        if f > coarse * 1.05:
+        f = coarse
+        xyxy, labels, scores = _detect_at(model, config, image, f, device)
+        for _ in range(AUTO_PASSES - 1):  # a finer pass sees smaller defects: measure again
+            sure = scores >= decide_score
+            side = np.sqrt(
+                np.clip(xyxy[sure, 2] - xyxy[sure, 0], 0, None)
+                * np.clip(xyxy[sure, 3] - xyxy[sure, 1], 0, None)
+            )
+            finer = auto_factor(f, side * f, native=max(1.0, coarse))
+            if finer <= f * 1.05:
+                break
+            f = finer
             xyxy, labels, scores = _detect_at(model, config, image, f, device)
     else:
         f = coarse if factor is None else float(factor)

@@ -12,9 +12,12 @@ The working scale (issue 17) is chosen from the image by the detector itself
 ``input_size``, the rule of earlier models) measures the defects it finds; when
 they are smaller than the sizes the model was trained on (or too few are
 found for a size to be read), the image is magnified towards ``target`` px
-per defect, up to its native resolution, and detected again in tiles. So a
-2048 px frame with 20 px black dots is read at native resolution, and one with
-200 px loops stays at the coarse scale.
+per defect, up to its native resolution, and detected again in tiles. A finer
+pass sees defects the coarse one could not, so their sizes are measured again
+and the rule applied once more (``AUTO_PASSES`` passes at most): on a 2048 px
+frame the coarse pass may find only the largest blobs, and one step would stop
+halfway. So a 2048 px frame with 20 px black dots is read at native
+resolution, and one with 200 px loops stays at the coarse scale.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from torch import nn
 
 __all__ = [
     "AUTO_MIN_FOUND",
+    "AUTO_PASSES",
     "AUTO_SMALL",
     "AUTO_TARGET",
     "auto_factor",
@@ -35,6 +39,7 @@ __all__ = [
 AUTO_TARGET = 24.0  # px: defect size (sqrt of box area) the auto rule magnifies towards
 AUTO_SMALL = 15.0  # px: a coarse-pass median below this calls for a finer scale
 AUTO_MIN_FOUND = 3  # fewer confident boxes than this: the size cannot be read
+AUTO_PASSES = 3  # detection passes at most: the coarse one and up to two finer ones
 
 
 def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
