@@ -48,7 +48,7 @@ def add_parser(sub) -> None:
     add_synth_parser(
         group,
         family="loop and black-dot",
-        presets_hint="default, loop111-steel, irradiated-bf, bf-blobs",
+        presets_hint="default, loop111-steel, irradiated-bf, bf-blobs, bf-shen, bf-blobs-shen",
     ).set_defaults(run=family_synth("loop"))
     _add_train(group)
     _add_detect(group)

@@ -50,9 +50,9 @@ MODEL_HELP = (
 def add_parser(sub) -> None:
     p = sub.add_parser("particles", help=HELP, description=HELP)
     group = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    add_synth_parser(group, family="nanoparticle", presets_hint="default").set_defaults(
-        run=family_synth("particle")
-    )
+    add_synth_parser(
+        group, family="nanoparticle", presets_hint="default, haadf-supported, haadf-tomography"
+    ).set_defaults(run=family_synth("particle"))
     _add_train(group)
     _add_finetune(group)
     _add_analyze(group)
