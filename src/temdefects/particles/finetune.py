@@ -349,18 +349,20 @@ def finetune_particle_model(
     check_output_folder(out, overwrite)
     out.mkdir(parents=True, exist_ok=True)
 
-    def start_model():
-        return None if scratch else copy.deepcopy(base.segmenter).train()
+    def run(cfg, pairs, log_name, keep="best"):  # from the same start every time
+        start = None if scratch else copy.deepcopy(base.segmenter).train()
+        return train_segmenter(
+            cfg,
+            pairs,
+            test,
+            log_path=out / log_name,
+            progress=progress,
+            log=log,
+            model=start,
+            keep=keep,
+        )
 
-    seg = train_segmenter(
-        config,
-        train,
-        test,
-        log_path=out / "log.csv",
-        progress=progress,
-        log=log,
-        model=start_model(),
-    )
+    seg = run(config, train, "log.csv")
     base_record = dict(base.segmenter.record.get("training", {}))
     new_record = {
         "task": "particles",
@@ -389,14 +391,10 @@ def finetune_particle_model(
     if refit:
         epochs = int(seg.best["epoch"])
         both = ArrayPairs(train.images + test.images, train.labels + test.labels)
-        seg = train_segmenter(
+        seg = run(
             replace(config, optim=replace(config.optim, epochs=epochs)),
             both,
-            test,
-            log_path=out / "log-refit.csv",
-            progress=progress,
-            log=log,
-            model=start_model(),
+            "log-refit.csv",
             keep="last",
         )
         extra["refit"] = {"epochs": epochs, "images": len(both)}
