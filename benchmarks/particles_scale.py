@@ -94,6 +94,9 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=31)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
+    ap.add_argument(
+        "--haadf-model", default="haadf", help="model for the HAADF sets (default: built-in haadf)"
+    )
     args = ap.parse_args()
     if args.images < 1 or args.threads < 1:
         ap.error("--images and --threads must be >= 1")
@@ -105,6 +108,8 @@ def main() -> int:
         preset, overrides, model_name = SETS[name]
         config = load_particle_config(preset, overrides=overrides)
         samples = [generate_particle_image(config, args.seed, i) for i in range(args.images)]
+        if model_name == "haadf":
+            model_name = args.haadf_model
         model = load_particle_model(model_name)
         for given in (False, True):
             t0 = time.perf_counter()
