@@ -125,4 +125,9 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from temdefects.errors import TemdefectsError
+
+    try:
+        sys.exit(main())
+    except TemdefectsError as error:  # a bad --model or input: one line
+        sys.exit(f"error: {error}")

@@ -257,4 +257,9 @@ def _figure4(curves: dict, path: Path, score: float) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from temdefects.errors import TemdefectsError
+
+    try:
+        sys.exit(main())
+    except TemdefectsError as error:  # a bad --model or input: one line
+        sys.exit(f"error: {error}")

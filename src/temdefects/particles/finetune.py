@@ -399,7 +399,7 @@ def finetune_particle_model(
         )
         extra["refit"] = {"epochs": epochs, "images": len(both)}
         new_record["finetune"]["refit"] = extra["refit"]
-        new_record.update({k: v for k, v in seg.run_record().items() if k != "temdefects_version"})
+        new_record.update(seg.run_record())  # the refit's epochs, steps and time
     save_model(out, seg.model, record=new_record, metrics={"segmentation": segmentation, **extra})
     for name in CLASSIFIER_FILES:
         if (base.path / name).is_file():
