@@ -154,7 +154,8 @@ def _add_detect(group) -> None:
         metavar="PX",
         help="longer side the image is resampled to before detection: a size in px, 0 for "
         "native, or auto (chosen per image from a first coarse pass: images with small "
-        "defects are magnified, up to native); default the model's rule. Working images "
+        "defects are magnified, up to native, and measured again, up to 3 passes); default "
+        "the model's rule. Working images "
         "larger than the model's training size are detected in overlapping tiles",
     )
     p.add_argument(
