@@ -25,6 +25,7 @@ from temdefects.dislocations.analysis.pipeline import AnalysisOptions, analyze_i
 from temdefects.dislocations.analysis.track_io import natural_key, parse_frame_record
 from temdefects.errors import InputFileError
 from temdefects.io.frames import MIN_SIDE, SUPPORTED_SUFFIXES, iter_frames
+from temdefects.io.images import prepare_image
 
 __all__ = ["analyze_sequence", "is_analysis_folder", "sequence_files", "write_annotated_video"]
 
@@ -177,9 +178,7 @@ def write_annotated_video(
                         break
                     if frame.name != frames[k]["name"]:
                         continue  # a frame the analysis could not read
-                    unit = frame.image.astype(np.float32)
-                    lo, hi = np.percentile(unit, (0.5, 99.5))
-                    grey = np.clip((unit - lo) / max(hi - lo, 1e-6) * 255, 0, 255).astype(np.uint8)
+                    grey = (prepare_image(frame.image) * 255).astype(np.uint8)
                     bgr = cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
                     dx, dy = frames[k]["drift"]
                     for tid, curve in by_frame.get(k, []):
