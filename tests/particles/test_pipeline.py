@@ -130,3 +130,64 @@ def test_loading_errors_are_one_line(tmp_path, monkeypatch, tiny_model):
     (broken / "config.json").write_text(json.dumps(record))
     with pytest.raises(InputFileError, match="not a particle model"):
         load_particle_model(broken)
+
+
+class LocallyBright(torch.nn.Module):
+    """A stand-in segmenter that, like a trained one, only knows small particles:
+    pixels brighter than their 31 px neighbourhood. A disk much wider than that
+    shows only its rim at full scale."""
+
+    multiple = 32
+    record = {"training": {"data": {"particle_area_px": {"median": 80.0}}}}  # d = 10 px
+
+    def __init__(self):
+        super().__init__()
+        self.gain = torch.nn.Parameter(torch.tensor(40.0))
+
+    def forward(self, x):
+        mean = torch.nn.functional.avg_pool2d(x, 31, stride=1, padding=15, count_include_pad=False)
+        return self.gain * (x - mean - 0.15), None
+
+
+def big_and_small_scene():
+    """A 130 px disk and three 10 px disks, bright on a dark support (1024 px)."""
+    yy, xx = np.mgrid[:1024, :1024]
+    image = np.full((1024, 1024), 0.2)
+    image[(yy - 500) ** 2 + (xx - 480) ** 2 < 65**2] = 0.8
+    for cy, cx in ((150, 150), (150, 850), (850, 200)):
+        image[(yy - cy) ** 2 + (xx - cx) ** 2 < 5**2] = 0.8
+    return image, (yy - 500) ** 2 + (xx - 480) ** 2 < 65**2
+
+
+def _best_iou(labels, mask):
+    return max(
+        ((labels == u) & mask).sum() / ((labels == u) | mask).sum()
+        for u in range(1, labels.max() + 1)
+    )
+
+
+def test_the_pyramid_finds_particles_far_larger_than_the_model_learnt():
+    model = ParticleModel(
+        LocallyBright().eval(), any_classifier(), InstanceConfig(min_size=10), FeatureConfig(), None
+    )
+    image, disk = big_and_small_scene()
+    plain = analyze_particles(model, image)
+    found = analyze_particles(model, image, pyramid=True)
+    assert _best_iou(plain.labels, disk) < 0.5  # only the rim at full scale
+    assert _best_iou(found.labels, disk) >= 0.8
+    small = ~np.isin(plain.labels, np.unique(plain.labels[disk]))
+    assert np.array_equal(
+        plain.labels[small] > 0, found.labels[small] > 0
+    )  # small ones as they were
+    assert len(found.rows) == found.labels.max() == 4
+    # with a pixel size the scale is known: no pyramid
+    assert np.array_equal(
+        analyze_particles(model, image, pixel_size=0.1, pyramid=True).labels, plain.labels
+    )
+
+
+def test_the_pyramid_needs_the_learnt_particle_sizes():
+    model = stub_model()
+    labels = analyze_particles(model, scene()).labels
+    unit = np.clip(scene(), 0, 1).astype(np.float32)
+    assert np.array_equal(pipeline.pyramid_particles(model, unit, labels), labels)

@@ -202,6 +202,12 @@ def _add_analyze(group) -> None:
         help="average the segmentation of each image and its three mirror images "
         "(test-time augmentation, 4x the segmentation time)",
     )
+    g.add_argument(
+        "--pyramid",
+        action="store_true",
+        help="images without a pixel size: also search halved copies of each image for "
+        "particles far larger than the model learnt (up to 2x the time)",
+    )
     finish_parser(p, lazy_run("temdefects.cli.particles_run", "run_analyze"))
 
 

@@ -187,6 +187,7 @@ def run_analyze(args) -> int:
                     pixel_size=frame.pixel_size,
                     rescale=not args.no_rescale,
                     flips=args.flips,
+                    pyramid=args.pyramid,
                 )
                 name = unique_name(frame.name, names)  # a.png and a.tif both give "a"
                 counts = Counter(r["class"] for r in result.rows)

@@ -198,6 +198,7 @@ def analyze_particles(
     rescale: bool = True,
     instances: InstanceConfig | None = None,
     flips: bool = False,
+    pyramid: bool = False,
 ) -> ParticleResult:
     """Segment, split, measure and classify the particles of one image.
 
@@ -216,6 +217,9 @@ def analyze_particles(
     flips
         Average the segmentation of the image and its three mirror images
         (test-time augmentation; 4x the segmentation time).
+    pyramid
+        Without a pixel size, also look for particles too large for the model
+        at this scale (:func:`pyramid_particles`); up to 2x the time.
 
     Returns
     -------
@@ -226,7 +230,6 @@ def analyze_particles(
     from temdefects.io.images import prepare_image
     from temdefects.models import predict
     from temdefects.particles.features import label_features
-    from temdefects.particles.instances import label_particles
 
     image = np.asarray(image)
     if image.ndim != 2:
@@ -246,14 +249,9 @@ def analyze_particles(
     if pixel_size and ic.min_diameter_nm > 0:  # a disc of min_diameter_nm, at the working scale
         radius_px = ic.min_diameter_nm / (pixel_size / factor) / 2.0
         min_size = max(min_size, math.floor(math.pi * radius_px**2))
-    labels = label_particles(
-        prob >= ic.threshold,
-        min_size=min_size,
-        relative_min_size=ic.relative_min_size,
-        expected_diameter=ic.expected_diameter or None,
-        merge_ratio=ic.merge_ratio,
-        exclude_border=ic.exclude_border,
-    )
+    labels = _label(prob, ic, min_size)
+    if pyramid and not pixel_size and factor == 1.0:
+        labels = pyramid_particles(model, unit, labels, instances=ic, flips=flips)
     features = label_features(small, labels, config=model.features)
     classes, class_probs = model.classifier.predict(features)
     if small is not unit:
@@ -268,6 +266,122 @@ def analyze_particles(
         class_probs = class_probs[present - 1]
     rows = _rows(labels, classes, class_probs, pixel_size)
     return ParticleResult(labels.astype(np.int32), rows, prob, unit, pixel_size, factor)
+
+
+def _label(prob: np.ndarray, ic: InstanceConfig, min_size: int) -> np.ndarray:
+    from temdefects.particles.instances import label_particles
+
+    return label_particles(
+        prob >= ic.threshold,
+        min_size=min_size,
+        relative_min_size=ic.relative_min_size,
+        expected_diameter=ic.expected_diameter or None,
+        merge_ratio=ic.merge_ratio,
+        exclude_border=ic.exclude_border,
+    )
+
+
+#: Scale-space search (``pyramid``): halve the image while its shorter side stays
+#: at least this many px.
+PYRAMID_MIN_SIDE = 64
+
+
+def pyramid_particles(
+    model: ParticleModel,
+    unit: np.ndarray,
+    labels: np.ndarray,
+    *,
+    instances: InstanceConfig | None = None,
+    flips: bool = False,
+) -> np.ndarray:
+    """Add the particles too large for the model at the image's own scale.
+
+    A model finds particles of about the sizes it learnt (``particle_area_px``
+    in its record; median diameter ``d``). Without a pixel size, much larger
+    particles are missed (issue 19: HAADF particles of 100-500 px, recall 0.02).
+    So the image is halved again and again (down to :data:`PYRAMID_MIN_SIDE`
+    px) and segmented at each scale. A particle found at scale ``s`` is added
+    when it is 0.5-3 ``d`` across there and at least 2 ``d`` across in the
+    image's own px (smaller ones are the full-scale pass's job), does not touch
+    the border at that scale (a cut-off bright region is no particle), and is
+    found again at a neighbouring scale (a factor 2 finer or coarser, IoU >= 0.5
+    in image px): texture makes blobs at one scale only. Finest scale first;
+    an added particle replaces the full-scale labels mostly (> 50 %) inside it,
+    unless two or more of them are particle-sized (>= d / 2 across): a cluster
+    of small particles stays as it is.
+
+    Parameters
+    ----------
+    model
+        From :func:`load_particle_model`.
+    unit
+        (H, W) float32 image in [0, 1], as prepared for the model.
+    labels
+        (H, W) int labels of the full-scale pass.
+
+    Returns
+    -------
+    np.ndarray
+        (H, W) int32 labels, consecutive, the full-scale ones first.
+    """
+    import cv2
+
+    from temdefects.models import predict
+
+    ic = instances or model.instances
+    record = getattr(model.segmenter, "record", None) or {}
+    area = ((record.get("training") or {}).get("data") or {}).get("particle_area_px") or {}
+    if not area.get("median"):
+        return np.asarray(labels, np.int32)
+    d = 2.0 * math.sqrt(float(area["median"]) / math.pi)
+    h, w = unit.shape
+    found, levels, s = [], [np.asarray(labels)], 0.5
+    while min(h, w) * s >= PYRAMID_MIN_SIDE:
+        small = cv2.resize(unit, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+        coarse = _label(
+            predict(model.segmenter, small, flips=flips)[0][0], ic, max(1, round(ic.min_size))
+        )
+        levels.append(cv2.resize(coarse, (w, h), interpolation=cv2.INTER_NEAREST))
+        edge = np.unique(np.concatenate([coarse[0], coarse[-1], coarse[:, 0], coarse[:, -1]]))
+        for k, a in enumerate(np.bincount(coarse.ravel())[1:], 1):
+            size = 2.0 * math.sqrt(a / math.pi)
+            if a and k not in edge and 0.5 * d <= size <= 3.0 * d and size / s >= 2.0 * d:
+                up = cv2.resize(
+                    (coarse == k).astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR
+                )
+                found.append((len(levels) - 1, up > 0))
+        s /= 2
+    out = np.asarray(labels, np.int32).copy()
+    n0 = next_id = int(out.max(initial=0)) + 1
+    sizes = 2.0 * np.sqrt(np.bincount(out.ravel())[1:] / math.pi)
+    for level, mask in found:
+        if not any(
+            _overlaps(levels[j], mask) for j in (level - 1, level + 1) if 0 <= j < len(levels)
+        ):
+            continue
+        under = [u for u in np.unique(out[mask]) if u]
+        if any(u >= n0 and (out[mask] == u).sum() > 0.3 * mask.sum() for u in under):
+            continue  # already added from a finer scale
+        inside = [u for u in under if u < n0 and mask[out == u].mean() > 0.5]
+        if sum(sizes[u - 1] >= 0.5 * d for u in inside) >= 2:
+            continue
+        out[np.isin(out, inside)] = 0
+        out[mask & (out == 0)] = next_id
+        next_id += 1
+    present = np.unique(out)
+    lut = np.zeros(int(out.max(initial=0)) + 1, np.int32)
+    lut[present] = np.arange(len(present), dtype=np.int32)
+    return lut[out]
+
+
+def _overlaps(levels: np.ndarray, mask: np.ndarray, min_iou: float = 0.5) -> bool:
+    """Whether a label of ``levels`` overlaps ``mask`` with IoU >= ``min_iou``."""
+    for u in np.unique(levels[mask]):
+        if u:
+            other = levels == u
+            if (other & mask).sum() >= min_iou * (other | mask).sum():
+                return True
+    return False
 
 
 def with_instances(model: ParticleModel, **changes) -> ParticleModel:
@@ -287,6 +401,7 @@ __all__ = [
     "default_particle_model_path",
     "load_particle_model",
     "particle_model_path",
+    "pyramid_particles",
     "resample_factor",
     "with_instances",
 ]
