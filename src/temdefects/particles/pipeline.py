@@ -335,38 +335,40 @@ def pyramid_particles(
         return np.asarray(labels, np.int32)
     d = 2.0 * math.sqrt(float(area["median"]) / math.pi)
     h, w = unit.shape
-    found, levels, s = [], [np.asarray(labels)], 0.5
+    out = np.asarray(labels, np.int32).copy()
+    levels = [(1.0, 1.0, out.copy())]  # (rows, columns) factor and labels of each scale
+    found, s = [], 0.5
     while min(h, w) * s >= PYRAMID_MIN_SIDE:
         small = cv2.resize(unit, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
         coarse = _label(
             predict(model.segmenter, small, flips=flips)[0][0], ic, max(1, round(ic.min_size))
         )
-        levels.append(cv2.resize(coarse, (w, h), interpolation=cv2.INTER_NEAREST))
+        levels.append((coarse.shape[0] / h, coarse.shape[1] / w, coarse))
         edge = np.unique(np.concatenate([coarse[0], coarse[-1], coarse[:, 0], coarse[:, -1]]))
         for k, a in enumerate(np.bincount(coarse.ravel())[1:], 1):
             size = 2.0 * math.sqrt(a / math.pi)
             if a and k not in edge and 0.5 * d <= size <= 3.0 * d and size / s >= 2.0 * d:
-                up = cv2.resize(
-                    (coarse == k).astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR
-                )
-                found.append((len(levels) - 1, up > 0))
+                found.append((len(levels) - 1, k))
         s /= 2
-    out = np.asarray(labels, np.int32).copy()
     n0 = next_id = int(out.max(initial=0)) + 1
-    sizes = 2.0 * np.sqrt(np.bincount(out.ravel())[1:] / math.pi)
-    for level, mask in found:
-        if not any(
-            _overlaps(levels[j], mask) for j in (level - 1, level + 1) if 0 <= j < len(levels)
-        ):
-            continue
-        under = [u for u in np.unique(out[mask]) if u]
-        if any(u >= n0 and (out[mask] == u).sum() > 0.3 * mask.sum() for u in under):
+    areas = np.bincount(out.ravel())  # of the full-scale labels, which only ever vanish
+    sizes = 2.0 * np.sqrt(areas[1:] / math.pi)
+    for level, k in found:
+        box, mask = _native_mask(levels[level], k, (h, w))
+        near = (j for j in (level - 1, level + 1) if 0 <= j < len(levels))
+        if not any(_overlaps(_native_labels(levels[j], box), mask) for j in near):
+            continue  # found at one scale only: texture, not a particle
+        y0, y1, x0, x1 = box
+        crop = out[y0:y1, x0:x1]
+        under = [u for u in np.unique(crop[mask]) if u]
+        if any(u >= n0 and (crop[mask] == u).sum() > 0.3 * mask.sum() for u in under):
             continue  # already added from a finer scale
-        inside = [u for u in under if u < n0 and mask[out == u].mean() > 0.5]
+        inside = [u for u in under if u < n0 and (crop[mask] == u).sum() > 0.5 * areas[u]]
         if sum(sizes[u - 1] >= 0.5 * d for u in inside) >= 2:
-            continue
-        out[np.isin(out, inside)] = 0
-        out[mask & (out == 0)] = next_id
+            continue  # a cluster of particle-sized ones: keep them
+        if inside:
+            out[np.isin(out, inside)] = 0
+        crop[mask & (crop == 0)] = next_id
         next_id += 1
     present = np.unique(out)
     lut = np.zeros(int(out.max(initial=0)) + 1, np.int32)
@@ -374,11 +376,38 @@ def pyramid_particles(
     return lut[out]
 
 
-def _overlaps(levels: np.ndarray, mask: np.ndarray, min_iou: float = 0.5) -> bool:
-    """Whether a label of ``levels`` overlaps ``mask`` with IoU >= ``min_iou``."""
-    for u in np.unique(levels[mask]):
+def _native_mask(level: tuple, k: int, shape: tuple[int, int]) -> tuple[tuple, np.ndarray]:
+    """Box (y0, y1, x0, x1) in image px around label ``k`` of a coarse ``level``, and its
+    mask there (the coarse mask resampled linearly, cut at one half: smooth edges)."""
+    import cv2
+
+    fy, fx, coarse = level
+    rows, cols = np.nonzero(coarse == k)
+    y0, x0 = int(rows.min() / fy) - 2, int(cols.min() / fx) - 2
+    y1, x1 = int(math.ceil((rows.max() + 1) / fy)) + 2, int(math.ceil((cols.max() + 1) / fx)) + 2
+    y0, x0, y1, x1 = max(y0, 0), max(x0, 0), min(y1, shape[0]), min(x1, shape[1])
+    map_x = np.repeat(((np.arange(x0, x1) + 0.5) * fx - 0.5)[None].astype(np.float32), y1 - y0, 0)
+    map_y = np.repeat(
+        ((np.arange(y0, y1) + 0.5) * fy - 0.5)[:, None].astype(np.float32), x1 - x0, 1
+    )
+    soft = cv2.remap((coarse == k).astype(np.float32), map_x, map_y, cv2.INTER_LINEAR)
+    return (y0, y1, x0, x1), soft >= 0.5
+
+
+def _native_labels(level: tuple, box: tuple) -> np.ndarray:
+    """Labels of a ``level`` sampled (nearest) at the image px of ``box``."""
+    fy, fx, coarse = level
+    y0, y1, x0, x1 = box
+    rows = np.minimum(((np.arange(y0, y1) + 0.5) * fy).astype(np.intp), coarse.shape[0] - 1)
+    cols = np.minimum(((np.arange(x0, x1) + 0.5) * fx).astype(np.intp), coarse.shape[1] - 1)
+    return coarse[np.ix_(rows, cols)]
+
+
+def _overlaps(labels: np.ndarray, mask: np.ndarray, min_iou: float = 0.5) -> bool:
+    """Whether a label of ``labels`` overlaps ``mask`` (same shape) with IoU >= ``min_iou``."""
+    for u in np.unique(labels[mask]):
         if u:
-            other = levels == u
+            other = labels == u
             if (other & mask).sum() >= min_iou * (other | mask).sum():
                 return True
     return False
