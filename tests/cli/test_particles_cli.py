@@ -135,8 +135,18 @@ def test_analyze_writes_tables_labels_overlays_and_a_summary(trained, tmp_path, 
     summary = json.loads((out / "summary.json").read_text())
     assert summary["images"] == 2 and summary["failed"] == 1
     assert [e["status"] for e in summary["inputs"]] == ["failed", "ok", "ok"]
+    assert summary["flips"] is False and summary["pyramid"] is False and summary["rescale"]
     code = main(["particles", "analyze", inputs[0], "-o", str(out), "--model", str(model), "-q"])
     assert code == 1 and "not empty" in capsys.readouterr().err
+
+
+def test_analyze_records_flips_and_pyramid(trained, tmp_path):
+    _, data, model = trained
+    out = tmp_path / "out"
+    args = ["particles", "analyze", str(data / "000000.png"), "-o", str(out)]
+    assert main([*args, "--model", str(model), "--flips", "--pyramid", "-q"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["flips"] is True and summary["pyramid"] is True
 
 
 def test_evaluate_writes_json_and_csv(trained, tmp_path, capsys):

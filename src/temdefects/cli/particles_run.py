@@ -219,6 +219,8 @@ def run_analyze(args) -> int:
         "instances": asdict(model.instances),
         "pixel_size_override_nm": args.pixel_size,
         "rescale": not args.no_rescale,
+        "flips": args.flips,
+        "pyramid": args.pyramid,
         "inputs": report,
         "images": images,
         "particles": particles,
