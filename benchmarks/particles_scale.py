@@ -24,7 +24,6 @@ Run: ``python benchmarks/particles_scale.py [--images 6] [--seed 31] [--threads 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 
 import numpy as np
@@ -129,9 +128,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    from temdefects.errors import TemdefectsError
+    from script_errors import run
 
-    try:
-        sys.exit(main())
-    except TemdefectsError as error:  # a bad --model or input: one line
-        sys.exit(f"error: {error}")
+    run(main)

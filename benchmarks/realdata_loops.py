@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -257,9 +256,6 @@ def _figure4(curves: dict, path: Path, score: float) -> None:
 
 
 if __name__ == "__main__":
-    from temdefects.errors import TemdefectsError
+    from script_errors import run
 
-    try:
-        sys.exit(main())
-    except TemdefectsError as error:  # a bad --model or input: one line
-        sys.exit(f"error: {error}")
+    run(main)

@@ -330,9 +330,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    from temdefects.errors import TemdefectsError
+    from script_errors import run
 
-    try:
-        sys.exit(main())
-    except TemdefectsError as error:  # a bad --model or input: one line
-        sys.exit(f"error: {error}")
+    run(main)

@@ -105,6 +105,7 @@ def test_instance_settings_can_be_changed():
 def test_a_trained_model_on_a_generated_image(tiny_model, tiny_folder):
     model = load_particle_model(tiny_model[0])
     assert model.pixel_size_range == pytest.approx((0.03, 0.03))
+    assert model.median_area_px > 0  # from the record (data.particle_area_px), for the pyramid
     sample = read_particle_sample(tiny_folder, 4)
     result = analyze_particles(model, sample.image, pixel_size=0.03)
     assert result.labels.shape == sample.image.shape
@@ -138,7 +139,6 @@ class LocallyBright(torch.nn.Module):
     shows only its rim at full scale."""
 
     multiple = 32
-    record = {"training": {"data": {"particle_area_px": {"median": 80.0}}}}  # d = 10 px
 
     def __init__(self):
         super().__init__()
@@ -168,7 +168,12 @@ def _best_iou(labels, mask):
 
 def test_the_pyramid_finds_particles_far_larger_than_the_model_learnt():
     model = ParticleModel(
-        LocallyBright().eval(), any_classifier(), InstanceConfig(min_size=10), FeatureConfig(), None
+        LocallyBright().eval(),
+        any_classifier(),
+        InstanceConfig(min_size=10),
+        FeatureConfig(),
+        None,
+        median_area_px=80.0,  # d = 10 px
     )
     image, disk = big_and_small_scene()
     plain = analyze_particles(model, image)

@@ -54,6 +54,7 @@ class ParticleModel:
     features: FeatureConfig
     pixel_size_range: tuple[float, float] | None  # nm/px of the training images
     path: Path | None = None
+    median_area_px: float | None = None  # of the training particles (record data.particle_area_px)
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,9 +141,12 @@ def load_particle_model(
         features = parse_section(FeatureConfig, record.get("features"), "features")
     except ConfigError as exc:
         raise InputFileError(f"{folder / 'config.json'}: {exc}") from None
-    sizes = (record.get("data") or {}).get("pixel_size_nm")
+    data = record.get("data") or {}
+    sizes = data.get("pixel_size_nm")
     sizes = (float(sizes[0]), float(sizes[1])) if sizes else None
-    return ParticleModel(segmenter, classifier, instances, features, sizes, folder)
+    median = (data.get("particle_area_px") or {}).get("median")
+    median = float(median) if median else None
+    return ParticleModel(segmenter, classifier, instances, features, sizes, folder, median)
 
 
 def resample_factor(pixel_size: float | None, trained: tuple[float, float] | None) -> float:
@@ -296,8 +300,8 @@ def pyramid_particles(
 ) -> np.ndarray:
     """Add the particles too large for the model at the image's own scale.
 
-    A model finds particles of about the sizes it learnt (``particle_area_px``
-    in its record; median diameter ``d``). Without a pixel size, much larger
+    A model finds particles of about the sizes it learnt
+    (``model.median_area_px``; median diameter ``d``). Without a pixel size, much larger
     particles are missed (issue 19: HAADF particles of 100-500 px, recall 0.02).
     So the image is halved again and again (down to :data:`PYRAMID_MIN_SIDE`
     px) and segmented at each scale. A particle found at scale ``s`` is added
@@ -329,14 +333,12 @@ def pyramid_particles(
     from temdefects.models import predict
 
     ic = instances or model.instances
-    record = getattr(model.segmenter, "record", None) or {}
-    area = ((record.get("training") or {}).get("data") or {}).get("particle_area_px") or {}
-    if not area.get("median"):
+    if not model.median_area_px:
         return np.asarray(labels, np.int32)
-    d = 2.0 * math.sqrt(float(area["median"]) / math.pi)
+    d = 2.0 * math.sqrt(model.median_area_px / math.pi)
     h, w = unit.shape
-    out = np.asarray(labels, np.int32).copy()
-    levels = [(1.0, 1.0, out.copy())]  # (rows, columns) factor and labels of each scale
+    out = np.asarray(labels, np.int32).copy()  # the full-scale labels stay as they were
+    levels = [(1.0, 1.0, np.asarray(labels))]  # (rows, columns) factor and labels per scale
     found, s = [], 0.5
     while min(h, w) * s >= PYRAMID_MIN_SIDE:
         small = cv2.resize(unit, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
