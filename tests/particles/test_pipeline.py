@@ -196,3 +196,11 @@ def test_the_pyramid_needs_the_learnt_particle_sizes():
     labels = analyze_particles(model, scene()).labels
     unit = np.clip(scene(), 0, 1).astype(np.float32)
     assert np.array_equal(pipeline.pyramid_particles(model, unit, labels), labels)
+
+
+def test_a_label_reaching_beyond_the_box_counts_with_its_whole_area():
+    labels = np.ones((10, 10), np.int32)  # one label fills the box around the candidate
+    mask = np.zeros((10, 10), bool)
+    mask[:, :5] = True  # the candidate: half the box
+    assert pipeline._overlaps(labels, mask, np.array([0, 100]))  # the label is the box: IoU 0.5
+    assert not pipeline._overlaps(labels, mask, np.array([0, 10_000]))  # far larger: IoU 0.005

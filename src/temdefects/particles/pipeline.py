@@ -338,14 +338,16 @@ def pyramid_particles(
     d = 2.0 * math.sqrt(model.median_area_px / math.pi)
     h, w = unit.shape
     out = np.asarray(labels, np.int32).copy()  # the full-scale labels stay as they were
-    levels = [(1.0, 1.0, np.asarray(labels))]  # (rows, columns) factor and labels per scale
+    # per scale: (rows, columns) factor, labels, and label areas in the image's px
+    levels = [(1.0, 1.0, np.asarray(labels), np.bincount(out.ravel()))]
     found, s = [], 0.5
     while min(h, w) * s >= PYRAMID_MIN_SIDE:
         small = cv2.resize(unit, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
         coarse = _label(
             predict(model.segmenter, small, flips=flips)[0][0], ic, max(1, round(ic.min_size))
         )
-        levels.append((coarse.shape[0] / h, coarse.shape[1] / w, coarse))
+        fy, fx = coarse.shape[0] / h, coarse.shape[1] / w
+        levels.append((fy, fx, coarse, np.bincount(coarse.ravel()) / (fy * fx)))
         edge = np.unique(np.concatenate([coarse[0], coarse[-1], coarse[:, 0], coarse[:, -1]]))
         for k, a in enumerate(np.bincount(coarse.ravel())[1:], 1):
             size = 2.0 * math.sqrt(a / math.pi)
@@ -353,12 +355,12 @@ def pyramid_particles(
                 found.append((len(levels) - 1, k))
         s /= 2
     n0 = next_id = int(out.max(initial=0)) + 1
-    areas = np.bincount(out.ravel())  # of the full-scale labels, which only ever vanish
+    areas = levels[0][3]  # of the full-scale labels, which only ever vanish
     sizes = 2.0 * np.sqrt(areas[1:] / math.pi)
     for level, k in found:
         box, mask = _native_mask(levels[level], k, (h, w))
         near = (j for j in (level - 1, level + 1) if 0 <= j < len(levels))
-        if not any(_overlaps(_native_labels(levels[j], box), mask) for j in near):
+        if not any(_overlaps(_native_labels(levels[j], box), mask, levels[j][3]) for j in near):
             continue  # found at one scale only: texture, not a particle
         y0, y1, x0, x1 = box
         crop = out[y0:y1, x0:x1]
@@ -383,7 +385,7 @@ def _native_mask(level: tuple, k: int, shape: tuple[int, int]) -> tuple[tuple, n
     mask there (the coarse mask resampled linearly, cut at one half: smooth edges)."""
     import cv2
 
-    fy, fx, coarse = level
+    fy, fx, coarse, _ = level
     rows, cols = np.nonzero(coarse == k)
     y0, x0 = int(rows.min() / fy) - 2, int(cols.min() / fx) - 2
     y1, x1 = int(math.ceil((rows.max() + 1) / fy)) + 2, int(math.ceil((cols.max() + 1) / fx)) + 2
@@ -398,21 +400,24 @@ def _native_mask(level: tuple, k: int, shape: tuple[int, int]) -> tuple[tuple, n
 
 def _native_labels(level: tuple, box: tuple) -> np.ndarray:
     """Labels of a ``level`` sampled (nearest) at the image px of ``box``."""
-    fy, fx, coarse = level
+    fy, fx, coarse, _ = level
     y0, y1, x0, x1 = box
     rows = np.minimum(((np.arange(y0, y1) + 0.5) * fy).astype(np.intp), coarse.shape[0] - 1)
     cols = np.minimum(((np.arange(x0, x1) + 0.5) * fx).astype(np.intp), coarse.shape[1] - 1)
     return coarse[np.ix_(rows, cols)]
 
 
-def _overlaps(labels: np.ndarray, mask: np.ndarray, min_iou: float = 0.5) -> bool:
-    """Whether a label of ``labels`` overlaps ``mask`` (same shape) with IoU >= ``min_iou``."""
-    for u in np.unique(labels[mask]):
-        if u:
-            other = labels == u
-            if (other & mask).sum() >= min_iou * (other | mask).sum():
-                return True
-    return False
+def _overlaps(
+    labels: np.ndarray, mask: np.ndarray, areas: np.ndarray, min_iou: float = 0.5
+) -> bool:
+    """Whether a label overlaps ``mask`` with IoU >= ``min_iou``.
+
+    ``labels`` and ``mask`` cover the same box; ``areas`` are the labels' whole
+    areas in image px, so a label reaching beyond the box is not counted small.
+    """
+    inter = np.bincount(labels[mask].ravel(), minlength=len(areas))[: len(areas)]
+    union = mask.sum() + areas - inter
+    return bool((inter[1:] >= min_iou * union[1:]).any())
 
 
 def with_instances(model: ParticleModel, **changes) -> ParticleModel:
