@@ -39,7 +39,7 @@ from temdefects.dislocations.analysis.postprocess import (
 )
 from temdefects.models import build_model, load, predict
 from temdefects.synth.config import load_config
-from temdefects.synth.dataset import single_threaded
+from temdefects.synth.dislocations.dataset import single_threaded
 from temdefects.synth.scene import generate
 
 

@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import paper_toolchain  # noqa: E402
 from temdefects.synth.config import load_config  # noqa: E402
-from temdefects.synth.dataset import generate_dataset, single_threaded  # noqa: E402
+from temdefects.synth.dislocations.dataset import generate_dataset, single_threaded  # noqa: E402
 from temdefects.synth.files import make_record, write_sample  # noqa: E402
 from temdefects.synth.scene import image_rng, render_scene, sample_scene  # noqa: E402
 

@@ -1,6 +1,6 @@
 """Tracking on synthetic in-situ videos with true identities: MOTA, IDF1, ID switches, speed.
 
-Per seed, a video is generated (``temdefects.synth.sequence``: ``m2`` scene,
+Per seed, a video is generated (``temdefects.synth.dislocations.sequence``: ``m2`` scene,
 pile-ups gliding jerkily along their axes with pinning, the leading
 dislocation escaping, a random-walk drift and fresh noise per frame), and
 tracked two ways:
@@ -35,7 +35,7 @@ from temdefects.dislocations.analysis.tracking import track
 from temdefects.metrics.tracking import frames_of_tracks, tracking_scores
 from temdefects.models import load
 from temdefects.synth.config import load_config
-from temdefects.synth.sequence import MotionConfig, generate_sequence
+from temdefects.synth.dislocations.sequence import MotionConfig, generate_sequence
 
 
 def _fmt(s: dict) -> str:

@@ -173,7 +173,7 @@ def run_config(variant: str, base: str, folder: Path, steps: int, args) -> dict:
 def synthetic_folder(kind: str, train_pairs: list, out: Path, args) -> Path:
     """``--synthetic`` frames of the fitted (or plain m2) generator, as a training folder."""
     from temdefects.synth.config import load_config
-    from temdefects.synth.fitting import fitted_settings, frame_stats
+    from temdefects.synth.dislocations.fitting import fitted_settings, frame_stats
     from temdefects.synth.scene import image_rng, render_scene, sample_scene
 
     folder = out / f"synthetic-{kind}"

@@ -126,7 +126,7 @@ def _tree(folder: Path) -> dict:
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
 def test_an_interrupted_analysis_resumes_to_the_same_results(sig, tmp_path):
     from temdefects.synth.config import load_config
-    from temdefects.synth.dataset import generate_dataset
+    from temdefects.synth.dislocations.dataset import generate_dataset
 
     frames = tmp_path / "frames"
     small = {"size": [96, 96], "artifacts": {"dirt": 0}}

@@ -9,7 +9,7 @@ from temdefects.synth.config import package_presets
 @pytest.mark.parametrize(
     "command, package",
     [
-        (["synth"], "temdefects.synth"),
+        (["synth"], "temdefects.synth.dislocations"),
         (["loops", "synth"], "temdefects.synth.loops"),
         (["particles", "synth"], "temdefects.synth.particles"),
     ],

@@ -5,7 +5,7 @@ import pytest
 
 from temdefects.dislocations.analysis.tracking import track
 from temdefects.synth.config import load_config
-from temdefects.synth.sequence import MotionConfig, generate_sequence
+from temdefects.synth.dislocations.sequence import MotionConfig, generate_sequence
 
 mm = pytest.importorskip("motmetrics")
 

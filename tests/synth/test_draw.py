@@ -112,7 +112,7 @@ def test_straight_line_strip_matches_the_full_image_formula(angle, width):
 def test_band_distances_match_brute_force_on_generated_lines():
     from temdefects.synth.microstructure import dislocation_curve
 
-    from .helpers import distance_to, quiet_config, scene_for
+    from .dislocations.helpers import distance_to, quiet_config, scene_for
 
     scene = scene_for(quiet_config(size=(96, 96)), seed=8)
     assert scene["dislocations"]
@@ -153,7 +153,7 @@ _DENSE = np.column_stack([np.linspace(-10.0, 30.0, 90), np.linspace(5.0, 38.0, 9
 def test_band_distances_match_brute_force_on_either_path(curve, radius, path, monkeypatch):
     from temdefects.synth import draw
 
-    from .helpers import distance_to
+    from .dislocations.helpers import distance_to
 
     used = []
     for name in ("stencil", "tree"):

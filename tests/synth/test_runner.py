@@ -5,12 +5,12 @@ import re
 import pytest
 
 from temdefects.errors import TemdefectsError
-from temdefects.synth.dataset import generate_dataset
+from temdefects.synth.dislocations.dataset import generate_dataset
 from temdefects.synth.loops.dataset import generate_loop_dataset
 from temdefects.synth.particles.dataset import generate_particle_dataset
 from temdefects.synth.runner import Family, run_images
 
-from .helpers import quiet_config as dislocation_config
+from .dislocations.helpers import quiet_config as dislocation_config
 from .loops.test_files import CONFIG as LOOP_CONFIG
 from .particles.test_files import CONFIG as PARTICLE_CONFIG
 

@@ -7,7 +7,7 @@ from temdefects.synth.curves import visible_length
 from temdefects.synth.microstructure import dislocation_curve
 from temdefects.synth.scene import generate, render_scene
 
-from .helpers import distance_to, quiet_config, scene_for, without
+from .dislocations.helpers import distance_to, quiet_config, scene_for, without
 
 
 def flat_config(**kw):

@@ -5,7 +5,7 @@ from pathlib import Path
 import yaml
 
 from temdefects.synth.config import load_config
-from temdefects.synth.dataset import generate_dataset
+from temdefects.synth.dislocations.dataset import generate_dataset
 
 
 def tiny_train_config(

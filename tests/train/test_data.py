@@ -98,7 +98,7 @@ def test_training_folder_refuses_16_bit_images_and_corrupt_records(tmp_path):
 
     from temdefects.errors import InputFileError
     from temdefects.synth.config import load_config
-    from temdefects.synth.dataset import generate_dataset
+    from temdefects.synth.dislocations.dataset import generate_dataset
     from temdefects.synth.files import read_image_and_masks
     from temdefects.train.data import split_folder
 

@@ -8,7 +8,7 @@ from temdefects.dislocations.analysis.choose import CORNER_ANGLES, GRID
 from temdefects.errors import ConfigError, TemdefectsError
 from temdefects.models import load
 from temdefects.synth.config import load_config
-from temdefects.synth.dataset import generate_dataset
+from temdefects.synth.dislocations.dataset import generate_dataset
 from temdefects.train import train, train_config_from_dict
 from temdefects.train.loop import lr_factor
 

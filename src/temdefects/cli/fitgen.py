@@ -87,7 +87,7 @@ def _pairs(frames: Path, labels: Path) -> list[tuple[Path, Path]]:
 
 
 def _synthetic(config, count: int, seed: int, kw: dict) -> list[dict]:
-    from temdefects.synth.fitting import frame_stats
+    from temdefects.synth.dislocations.fitting import frame_stats
     from temdefects.synth.scene import image_rng, render_scene, sample_scene
 
     frames = []
@@ -150,7 +150,7 @@ def run_command(args) -> int:
     from temdefects.io.images import read_raw
     from temdefects.io.labels import strokes_to_masks
     from temdefects.synth.config import load_config
-    from temdefects.synth.fitting import distributions, fitted_settings, frame_stats
+    from temdefects.synth.dislocations.fitting import distributions, fitted_settings, frame_stats
 
     out = Path(args.output)
     if out.is_dir():
@@ -218,7 +218,7 @@ def run_command(args) -> int:
     if crops is not None:
         crops.finish()
     if args.plot:
-        from temdefects.synth.fitting_plots import plot_fit
+        from temdefects.synth.dislocations.fitting_plots import plot_fit
 
         plot_fit(sets, args.plot)
     lines = sum(len(f["lines"]) for f in frames)

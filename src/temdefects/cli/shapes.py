@@ -30,7 +30,7 @@ def run_command(args) -> int:
 
     from temdefects.errors import InputFileError, TemdefectsError
     from temdefects.io.paths import expand_paths as expand_inputs
-    from temdefects.synth.shapes import from_labelme, save_library
+    from temdefects.synth.dislocations.shapes import from_labelme, save_library
 
     files = expand_inputs(args.inputs, (".json",), what="labelme JSON")
     shapes, sources, failed = {}, {}, {}

@@ -132,7 +132,7 @@ def run_command(args) -> int:
         return 0
     from temdefects.cli.synth_group import run_options
     from temdefects.synth.background import list_backgrounds
-    from temdefects.synth.dataset import generate_dataset
+    from temdefects.synth.dislocations.dataset import generate_dataset
 
     options = run_options(args)
     if config.background.kind == "real":  # a bad folder: one line, not one per image
@@ -161,7 +161,7 @@ def run_command(args) -> int:
 
 def _write_preview(folder: Path, indices: list[int]) -> Path:
     from temdefects.io.images import write_png
-    from temdefects.synth.dataset import PREVIEW, digits_for
+    from temdefects.synth.dislocations.dataset import PREVIEW, digits_for
     from temdefects.synth.files import read_sample, stem
     from temdefects.synth.preview import preview_grid
 

@@ -3,7 +3,7 @@
 All lengths are in pixels, angles in degrees, contrasts are relative intensity
 changes. A value written as ``[min, max]`` is drawn uniformly per use; a single
 number fixes it. The presets ``m1``, ``m2`` and ``dense`` are YAML files in
-``temdefects/synth/presets``; ``temdefects synth --dump-config`` prints one for
+``temdefects/synth/dislocations/presets``; ``temdefects synth --dump-config`` prints one for
 editing. See ``docs/synth.md`` for the meaning of every parameter.
 """
 
@@ -371,7 +371,7 @@ class ConfigFamily:
 
     Examples
     --------
-    >>> family = ConfigFamily(SynthConfig, "temdefects.synth", "m2")
+    >>> family = ConfigFamily(SynthConfig, "temdefects.synth.dislocations", "m2")
     >>> family.load(overrides={"size": [128, 128]}).size
     (128, 128)
     >>> "m2" in family.presets()
@@ -412,7 +412,7 @@ class ConfigFamily:
         return yaml.safe_dump(config.to_dict(), sort_keys=False, default_flow_style=None)
 
 
-DISLOCATIONS = ConfigFamily(SynthConfig, "temdefects.synth", "m2")
+DISLOCATIONS = ConfigFamily(SynthConfig, "temdefects.synth.dislocations", "m2")
 list_presets = DISLOCATIONS.presets
 preset_dict = DISLOCATIONS.preset_dict
 config_from_dict = DISLOCATIONS.from_dict

@@ -5,7 +5,7 @@ x to the right, y down, ``a`` in degrees); they are the two lines at
 ``-delta_d/2`` and ``+delta_d/2`` along the normal ``n = (-sin a, cos a)`` from the
 start point ``p0``. Every dislocation runs from one trace to the other: its chord
 is tilted by the inclination ``beta`` from ``n`` and it bulges sideways by a
-normalised shape (:mod:`temdefects.synth.shapes`). The leading dislocation has
+normalised shape (:mod:`temdefects.synth.dislocations.shapes`). The leading dislocation has
 its chord centre at ``p0``; the others trail behind it, each gap ``spacing_growth``
 times the previous one (with jitter), like a pile-up against an obstacle.
 """

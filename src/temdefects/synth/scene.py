@@ -19,6 +19,7 @@ from temdefects.synth import draw
 from temdefects.synth.background import perlin_background, real_background, sample_background
 from temdefects.synth.config import SynthConfig
 from temdefects.synth.curves import resample, visible_segments
+from temdefects.synth.dislocations.shapes import load_library
 from temdefects.synth.microstructure import (
     CURVE_SPACING,
     dislocation_curve,
@@ -26,7 +27,6 @@ from temdefects.synth.microstructure import (
     sample_microstructure,
     sample_traces,
 )
-from temdefects.synth.shapes import load_library
 
 SCENE_FORMAT = "temdefects.synth.scene/1"
 

@@ -123,7 +123,7 @@ def prepare(config: TrainConfig, out: Path, *, progress: bool) -> Run:
     }
     if dc.source == "synth":
         from temdefects.synth.config import load_config
-        from temdefects.synth.dataset import generate_dataset
+        from temdefects.synth.dislocations.dataset import generate_dataset
 
         synth = load_config(dc.preset, dc.synth_config)
         if dc.backgrounds:

@@ -10,7 +10,7 @@ import torch
 
 from temdefects.models import build_model, save_model
 from temdefects.synth.config import load_config
-from temdefects.synth.dataset import generate_dataset
+from temdefects.synth.dislocations.dataset import generate_dataset
 
 TINY = {"arch": "unet", "encoder": "mobilenet_v2", "n_masks": 4, "decoder_base": 4}
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from temdefects.errors import InputFileError
-from temdefects.synth.shapes import from_labelme, load_library, normalise, save_library
+from temdefects.synth.dislocations.shapes import from_labelme, load_library, normalise, save_library
 
 
 def test_normalise_maps_chord_to_unit_x():

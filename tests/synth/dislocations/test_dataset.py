@@ -6,7 +6,7 @@ import pytest
 
 from temdefects import __version__
 from temdefects.errors import TemdefectsError
-from temdefects.synth.dataset import generate_dataset
+from temdefects.synth.dislocations.dataset import generate_dataset
 from temdefects.synth.files import read_record, read_sample
 from temdefects.synth.scene import render_scene
 
@@ -148,7 +148,7 @@ def test_centre_line_csv_matches_python_formatting():
 
 
 def test_resume_removes_the_temporaries_a_killed_run_left(tmp_path):
-    from temdefects.synth.dataset import prepare_folder
+    from temdefects.synth.dislocations.dataset import prepare_folder
 
     manifest = {"config": {"a": 1}, "seed": 0, "backgrounds": None}
     (tmp_path / "dataset.json").write_text(json.dumps(manifest))

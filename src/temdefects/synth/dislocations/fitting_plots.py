@@ -21,7 +21,7 @@ def plot_fit(sets: dict[str, dict], path: str | os.PathLike) -> None:
     """Histograms of each distribution and the mean profile across a line, per set.
 
     ``sets`` maps a label (``real``, ``fitted``, ``base m2``) to the output of
-    :func:`temdefects.synth.fitting.distributions`.
+    :func:`temdefects.synth.dislocations.fitting.distributions`.
     """
     import matplotlib
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from temdefects.cli.main import main
-from temdefects.synth.fitting import (
+from temdefects.synth.dislocations.fitting import (
     distributions,
     fit_overrides,
     frame_stats,
