@@ -40,7 +40,7 @@ from temdefects.dislocations.analysis.postprocess import (
 from temdefects.models import build_model, load, predict
 from temdefects.synth.config import load_config
 from temdefects.synth.dislocations.dataset import single_threaded
-from temdefects.synth.scene import generate
+from temdefects.synth.dislocations.scene import generate
 
 
 def probability_frames(n: int, seed: int = 7) -> list:

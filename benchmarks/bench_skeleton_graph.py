@@ -31,7 +31,7 @@ import numpy as np
 from temdefects.geometry.path import graph_from_crop, path_indices
 from temdefects.geometry.skeleton import padded_crop, skeletonize_mask
 from temdefects.synth.config import load_config
-from temdefects.synth.scene import generate
+from temdefects.synth.dislocations.scene import generate
 
 
 def skeletons(images: int, seed: int) -> list[np.ndarray]:

@@ -34,8 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import paper_toolchain  # noqa: E402
 from temdefects.synth.config import load_config  # noqa: E402
 from temdefects.synth.dislocations.dataset import generate_dataset, single_threaded  # noqa: E402
-from temdefects.synth.files import make_record, write_sample  # noqa: E402
-from temdefects.synth.scene import image_rng, render_scene, sample_scene  # noqa: E402
+from temdefects.synth.dislocations.files import make_record, write_sample  # noqa: E402
+from temdefects.synth.dislocations.scene import render_scene, sample_scene  # noqa: E402
+from temdefects.synth.scene import image_rng  # noqa: E402
 
 
 def temdefects_pass(config, seed: int, count: int, folder: Path) -> float:

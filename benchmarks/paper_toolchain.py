@@ -21,7 +21,7 @@ import noise  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy.ndimage import gaussian_filter  # noqa: E402
 
-from temdefects.synth.microstructure import dislocation_curve  # noqa: E402
+from temdefects.synth.dislocations.microstructure import dislocation_curve  # noqa: E402
 
 
 def pnoise_field(shape, scale, base):

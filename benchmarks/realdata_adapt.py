@@ -174,7 +174,8 @@ def synthetic_folder(kind: str, train_pairs: list, out: Path, args) -> Path:
     """``--synthetic`` frames of the fitted (or plain m2) generator, as a training folder."""
     from temdefects.synth.config import load_config
     from temdefects.synth.dislocations.fitting import fitted_settings, frame_stats
-    from temdefects.synth.scene import image_rng, render_scene, sample_scene
+    from temdefects.synth.dislocations.scene import render_scene, sample_scene
+    from temdefects.synth.scene import image_rng
 
     folder = out / f"synthetic-{kind}"
     if (folder / "fit.json").exists():

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from temdefects.synth.config import load_config
-from temdefects.synth.scene import generate
+from temdefects.synth.dislocations.scene import generate
 
 CORRUPT = {0.25: b"", 0.6: None, 0.85: b"hello, not a png\n"}
 

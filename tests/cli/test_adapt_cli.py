@@ -177,7 +177,7 @@ def test_scale_is_learnt_stored_and_used_by_analyze(labelled, tmp_path, capsys):
     expected = (resampled(model_input(source, 30.0)[1], 2.0) * 255 + 0.5).astype(np.uint8)
     np.testing.assert_array_equal(written, expected)
     assert written.shape == (2 * source.shape[0], 2 * source.shape[1])
-    from temdefects.synth.files import read_sample
+    from temdefects.synth.dislocations.files import read_sample
 
     sample = read_sample(model / "labelled", "000000")
     assert sample.masks.shape[1:] == written.shape and sample.masks.any(axis=(1, 2)).all()

@@ -5,7 +5,7 @@ import numpy as np
 
 from temdefects.cli.main import main
 from temdefects.synth.config import load_config
-from temdefects.synth.scene import generate
+from temdefects.synth.dislocations.scene import generate
 
 
 def test_bgcrops_avoids_excluded_regions_and_reports_bad_files(tmp_path, capsys):

@@ -9,7 +9,7 @@ from safetensors.torch import load_file
 from temdefects.cli.main import main
 from temdefects.dislocations.analysis.choose import CORNER_ANGLES, GRID
 from temdefects.models import build_model, load, save_model
-from temdefects.synth.files import read_sample
+from temdefects.synth.dislocations.files import read_sample
 
 
 def test_strokes_become_one_mask_per_dislocation(labelled, tmp_path, capsys):

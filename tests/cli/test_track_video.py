@@ -10,7 +10,7 @@ from scipy import ndimage
 
 from temdefects.cli.main import main
 from temdefects.synth.config import load_config
-from temdefects.synth.scene import generate
+from temdefects.synth.dislocations.scene import generate
 
 DRIFT = np.array([[0.0, 0.0], [3.4, -2.2], [6.1, -1.0], [4.0, 2.5], [8.8, 3.3]])
 

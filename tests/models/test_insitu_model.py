@@ -11,7 +11,7 @@ from temdefects.cli.main import main
 from temdefects.metrics import union_scores
 from temdefects.models import load, predict
 from temdefects.synth.config import load_config
-from temdefects.synth.scene import generate
+from temdefects.synth.dislocations.scene import generate
 
 ROOT = Path(__file__).resolve().parents[2]
 FOLDER = default_model_path("insitu")

@@ -110,7 +110,7 @@ def test_straight_line_strip_matches_the_full_image_formula(angle, width):
 
 
 def test_band_distances_match_brute_force_on_generated_lines():
-    from temdefects.synth.microstructure import dislocation_curve
+    from temdefects.synth.dislocations.microstructure import dislocation_curve
 
     from .dislocations.helpers import distance_to, quiet_config, scene_for
 

@@ -88,7 +88,8 @@ def _pairs(frames: Path, labels: Path) -> list[tuple[Path, Path]]:
 
 def _synthetic(config, count: int, seed: int, kw: dict) -> list[dict]:
     from temdefects.synth.dislocations.fitting import frame_stats
-    from temdefects.synth.scene import image_rng, render_scene, sample_scene
+    from temdefects.synth.dislocations.scene import render_scene, sample_scene
+    from temdefects.synth.scene import image_rng
 
     frames = []
     for i in range(count):

@@ -162,7 +162,8 @@ def run_command(args) -> int:
 def _write_preview(folder: Path, indices: list[int]) -> Path:
     from temdefects.io.images import write_png
     from temdefects.synth.dislocations.dataset import PREVIEW, digits_for
-    from temdefects.synth.files import read_sample, stem
+    from temdefects.synth.dislocations.files import read_sample
+    from temdefects.synth.files import stem
     from temdefects.synth.preview import preview_grid
 
     digits = digits_for(max(indices) + 1)
@@ -172,8 +173,8 @@ def _write_preview(folder: Path, indices: list[int]) -> Path:
 
 def _replay(args) -> int:
     from temdefects.errors import TemdefectsError
-    from temdefects.synth.files import make_record, read_record, write_sample
-    from temdefects.synth.scene import render_scene
+    from temdefects.synth.dislocations.files import make_record, read_record, write_sample
+    from temdefects.synth.dislocations.scene import render_scene
 
     if not args.output:
         raise TemdefectsError("-o/--output: an output folder is required for --replay")

@@ -7,7 +7,7 @@
 - :mod:`~temdefects.dislocations.analysis`: real micrographs through a model:
   curves, tables, overlays, exports, tracking (``temdefects analyze``/``track``).
 
-More dislocation code (the generator in :mod:`temdefects.synth`) still lives at
-top level until later moves. Nothing is imported here, so importing this package
+The dislocation generator lives beside the loop and particle generators, in
+:mod:`temdefects.synth.dislocations`. Nothing is imported here, so importing this package
 stays cheap; import the subpackages themselves.
 """

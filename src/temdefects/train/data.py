@@ -18,8 +18,9 @@ from torch.utils.data import Dataset
 
 from temdefects.errors import InputFileError
 from temdefects.synth.config import SynthConfig
-from temdefects.synth.files import list_samples, read_image_and_masks, read_record
-from temdefects.synth.scene import generate
+from temdefects.synth.dislocations.files import read_record
+from temdefects.synth.dislocations.scene import generate
+from temdefects.synth.files import list_samples, read_image_and_masks
 from temdefects.train.augment import augment
 from temdefects.train.config import AugmentConfig
 

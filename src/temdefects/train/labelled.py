@@ -19,16 +19,14 @@ import cv2
 import numpy as np
 
 from temdefects.errors import InputFileError
-from temdefects.synth.files import (
+from temdefects.synth.dislocations.files import (
     RECORD_FORMAT,
-    list_samples,
     read_record,
-    record_head,
     sample_files,
-    stem,
     write_sample,
 )
-from temdefects.synth.scene import Sample
+from temdefects.synth.dislocations.scene import Sample
+from temdefects.synth.files import list_samples, record_head, stem
 
 
 @dataclass

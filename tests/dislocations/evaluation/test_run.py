@@ -9,7 +9,7 @@ from temdefects.dislocations.evaluation import run as run_module
 from temdefects.errors import ConfigError, InputFileError
 from temdefects.metrics.summary import COUNT_KEYS, MEAN_KEYS
 from temdefects.models import load
-from temdefects.synth.files import read_sample
+from temdefects.synth.dislocations.files import read_sample
 
 from .helpers import copy_sample, make_dataset, make_model
 

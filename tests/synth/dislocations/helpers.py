@@ -5,7 +5,8 @@ import copy
 import numpy as np
 
 from temdefects.synth.config import load_config
-from temdefects.synth.scene import image_rng, sample_scene
+from temdefects.synth.dislocations.scene import sample_scene
+from temdefects.synth.scene import image_rng
 
 
 def quiet_config(preset="m2", size=(128, 128), **sections):

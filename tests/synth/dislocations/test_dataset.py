@@ -7,8 +7,8 @@ import pytest
 from temdefects import __version__
 from temdefects.errors import TemdefectsError
 from temdefects.synth.dislocations.dataset import generate_dataset
-from temdefects.synth.files import read_record, read_sample
-from temdefects.synth.scene import render_scene
+from temdefects.synth.dislocations.files import read_record, read_sample
+from temdefects.synth.dislocations.scene import render_scene
 
 from .helpers import quiet_config
 
@@ -127,7 +127,7 @@ def test_damaged_mask_files_are_one_clear_error(tmp_path, content):
 
 
 def test_centre_line_csv_matches_python_formatting():
-    from temdefects.synth.files import encode_lines
+    from temdefects.synth.dislocations.files import encode_lines
 
     rng = np.random.default_rng(0)
     # Rounding ties and near-ties (4-decimal support points), negative zero, border values.

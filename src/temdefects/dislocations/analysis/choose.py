@@ -218,7 +218,8 @@ def store_postprocess(
     """
     from temdefects.models import load, predict
     from temdefects.models.folder import update_config
-    from temdefects.synth.files import list_samples, read_sample
+    from temdefects.synth.dislocations.files import read_sample
+    from temdefects.synth.files import list_samples
 
     model_dir, frames = Path(model_dir), Path(frames)
     model = load(model_dir)

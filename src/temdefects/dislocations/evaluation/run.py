@@ -40,8 +40,9 @@ from temdefects.dislocations.analysis.postprocess import PostprocessOptions, pos
 from temdefects.errors import ConfigError, InputFileError, TemdefectsError
 from temdefects.metrics import aggregate, evaluate_image
 from temdefects.models import load, predict
+from temdefects.synth.dislocations.files import read_record
 from temdefects.synth.draw import band_distances
-from temdefects.synth.files import imread_quiet, read_masks, read_record
+from temdefects.synth.files import imread_quiet, read_masks
 from temdefects.synth.files import list_samples as files_list_samples
 
 __all__ = [

@@ -19,7 +19,8 @@ if TYPE_CHECKING:  # typing.Unpack is Python 3.11+; annotations are not evaluate
 
 from temdefects.synth import runner
 from temdefects.synth.config import SynthConfig, config_from_dict
-from temdefects.synth.files import make_record, write_sample
+from temdefects.synth.dislocations.files import make_record, write_sample
+from temdefects.synth.dislocations.scene import generate
 from temdefects.synth.runner import (
     MANIFEST,
     Family,
@@ -28,7 +29,6 @@ from temdefects.synth.runner import (
     generate_folder,
     single_threaded,
 )
-from temdefects.synth.scene import generate
 
 MANIFEST_FORMAT = "temdefects.synth.dataset/1"
 PREVIEW = "preview.png"

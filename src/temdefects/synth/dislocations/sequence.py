@@ -1,6 +1,7 @@
 """Synthetic in-situ videos with true identities: a pile-up gliding over frames.
 
-Frame 0 is an ordinary generated scene (:func:`~temdefects.synth.scene.sample_scene`).
+Frame 0 is an ordinary generated scene
+(:func:`~temdefects.synth.dislocations.scene.sample_scene`).
 Over the following frames every dislocation glides along its pile-up's axis,
 jerkily: in each frame it is pinned (no step) with ``pin_probability``, else
 it steps by ``|N(step, step_jitter)|`` px; the leading dislocation of each
@@ -26,7 +27,8 @@ from scipy import ndimage
 
 from temdefects.errors import ConfigError
 from temdefects.synth.config import SynthConfig
-from temdefects.synth.scene import image_rng, render_scene, sample_scene
+from temdefects.synth.dislocations.scene import render_scene, sample_scene
+from temdefects.synth.scene import image_rng
 
 __all__ = ["MotionConfig", "SequenceSample", "generate_sequence"]
 

@@ -17,11 +17,11 @@ import os
 
 import numpy as np
 
+from temdefects.synth.artifacts import sample_artifacts
 from temdefects.synth.background import sample_background
 from temdefects.synth.loops.config import CLASSES, LoopSynthConfig
 from temdefects.synth.loops.ellipse import footprint, half_extent
 from temdefects.synth.loops.render import SCENE_FORMAT, LoopSample, render_loop_scene
-from temdefects.synth.microstructure import sample_artifacts
 from temdefects.synth.scene import background_folder, image_rng
 
 

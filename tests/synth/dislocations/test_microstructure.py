@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 
+from temdefects.synth.dislocations.microstructure import random_shape
 from temdefects.synth.dislocations.shapes import BUILTIN
 from temdefects.synth.draw import signed_distance
-from temdefects.synth.microstructure import random_shape
 
-from .dislocations.helpers import quiet_config, scene_for
+from .helpers import quiet_config, scene_for
 
 
 @pytest.mark.parametrize("seed", range(3))

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from temdefects.synth.curves import visible_length
-from temdefects.synth.microstructure import dislocation_curve
-from temdefects.synth.scene import generate, render_scene
+from temdefects.synth.dislocations.microstructure import dislocation_curve
+from temdefects.synth.dislocations.scene import generate, render_scene
 
-from .dislocations.helpers import distance_to, quiet_config, scene_for, without
+from .helpers import distance_to, quiet_config, scene_for, without
 
 
 def flat_config(**kw):
