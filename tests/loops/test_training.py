@@ -9,6 +9,7 @@ import torch
 
 from temdefects.cli.main import main
 from temdefects.errors import ConfigError, InputFileError
+from temdefects.loops.defects import Defects
 from temdefects.loops.detect import detect_defects
 from temdefects.loops.detector import build_detector
 from temdefects.loops.model import load_loop_model
@@ -19,7 +20,7 @@ from temdefects.loops.train_data import (
     load_synth_folder,
     read_name_list,
 )
-from temdefects.loops.training import init_from_encoder, initialise, train_loop_detector
+from temdefects.loops.training import best_f1, init_from_encoder, initialise, train_loop_detector
 from temdefects.models.folder import default_model_path
 
 TINY = {"input_size": 128, "fpn_channels": 16, "representation": 32}
@@ -63,9 +64,29 @@ def test_config_errors_name_the_field():
         loop_train_config({"data": {"synth": ["a"]}, "seed": -1})
     with pytest.raises(ConfigError, match="colour: unknown parameter"):
         loop_train_config({"data": {"synth": ["a"]}, "colour": 1})
+    with pytest.raises(ConfigError, match="optim.validation"):
+        loop_train_config({"data": {"synth": ["a"]}, "optim": {"validation": "per-class"}})
     cfg = loop_train_config({"data": {"synth": "a"}})
     assert cfg.data.synth == ("a",)
+    assert cfg.optim.validation == "agnostic"
     assert loop_train_config(cfg.to_dict()) == cfg
+
+
+def test_class_aware_validation_counts_the_class_and_skips_unnamed_classes():
+    box = [[10, 10, 20, 20]]
+    loop = Defects.from_lists(box, ["loop111"], scores=[0.9])
+    as_loop100 = Defects.from_lists(box, ["loop100"], scores=[0.9])
+    labelled = Defects.from_lists(box, ["loop111"])
+    unnamed_dot = Defects.from_lists(
+        [[10, 10, 20, 20], [50, 50, 8, 8]], ["loop111", "dot"], scores=[0.9, 0.9]
+    )
+    # a set whose labels name only loop111: an extra dot box says nothing
+    assert best_f1([(unnamed_dot, labelled)])["precision"] == 0.5
+    assert best_f1([(unnamed_dot, labelled)], class_aware=True)["f1"] == 1.0
+    # a wrong class is a miss only when the class counts
+    both = [(as_loop100, labelled), (loop, Defects.from_lists(box, ["loop100"]))]
+    assert best_f1(both)["f1"] == 1.0
+    assert best_f1(both, class_aware=True)["f1"] == 0.0
 
 
 def test_load_synth_folder_matches_labels(synth):

@@ -223,8 +223,9 @@ def pr_table(
     *,
     iou_thresholds: Sequence[float] = IOU_THRESHOLDS,
     score_thresholds: Sequence[float] = SCORE_THRESHOLDS,
+    class_aware: bool = False,
 ) -> list[dict]:
-    """Class-agnostic precision, recall and F1 on a grid of IoU and score thresholds.
+    """Precision, recall and F1 on a grid of IoU and score thresholds.
 
     Parameters
     ----------
@@ -232,6 +233,9 @@ def pr_table(
         ``(predicted, true)`` per image.
     iou_thresholds, score_thresholds : sequence of float
         Minimum IoU of a match; minimum score of a prediction that counts.
+    class_aware : bool
+        Only boxes of the same class can match (Shen et al.'s score);
+        by default any two boxes can.
 
     Returns
     -------
@@ -245,10 +249,15 @@ def pr_table(
     >>> rows = pr_table([(d, d)], iou_thresholds=[0.5], score_thresholds=[0.1, 0.5])
     >>> [(r["score"], r["recall"]) for r in rows]
     [(0.1, 1.0), (0.5, 0.0)]
+    >>> t = Defects.from_lists([[0, 0, 4, 4]], ["loop111"])
+    >>> pr_table([(d, t)], iou_thresholds=[0.5], score_thresholds=[0.1], class_aware=True)[0]["tp"]
+    0
     """
     counts = {(s, u): [0, 0, 0] for s in score_thresholds for u in iou_thresholds}
     for pred, true in images:
         iou_all = box_iou(pred.boxes, true.boxes)
+        if class_aware and iou_all.size:
+            iou_all = iou_all * (np.array(pred.classes)[:, None] == np.array(true.classes)[None, :])
         for s in score_thresholds:
             keep = pred.scores >= s
             iou = iou_all[keep]

@@ -111,6 +111,13 @@ class LoopOptimConfig:
     weight_decay: float = num_field(1e-4, min=0.0, max=1.0, doc="AdamW weight decay")
     warmup: float = num_field(0.05, min=0.0, max=1.0, doc="fraction of steps with warm-up")
     grad_clip: float = num_field(5.0, min=0.0, max=1e6, doc="gradient norm clip (0: none)")
+    validation: str = choice_field(
+        "agnostic",
+        ("agnostic", "class-aware"),
+        doc="how validation scores an epoch and its threshold: any box may match "
+        "(agnostic), or only one of the same class, with the boxes of classes a "
+        "set's labels never name left out (class-aware, Shen et al.'s score)",
+    )
 
 
 @dataclass(frozen=True)
