@@ -173,9 +173,10 @@ def main() -> int:
     ap.add_argument("--max-overlays", type=int, default=6)
     ap.add_argument(
         "--method",
-        choices=("trace", "masks"),
-        default="trace",
-        help="post-processing method (default trace, as temdefects analyze)",
+        choices=("trace", "masks", "ridge"),
+        default=None,
+        help="post-processing method (default: the model's stored one, else trace, as "
+        "temdefects analyze)",
     )
     ap.add_argument(
         "--flatten",
@@ -220,7 +221,7 @@ def main() -> int:
     record = {} if args.no_choose else full_record
     options = AnalysisOptions(
         postprocess=PostprocessOptions(
-            **model_postprocess(record, {"method": args.method, **dict.fromkeys(CHOSEN_KEYS)})
+            **model_postprocess(record, {**dict.fromkeys(CHOSEN_KEYS), "method": args.method})
         ),
         flatten=model_flatten(full_record, args.flatten),
         scale=model_scale(full_record, args.scale),
@@ -301,7 +302,7 @@ def main() -> int:
             "threshold": options.postprocess.threshold,
             "join_gap": options.postprocess.join_gap,
         },
-        "method": args.method,
+        "method": options.postprocess.method,
         "frames": len(per_frame),
         **totals,
         "recall": recall,

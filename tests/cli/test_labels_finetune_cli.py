@@ -147,7 +147,9 @@ def test_finetune_starts_from_the_base_model_and_records_it(labelled, tmp_path, 
     assert any(changed)
     # the post-processing was chosen on the frames and stored; analyze uses it
     chosen = tuned.record["postprocess"]
-    assert len(chosen["grid"]) == len(GRID) + len(CORNER_ANGLES)
+    assert len(chosen["grid"]) == len(GRID) + (
+        len(CORNER_ANGLES) if chosen["method"] == "trace" else 0
+    )
     assert chosen["chosen_on"] == str(data.resolve())
     assert (chosen["threshold"], chosen["join_gap"]) in {
         (r["threshold"], r["join_gap"]) for r in chosen["grid"]

@@ -53,10 +53,11 @@ def add_parser(sub) -> None:
     g = p.add_argument_group("post-processing")
     g.add_argument(
         "--method",
-        choices=("trace", "masks"),
-        default="trace",
-        help="trace: every line through the union of the masks (default); masks: one curve per "
-        "predicted mask (Govind et al.)",
+        choices=("trace", "masks", "ridge"),
+        default=None,
+        help="trace: every line through the union of the masks (the default unless the model "
+        "chose another); masks: one curve per predicted mask (Govind et al.); ridge: lines "
+        "tracked along the ridges of the union, through crossings, stopping at sharp turns",
     )
     g.add_argument(
         "--threshold",

@@ -68,6 +68,11 @@ def test_a_line_that_turns_onto_another_chooses_the_corner_cut():
     probs[0, 19:22, 10:80] = 0.9  # the labelled line ...
     probs[0, 19:90, 77:80] = 0.9  # ... turning at a right angle onto an unlabelled one
     lines = [np.stack([np.arange(10, 78), np.full(68, 20)], 1).astype(float)]
-    best, rows = choose_postprocess([(probs, None, lines)])
+    traced = tuple(o for o in GRID if o.method == "trace")
+    best, rows = choose_postprocess([(probs, None, lines)], traced)
     assert best.corner_angle == CORNER_ANGLES[0]
     assert max(r["f1"] for r in rows if r["corner_angle"] == 180.0) < rows[-1]["f1"] == 2 / 3
+    # on the whole grid the ridge tracker, which stops at the turn by itself, wins first
+    best, rows = choose_postprocess([(probs, None, lines)])
+    assert best.method == "ridge" and best.corner_angle == 180.0
+    assert max(r["f1"] for r in rows if r["method"] == "trace") == 0.0

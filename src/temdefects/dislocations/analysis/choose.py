@@ -41,19 +41,27 @@ __all__ = [
 ]
 
 #: The candidates: mask threshold x join gap (px) x shortest curve kept (px), trace
-#: method. 25 px is the trace default; 60 px drops the short pieces a model trained
-#: on other frames leaves on texture, slip-trace edges and dirt.
+#: method, then the ridge tracker (its own gap and turn defaults) at each threshold
+#: and shortest curve. 25 px is the default shortest curve; 60 px drops the short
+#: pieces a model trained on other frames leaves on texture, slip-trace edges and
+#: dirt. Ties go to the earlier entry.
 GRID = tuple(
     PostprocessOptions(threshold=t, join_gap=g, min_length=m)
     for m in (25.0, 60.0)
     for g in (60.0, 20.0, 0.0)
+    for t in (0.5, 0.3)
+) + tuple(
+    PostprocessOptions(method="ridge", threshold=t, min_length=m)
+    for m in (25.0, 60.0)
     for t in (0.5, 0.3)
 )
 #: Tried on the best grid entry afterwards: traced curves cut where they turn by
 #: more than this many degrees within 10 px (kept only when it scores better).
 CORNER_ANGLES = (45.0,)
 #: Options a model record may set (the others keep the command's defaults).
-CHOSEN_KEYS = ("threshold", "join_gap", "min_length", "corner_angle")
+CHOSEN_KEYS = ("method", "threshold", "join_gap", "min_length", "corner_angle")
+#: Chosen values that mean something else for another method (not carried over to it).
+METHOD_KEYS = ("join_gap", "corner_angle")
 MATCH_DISTANCE = 3.0  # px, the strict rule
 
 
@@ -139,8 +147,17 @@ def model_postprocess(record: dict, given: dict) -> dict:
     {'threshold': 0.3, 'join_gap': 20.0, 'min_size': 30}
     >>> model_postprocess({}, {"threshold": None, "min_size": 30})
     {'min_size': 30}
+
+    A method other than the stored one keeps its own join gap and corner cut:
+
+    >>> model_postprocess({"postprocess": {"method": "trace", "join_gap": 20.0, "threshold": 0.3}},
+    ...                   {"method": "ridge", "join_gap": None, "threshold": None})
+    {'method': 'ridge', 'threshold': 0.3}
     """
-    stored = record.get("postprocess") or {}
+    stored = dict(record.get("postprocess") or {})
+    if given.get("method") not in (None, stored.get("method", "trace")):
+        for key in METHOD_KEYS:
+            stored.pop(key, None)
     out = {}
     for key, value in given.items():
         if value is None and key in CHOSEN_KEYS and stored.get(key) is not None:
@@ -185,8 +202,12 @@ def describe_choice(entry: dict) -> str:
 
     >>> describe_choice({"threshold": 0.3, "join_gap": 20.0, "min_length": 60.0})
     'threshold 0.3, join gap 20 px, shortest curve 60 px'
+    >>> describe_choice({"method": "ridge", "threshold": 0.5, "join_gap": 6.0})
+    'ridge tracking, threshold 0.5, join gap 6 px'
     """
     text = f"threshold {entry['threshold']:g}, join gap {entry['join_gap']:g} px"
+    if entry.get("method", "trace") != "trace":
+        text = f"{entry['method']} tracking, {text}"
     if entry.get("min_length") is not None:
         text += f", shortest curve {entry['min_length']:g} px"
     if entry.get("corner_angle", 180.0) < 180.0:
@@ -199,7 +220,6 @@ def record_entry(options: PostprocessOptions, rows: list[dict], chosen_on: str) 
     full = asdict(options)
     return {
         **{k: full[k] for k in CHOSEN_KEYS},
-        "method": full["method"],
         "chosen_on": chosen_on,
         "rule": f"strict: larger mean nearest-point distance <= {MATCH_DISTANCE:g} px, one-to-one",
         "grid": rows,

@@ -17,6 +17,15 @@ often split one line or hold several (see the model card).
 
 ``masks`` (Govind et al., section 6.4): one curve per predicted mask.
 
+``ridge`` (beyond the paper): the union of the masks is traced along its
+ridges with momentum (:func:`temdefects.geometry.ridges.trace_ridges`): from
+the most probable pixels at or above ``threshold``, a tracker steps along the
+ridge, keeps its heading through crossings, bridges up to ``join_gap`` px
+where the map fades under 0.6 ``threshold`` and stops where its heading turns
+by more than ``join_angle`` degrees within 8 px. Lines that touch or cross
+stay apart, and a line does not go on into another one that it meets at an
+angle. Then as ``trace`` (score, channel, the steps below).
+
 1. Binarise every channel at ``threshold``; drop channels with fewer than
    ``min_size`` pixels (and, with an objectness head, those scored below
    ``min_objectness``).
@@ -47,8 +56,8 @@ measured anyway (``edge_margin = 0`` turns this off).
 
 ``join_gap``, ``join_angle`` and ``min_length`` default to ``None``, which
 takes the method's own value (trace: 60 px, 60 degrees, 25 px; masks: 15 px,
-30 degrees, 10 px), chosen on generated tuning sets that no reported result
-uses.
+30 degrees, 10 px, chosen on generated tuning sets that no reported result
+uses; ridge: 6 px, 35 degrees, 25 px, see ``docs/benchmarks.md``).
 """
 
 from __future__ import annotations
@@ -67,10 +76,15 @@ from temdefects.geometry import (
     split_components,
     trace_lines,
 )
+from temdefects.geometry.ridges import trace_ridges
 
-METHODS = ("trace", "masks")
+METHODS = ("trace", "masks", "ridge")
 #: Per-method defaults of the options left at ``None``: join_gap, join_angle, min_length.
-METHOD_DEFAULTS = {"trace": (60.0, 60.0, 25.0), "masks": (15.0, 30.0, 10.0)}
+METHOD_DEFAULTS = {
+    "trace": (60.0, 60.0, 25.0),
+    "masks": (15.0, 30.0, 10.0),
+    "ridge": (6.0, 35.0, 25.0),
+}
 #: Options that turn off every step beyond the paper (one curve per mask, no joining,
 #: no dropping of covered or edge curves): ``PostprocessOptions(**PAPER_OPTIONS)``.
 PAPER_OPTIONS = {"method": "masks", "join_gap": 0.0, "drop_covered": 0.0, "edge_margin": 0.0}
@@ -248,7 +262,7 @@ def postprocess(
         raise ValueError(
             f"postprocess: objectness {np.shape(objectness)} does not match {probs.shape[0]} masks"
         )
-    if opt.method == "trace":
+    if opt.method in ("trace", "ridge"):
         found = _traced(probs, objectness, opt)
     else:
         found = _from_masks(probs, objectness, opt)
@@ -297,19 +311,26 @@ def _traced(probs: np.ndarray, objectness, opt: PostprocessOptions) -> list[_Fou
     chosen = probs[use]
     union = chosen.max(axis=0)
     binary = union > opt.threshold
-    paths = trace_lines(
-        binary,
-        min_size=opt.min_size,
-        max_gap=opt.join_gap,
-        max_angle=opt.join_angle,
-        max_turn=opt.corner_angle,
-    )
+    if opt.method == "ridge":
+        paths = trace_ridges(
+            union, threshold=opt.threshold, max_gap=round(opt.join_gap), max_turn=opt.join_angle
+        )
+    else:
+        paths = trace_lines(
+            binary,
+            min_size=opt.min_size,
+            max_gap=opt.join_gap,
+            max_angle=opt.join_angle,
+            max_turn=opt.corner_angle,
+        )
     if not paths:
         return []
     channels = np.flatnonzero(use)
+    h, w = union.shape
     found = []
     for path in paths:
-        cols, rows = path[:, 0].astype(np.intp), path[:, 1].astype(np.intp)
+        cols = np.clip(np.round(path[:, 0]), 0, w - 1).astype(np.intp)
+        rows = np.clip(np.round(path[:, 1]), 0, h - 1).astype(np.intp)
         pts = fit_spline(path, n_points=opt.n_points, smoothing=opt.smoothing)
         owner = channels[chosen[:, rows, cols].argmax(axis=0)]  # the mask holding each pixel
         channel = int(np.bincount(owner).argmax())
