@@ -7,7 +7,8 @@ with the rules of the real-data check: coverage (a true line is found when a
 curve covers at least half of its points within 5 px, one-to-one, Hungarian on
 coverage) and strict (issue 16: the larger of the two mean nearest-point
 distances at most 3 px, one-to-one). Prints recall, precision, F1 of both and
-post-processing time per image per setting.
+post-processing time per image per setting, and its ratio to the default
+``trace`` setting's time measured in the same run.
 
 Run: ``python benchmarks/postprocess_options.py --data data/m2-test [--model DIR] [--images 60]``
 """
@@ -47,7 +48,11 @@ SETTINGS = {
     "trace: no edge margin": {"edge_margin": 0.0},
     "trace: join 60 px, edge 3 (default)": {},
     "trace: + min length 40 px": {"min_length": 40.0},
+    "ridge: gap 6 px, turn 35 deg (default)": {"method": "ridge"},
+    "ridge: turn 60 deg": {"method": "ridge", "join_angle": 60.0},
 }
+#: The setting the time ratios are taken against.
+BASELINE = "trace: join 60 px, edge 3 (default)"
 
 
 def true_lines(path: Path) -> list[np.ndarray]:
@@ -84,6 +89,7 @@ def main() -> int:
             strict = match_by_distance(labels, curves)
             totals[name] += (len(labels), len(found), len(match.pairs), seconds, strict.matched)
     print(f"{len(images)} images of {args.data}, model {args.model or 'shipped default'}")
+    base_seconds = max(totals[BASELINE][3], 1e-12)
     for name, (n_true, n_curves, matched, seconds, strict) in totals.items():
         recall, precision = matched / max(n_true, 1), matched / max(n_curves, 1)
         f1 = 2 * recall * precision / max(recall + precision, 1e-12)
@@ -92,7 +98,8 @@ def main() -> int:
             f"{name:40s} curves {int(n_curves):5d} / true {int(n_true)}: recall {recall:.3f}, "
             f"precision {precision:.3f}, F1 {f1:.3f} | strict recall "
             f"{strict / max(n_true, 1):.3f}, precision {strict / max(n_curves, 1):.3f}, "
-            f"F1 {s_f1:.3f} | {seconds / len(images) * 1e3:.0f} ms/image"
+            f"F1 {s_f1:.3f} | {seconds / len(images) * 1e3:.0f} ms/image, "
+            f"{seconds / base_seconds:.2f}x the default trace"
         )
     return 0
 
