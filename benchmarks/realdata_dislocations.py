@@ -52,6 +52,7 @@ from temdefects.dislocations.analysis.pipeline import (
     model_flatten,
     model_scale,
 )
+from temdefects.dislocations.analysis.postprocess import METHODS
 from temdefects.geometry import longest_path, skeletonize_mask
 from temdefects.io.frames import iter_frames
 from temdefects.io.labels import strokes_to_masks
@@ -173,7 +174,7 @@ def main() -> int:
     ap.add_argument("--max-overlays", type=int, default=6)
     ap.add_argument(
         "--method",
-        choices=("trace", "masks", "ridge"),
+        choices=METHODS,
         default=None,
         help="post-processing method (default: the model's stored one, else trace, as "
         "temdefects analyze)",

@@ -190,6 +190,17 @@ def test_unknown_method_is_an_argument_error(tmp_path, inputs, model_dir, capsys
     assert exc.value.code == 2 and "invalid choice: 'best'" in capsys.readouterr().err
 
 
+def test_the_method_choices_are_the_post_processing_methods(tmp_path, capsys):
+    # the parser lists its choices without importing the post-processing: keep them in step
+    from temdefects.dislocations.analysis.postprocess import METHODS
+
+    for method in METHODS:
+        code = main(
+            ["analyze", str(tmp_path / "absent.png"), "-o", str(tmp_path / "o"), "--method", method]
+        )
+        assert code == 1 and "invalid choice" not in capsys.readouterr().err
+
+
 def test_unreadable_files_beside_good_ones_do_not_cost_the_good_ones(tmp_path, model_dir, capsys):
     folder = tmp_path / "mixed"
     folder.mkdir()

@@ -206,8 +206,7 @@ def match_boxes(
             raise ValueError("class-aware matching needs both pred_classes and true_classes")
         if len(pred_classes) != len(p) or len(true_classes) != len(t):
             raise ValueError("pred_classes and true_classes must have one class per box")
-        same = np.array(pred_classes, object)[:, None] == np.array(true_classes, object)[None]
-        iou = np.where(same.reshape(iou.shape), iou, 0.0)
+        iou = _same_class(iou, pred_classes, true_classes)
     matched = sorted(assign_pairs(iou, threshold), key=lambda rc: rc[1])
     pairs = tuple((r, c, float(iou[r, c])) for r, c in matched)
     return BoxMatch(
@@ -216,6 +215,12 @@ def match_boxes(
         scores=DetectionScores.from_counts(n_pred=len(p), n_true=len(t), tp=len(pairs)),
         pairs=pairs,
     )
+
+
+def _same_class(iou: np.ndarray, pred_classes, true_classes) -> np.ndarray:
+    """``iou`` with the pairs of different classes set to 0 (they cannot match)."""
+    same = np.array(pred_classes, object)[:, None] == np.array(true_classes, object)[None]
+    return np.where(same.reshape(iou.shape), iou, 0.0)
 
 
 def pr_table(
@@ -256,8 +261,8 @@ def pr_table(
     counts = {(s, u): [0, 0, 0] for s in score_thresholds for u in iou_thresholds}
     for pred, true in images:
         iou_all = box_iou(pred.boxes, true.boxes)
-        if class_aware and iou_all.size:
-            iou_all = iou_all * (np.array(pred.classes)[:, None] == np.array(true.classes)[None, :])
+        if class_aware:
+            iou_all = _same_class(iou_all, pred.classes, true.classes)
         for s in score_thresholds:
             keep = pred.scores >= s
             iou = iou_all[keep]
